@@ -1,0 +1,1 @@
+"""A Python port of the namespace notes' Go launcher, and Go's process attributes."""

@@ -1,0 +1,348 @@
+"""Start a process the way Go's syscall.forkExec does, with fork(2) and unshare(2).
+
+Go creates the child with one clone(2) that carries SysProcAttr.Cloneflags,
+so the child itself is born in the new namespaces: with CLONE_NEWPID it is
+PID 1 there. Python has fork() and unshare(), and unshare(CLONE_NEWPID) moves
+only the caller's *next* child into the new PID namespace. So when
+Cloneflags holds CLONE_NEWPID the port forks twice:
+
+    launcher ──fork──> relay: unshare(Cloneflags) ──fork──> child: Go's steps, execve
+                       waits, then exits as the child did        (PID 1 inside)
+
+The relay has every signal blocked, waits for the child and ends the same
+way it did (the same exit status, or killed by the same signal), so the
+launcher sees what Go's launcher sees; the one visible trace is an extra
+process in the host's process tree. Without CLONE_NEWPID there is no relay:
+the forked process unshares and carries on as the child itself.
+
+Failures before execve reach the launcher as Go's do: the child writes the
+errno (8 bytes, native order, like Go's uintptr) to a close-on-exec pipe and
+exits 253; end-of-file on that pipe means execve succeeded.
+"""
+
+import os
+import signal
+import struct
+import sys
+from dataclasses import dataclass, field
+
+from port import libc, runtime
+from port.errors import Errno, GoError
+from port.sysprocattr import CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUSER, SysProcAttr
+
+_ERRNO = struct.Struct("=Q")  # Go writes a uintptr
+
+
+@dataclass
+class ProcAttr:  # Go: syscall.ProcAttr
+    dir: str = ""  # chdir(2) in the child
+    env: list[bytes] = field(default_factory=list)  # execve(2) envp
+    files: list[int] = field(default_factory=lambda: [0, 1, 2])  # child fd i = files[i]
+    sys: SysProcAttr | None = None
+
+
+def _cstring(s: str | bytes) -> bytes:
+    """Go: BytePtrFromString: a NUL inside is EINVAL."""
+    b = os.fsencode(s)
+    if b"\0" in b:
+        raise Errno(22)
+    return b
+
+
+def fork_exec(argv0: str, argv: list[str], attr: ProcAttr) -> int:
+    """Go: syscall.forkExec. Start argv0 and return the pid to wait for.
+
+    Raises Errno for a failure in the child, GoError for a bad SysProcAttr.
+    Everything that allocates or can fail for a logic reason happens here,
+    before the fork, as in Go.
+    """
+    sys_attr = attr.sys or SysProcAttr()
+    path, args = _cstring(argv0), [_cstring(a) for a in argv]
+    # Go hands execve the list as it is; Python's execve wants a mapping.
+    env = dict(_cstring(e).partition(b"=")[::2] for e in attr.env)
+    chroot = _cstring(sys_attr.chroot) if sys_attr.chroot else None
+    wdir = _cstring(attr.dir) if attr.dir else None
+    if sys_attr.setctty and sys_attr.foreground:
+        raise GoError("both Setctty and Foreground set in SysProcAttr")
+    if sys_attr.setctty and sys_attr.ctty >= len(attr.files):
+        raise GoError("Setctty set but Ctty not valid in child")
+    mapped = sys_attr.uid_mappings is not None or sys_attr.gid_mappings is not None
+    maps = _MapPayloads(sys_attr) if mapped else None
+    relay = bool(sys_attr.cloneflags & CLONE_NEWPID)
+    ppid = os.getpid()
+
+    err_r, err_w = os.pipe()  # close-on-exec (PEP 446): EOF means execve succeeded
+    ready_r, ready_w = os.pipe() if mapped else (-1, -1)  # child -> parent: unshared
+    map_r, map_w = os.pipe() if mapped else (-1, -1)  # parent -> child: maps written
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:
+            stream.flush()
+    # Go: runtime_BeforeFork blocks every signal across the clone; the child
+    # restores the mask once it has set its process group (step 6).
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
+    try:
+        pid = os.fork()
+    except OSError as e:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        for fd in (err_r, err_w, ready_r, ready_w, map_r, map_w):
+            if fd >= 0:
+                os.close(fd)
+        raise Errno(e.errno) from None
+    if pid == 0:
+        for fd in (err_r, ready_r, map_w):
+            if fd >= 0:
+                os.close(fd)
+        _clone_in_child(path, args, env, chroot, wdir, attr.files, sys_attr, maps,
+                        relay, ppid, mask, err_w, ready_w, map_r)  # fmt: skip
+    signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+    os.close(err_w)
+    if mapped:
+        os.close(ready_w)
+        os.close(map_r)
+        err2 = 0
+        # The clone is only done once the child has unshared; EOF means it failed.
+        if os.read(ready_r, 1) and not sys_attr.unshareflags & CLONE_NEWUSER:
+            err2 = _write_uid_gid_mappings(pid, sys_attr)
+        try:
+            os.write(map_w, _ERRNO.pack(err2))
+        except BrokenPipeError:
+            pass  # the child is gone; its errno is on the status pipe
+        os.close(ready_r)
+        os.close(map_w)
+    data = b""
+    while chunk := os.read(err_r, _ERRNO.size - len(data)):
+        data += chunk
+        if len(data) == _ERRNO.size:
+            break
+    os.close(err_r)
+    if data:
+        os.waitpid(pid, 0)  # reap the child (status 253) so no zombie is left
+        raise Errno(_ERRNO.unpack(data)[0] if len(data) == _ERRNO.size else 32)  # EPIPE
+    if sys_attr.pid_fd is not None:
+        sys_attr.pid_fd[:] = [_pidfd_open(pid)]
+    return pid
+
+
+def _pidfd_open(pid: int) -> int:
+    """Go asks clone for CLONE_PIDFD; here the pidfd is opened right after."""
+    try:
+        return os.pidfd_open(pid)
+    except OSError:
+        return -1
+
+
+class _MapPayloads:
+    """The uid_map, gid_map and setgroups texts, built before the fork."""
+
+    def __init__(self, sys_attr: SysProcAttr):
+        self.uid = "".join(m.line() for m in sys_attr.uid_mappings or []).encode()
+        self.gid = "".join(m.line() for m in sys_attr.gid_mappings or []).encode()
+        self.setgroups = b"allow" if sys_attr.gid_mappings_enable_setgroups else b"deny"
+        self.has_uid = sys_attr.uid_mappings is not None
+        self.has_gid = sys_attr.gid_mappings is not None
+
+
+def _write_file(path: str, data: bytes) -> None:
+    fd = os.open(path, os.O_RDWR)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+
+
+def _write_uid_gid_mappings(pid: int, sys_attr: SysProcAttr) -> int:
+    """Go: syscall.writeUidGidMappings. Return 0 or the errno of the failed write."""
+    maps = _MapPayloads(sys_attr)
+    try:
+        if maps.has_uid:
+            _write_file(f"/proc/{pid}/uid_map", maps.uid)
+        if maps.has_gid:
+            try:
+                _write_file(f"/proc/{pid}/setgroups", maps.setgroups)
+            except FileNotFoundError:
+                pass  # kernels before 3.19 have no setgroups file
+            _write_file(f"/proc/{pid}/gid_map", maps.gid)
+    except OSError as e:
+        return e.errno
+    return 0
+
+
+def _report(err_w: int, errno: int) -> None:
+    """Go: childerror: send the errno to the parent and exit 253, never returning."""
+    try:
+        os.write(err_w, _ERRNO.pack(errno))
+    finally:
+        os._exit(253)
+
+
+def _errno_of(e: BaseException) -> int:
+    return getattr(e, "errno", None) or 22  # EINVAL for a Python-level failure
+
+
+def _clone_in_child(path, args, env, chroot, wdir, files, sys_attr, maps, relay, ppid, mask,
+                    err_w, ready_w, map_r):  # fmt: skip
+    """Stand in for the rest of Go's clone(2): create the namespaces, then the child.
+
+    Runs in the forked process and never returns.
+    """
+    try:
+        if sys_attr.cloneflags:
+            # One call, so the user namespace is created first and gives the
+            # caller privilege over the others (user_namespaces(7)).
+            libc.unshare(sys_attr.cloneflags)
+        if maps is not None:
+            # Go: "Wait for User ID/Group ID mappings to be written". Go's parent
+            # can write them as soon as clone returns; here it must first learn
+            # that unshare is done, hence the extra ready pipe.
+            os.write(ready_w, b"u")
+            os.close(ready_w)
+            data = os.read(map_r, _ERRNO.size)
+            os.close(map_r)
+            if len(data) != _ERRNO.size:
+                raise Errno(22)
+            if err2 := _ERRNO.unpack(data)[0]:
+                raise Errno(err2)
+        if relay:
+            if sys_attr.pdeathsig:
+                # The child's parent is this relay, so the relay must die with
+                # the launcher for the child's Pdeathsig to fire.
+                libc.prctl(libc.PR_SET_PDEATHSIG, signal.SIGKILL)
+                if os.getppid() != ppid:
+                    os.kill(os.getpid(), signal.SIGKILL)
+            ppid = os.getpid()
+            pid = os.fork()  # the first process forked after unshare is PID 1
+            if pid != 0:
+                os.close(err_w)
+                _relay(pid)
+    except BaseException as e:  # noqa: BLE001 - every failure goes to the parent
+        _report(err_w, _errno_of(e))
+    fork_and_exec_in_child1(path, args, env, chroot, wdir, files, sys_attr, maps, ppid, mask, err_w)
+
+
+def _relay(pid: int) -> None:
+    """Wait for the child and end as it ended. Signals stay blocked: the
+    relay is not there in Go, so nothing aimed at the launcher's process
+    group may stop or kill it."""
+    try:
+        _, status = os.waitpid(pid, 0)
+    except BaseException:  # noqa: BLE001
+        os._exit(253)
+    if os.WIFEXITED(status):
+        os._exit(os.WEXITSTATUS(status))
+    sig = os.WTERMSIG(status)
+    if not os.WCOREDUMP(status):
+        import resource
+
+        _, hard = resource.getrlimit(resource.RLIMIT_CORE)
+        resource.setrlimit(resource.RLIMIT_CORE, (0, hard))  # no core the child did not dump
+    if sig not in (signal.SIGKILL, signal.SIGSTOP):
+        signal.signal(sig, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {sig})
+    os.kill(os.getpid(), sig)
+    os._exit(128 + sig)  # not reached for a signal whose default is to terminate
+
+
+def fork_and_exec_in_child1(path, args, env, chroot, wdir, files, sys_attr, maps, ppid, mask,
+                            err_w):  # fmt: skip
+    """Go: syscall/exec_linux.go forkAndExecInChild1, after the clone.
+
+    One straight line in Go's order; steps that cannot apply keep their
+    number. Only raw os calls: no logging, no printing. Never returns.
+    """
+    try:
+        # 1. Enable the "keep capabilities" flag to set ambient capabilities later.
+        if sys_attr.ambient_caps:
+            libc.prctl(libc.PR_SET_KEEPCAPS, 1)
+        # 2. Wait for User ID/Group ID mappings to be written: done in _clone_in_child.
+        # 3. Session ID
+        if sys_attr.setsid:
+            os.setsid()
+        # 4. Set process group
+        if sys_attr.setpgid or sys_attr.foreground:
+            os.setpgid(0, sys_attr.pgid)
+        # 5. Place the process group in the foreground (signals still blocked: no SIGTTOU).
+        if sys_attr.foreground:
+            os.tcsetpgrp(sys_attr.ctty, sys_attr.pgid or os.getpid())
+        # 6. Restore the signal handlers and mask (Go: runtime_AfterForkInChild).
+        runtime.reset_signals_for_child()
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        # 7. Unshare
+        if sys_attr.unshareflags:
+            libc.unshare(sys_attr.unshareflags)
+            if sys_attr.unshareflags & CLONE_NEWUSER and maps is not None:
+                # 7a. The child writes its own maps: gid first, as Go does.
+                if maps.has_gid:
+                    _write_file("/proc/self/setgroups", maps.setgroups)
+                    _write_file("/proc/self/gid_map", maps.gid)
+                if maps.has_uid:
+                    _write_file("/proc/self/uid_map", maps.uid)
+            if sys_attr.unshareflags & CLONE_NEWNS:
+                # 7b. systemd mounts / shared; make it private so that nothing
+                # mounted here propagates back (Go's comment cites Debian bug 739593).
+                libc.mount("none", "/", None, libc.MS_REC | libc.MS_PRIVATE)
+        # 8. Chroot
+        if chroot is not None:
+            os.chroot(chroot)
+        # 9. User and groups
+        if (cred := sys_attr.credential) is not None:
+            groups = cred.groups or []
+            skip = sys_attr.gid_mappings is not None and not sys_attr.gid_mappings_enable_setgroups
+            if not (skip and not groups) and not cred.no_set_groups:
+                os.setgroups(groups)
+            os.setgid(cred.gid)  # Go: raw setgid, for this thread alone
+            os.setuid(cred.uid)
+        # 10. Ambient capabilities
+        if sys_attr.ambient_caps:
+            libc.raise_ambient_caps(sys_attr.ambient_caps)
+        # 11. Chdir
+        if wdir is not None:
+            os.chdir(wdir)
+        # 12. Parent death signal
+        if sys_attr.pdeathsig:
+            libc.prctl(libc.PR_SET_PDEATHSIG, sys_attr.pdeathsig)
+            # Signal self if the parent is already dead.
+            if os.getppid() != ppid:
+                os.kill(os.getpid(), sys_attr.pdeathsig)
+        # 13. Pass 1: move the status pipe and any files[i] < i above the files.
+        fd = list(files)
+        nextfd = max([len(fd), *fd]) + 1
+        if err_w < nextfd:
+            err_w = os.dup2(err_w, nextfd, inheritable=False)
+            nextfd += 1
+        for i in range(len(fd)):
+            if 0 <= fd[i] < i:
+                if nextfd == err_w:  # don't stomp on the pipe
+                    nextfd += 1
+                fd[i] = os.dup2(fd[i], nextfd, inheritable=False)
+                nextfd += 1
+        # 13. Pass 2: dup files[i] down onto i.
+        for i in range(len(fd)):
+            if fd[i] == -1:
+                _close_quietly(i)
+            elif fd[i] == i:
+                os.set_inheritable(i, True)  # dup2(i, i) would not clear close-on-exec
+            else:
+                os.dup2(fd[i], i)
+        for i in range(len(fd), 3):
+            _close_quietly(i)
+        # 14. Detach fd 0 from the tty; set the controlling tty.
+        if sys_attr.noctty:
+            libc.ioctl_int(0, libc.TIOCNOTTY, 0)
+        if sys_attr.setctty:
+            libc.ioctl_int(sys_attr.ctty, libc.TIOCSCTTY, 1)
+        # 15. Restore RLIMIT_NOFILE: Go raised it at start-up; Python never did.
+        # 16. Enable tracing
+        if sys_attr.ptrace:
+            libc.ptrace_traceme()
+        # 17. Time to exec.
+        os.execve(path, args, env)
+    except BaseException as e:  # noqa: BLE001 - every failure goes to the parent
+        _report(err_w, _errno_of(e))
+    os._exit(253)
+
+
+def _close_quietly(fd: int) -> None:
+    try:
+        os.close(fd)
+    except OSError:
+        pass

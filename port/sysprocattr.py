@@ -1,0 +1,78 @@
+"""Mirror Go's Linux syscall.SysProcAttr, Credential and SysProcIDMap.
+
+Field order and meaning follow Go's syscall/exec_linux.go and exec_unix.go;
+names are Go's, converted mechanically to snake_case (Unshareflags is one
+word in Go, so it is `unshareflags`). Each comment says what the field
+becomes in the child; port/exec_linux.py carries it out in Go's order.
+"""
+
+from dataclasses import dataclass, field
+
+# Go: syscall/zerrors_linux_amd64.go (the kernel's values).
+CLONE_NEWTIME = 0x80
+CLONE_VM = 0x100
+CLONE_PIDFD = 0x1000
+CLONE_VFORK = 0x4000
+CLONE_NEWNS = 0x20000
+CLONE_NEWCGROUP = 0x2000000
+CLONE_NEWUTS = 0x4000000
+CLONE_NEWIPC = 0x8000000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+CLONE_INTO_CGROUP = 0x200000000
+
+# The namespace names the launchers' --clone/--unshare options take.
+NAMESPACES = {
+    "uts": CLONE_NEWUTS,
+    "ipc": CLONE_NEWIPC,
+    "pid": CLONE_NEWPID,
+    "ns": CLONE_NEWNS,
+    "user": CLONE_NEWUSER,
+    "net": CLONE_NEWNET,
+    "cgroup": CLONE_NEWCGROUP,
+    "time": CLONE_NEWTIME,
+}
+
+
+@dataclass
+class SysProcIDMap:  # Go: syscall.SysProcIDMap
+    container_id: int  # first id inside the user namespace
+    host_id: int  # first id outside it
+    size: int  # how many ids the line maps
+
+    def line(self) -> str:
+        """Return the uid_map/gid_map line, formatted as Go formats it."""
+        return f"{self.container_id} {self.host_id} {self.size}\n"
+
+
+@dataclass
+class Credential:  # Go: syscall.Credential
+    uid: int  # setuid(2), after setgid
+    gid: int  # setgid(2), after setgroups
+    groups: list[int] | None = None  # setgroups(2); None or [] clears the list
+    no_set_groups: bool = False  # skip setgroups(2) entirely
+
+
+@dataclass
+class SysProcAttr:  # Go: syscall.SysProcAttr (Linux)
+    chroot: str = ""  # chroot(2) after unshare, before credentials
+    credential: Credential | None = None  # setgroups(2), setgid(2), setuid(2)
+    ptrace: bool = False  # ptrace(PTRACE_TRACEME) just before execve(2)
+    setsid: bool = False  # setsid(2): new session, no controlling tty
+    setpgid: bool = False  # setpgid(0, pgid)
+    setctty: bool = False  # ioctl(ctty, TIOCSCTTY, 1); ctty is a child fd
+    noctty: bool = False  # ioctl(0, TIOCNOTTY) after the fd shuffle
+    ctty: int = 0  # tty fd for setctty (child numbering) or foreground (parent)
+    foreground: bool = False  # setpgid(2) then ioctl(ctty, TIOCSPGRP)
+    pgid: int = 0  # process group for setpgid; 0 means the child's pid
+    pdeathsig: int = 0  # prctl(PR_SET_PDEATHSIG) when the parent dies
+    cloneflags: int = 0  # Go: clone(2) flags; here unshare(2) plus a fork
+    unshareflags: int = 0  # unshare(2) in the child; NEWNS adds a private /
+    uid_mappings: list[SysProcIDMap] | None = None  # /proc/PID/uid_map
+    gid_mappings: list[SysProcIDMap] | None = None  # /proc/PID/gid_map
+    gid_mappings_enable_setgroups: bool = False  # /proc/PID/setgroups allow|deny
+    ambient_caps: list[int] = field(default_factory=list)  # capset(2), PR_CAP_AMBIENT
+    use_cgroup_fd: bool = False  # Go: clone3(CLONE_INTO_CGROUP)
+    cgroup_fd: int = 0  # the cgroup directory fd for use_cgroup_fd
+    pid_fd: list[int] | None = None  # Go: *int; [fd] set to a pidfd or -1

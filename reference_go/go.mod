@@ -1,0 +1,3 @@
+module nsport/reference_go
+
+go 1.27
