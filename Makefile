@@ -25,8 +25,7 @@ help:
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml
-	rm -rf $(VENV)
-	"$$(scripts/python-path.sh $(PYTHON))" -m venv $(VENV)
+	test -x $(PY) || "$$(scripts/python-path.sh $(PYTHON))" -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $@
 

@@ -1,0 +1,1 @@
+"""The comparative suite: launchers, probes and the harness that runs them."""

@@ -1,0 +1,82 @@
+"""Record what the suite must never change on the host, and check it after each test.
+
+The suite runs as root; everything it does must stay inside namespaces. A test
+that leaves the host's hostname, mounts, IPC objects, network links or
+namespace limits changed, or leaves a process behind, fails loudly.
+"""
+
+import os
+import signal
+import socket
+import time
+from pathlib import Path
+
+from tests import procfs
+
+# Long-lived processes a fixture owns on purpose (their pids and descendants).
+KEEP: set[int] = set()
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text()
+    except OSError as e:
+        return f"<{e.strerror}>"
+
+
+def _links() -> list[str]:
+    net = Path("/sys/class/net")
+    return sorted(f"{p.name} {_read(str(p / 'flags')).strip()}" for p in net.iterdir())
+
+
+def snapshot() -> dict[str, object]:
+    """The host state the suite promises to leave alone."""
+    return {
+        "hostname": socket.gethostname(),
+        "domainname": _read("/proc/sys/kernel/domainname"),
+        "mounts": _read("/proc/self/mountinfo"),
+        "sysv ipc": [_read(f"/proc/sysvipc/{kind}") for kind in ("msg", "sem", "shm")],
+        "posix mqueues": sorted(os.listdir("/dev/mqueue")) if os.path.isdir("/dev/mqueue") else [],
+        "network links": _links(),
+        "user namespace limit": _read("/proc/sys/user/max_user_namespaces"),
+    }
+
+
+def diff(before: dict[str, object], after: dict[str, object]) -> list[str]:
+    return [f"{key} changed:\n  before: {before[key]!r}\n  after:  {after[key]!r}"
+            for key in before if before[key] != after[key]]  # fmt: skip
+
+
+def leftovers(me: int) -> list[str]:
+    """Kill (by pid) and reap what the test left under this process; describe it."""
+    kept = set(KEEP)
+    for pid in KEEP:
+        kept.update(procfs.descendants(pid))
+    found = []
+    for pid in procfs.descendants(me):
+        if pid in kept:
+            continue
+        if procfs.state(pid) == "Z" and pid in procfs.children_map().get(me, []):
+            _reap(pid)
+            continue
+        found.append(f"pid {pid} ({procfs.comm(pid)})")
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + 5
+    while found and time.monotonic() < deadline and any(
+        procfs.state(c) not in (None, "Z") for c in procfs.descendants(me) if c not in kept
+    ):
+        time.sleep(0.01)
+    for pid in procfs.children_map().get(me, []):
+        if pid not in kept and procfs.state(pid) == "Z":
+            _reap(pid)
+    return found
+
+
+def _reap(pid: int) -> None:
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass

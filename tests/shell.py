@@ -1,0 +1,109 @@
+"""Drive one interactive sh under a launcher in a real pty, with pexpect.
+
+    with ShellSession(GO) as sh:
+        out, rc = sh.run("hostname")
+
+The prompt is a unique sentinel that also carries $? (dash expands PS1), so
+one round trip gives a command's output and status. The quotes split in the
+PS1 assignment keep the sentinel out of the tty's echo of that line. Every
+session is torn down, even when a test fails: the shell is killed by the pid
+it has on the host, never by name.
+"""
+
+import io
+import os
+import re
+import signal
+import uuid
+
+import pexpect
+
+from tests import procfs
+from tests.launchers import Launcher
+
+LOG_TIME = re.compile(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d ", re.M)
+
+
+class SessionError(AssertionError):
+    """A session did not answer as expected; the message holds the transcript."""
+
+
+class ShellSession:
+    def __init__(self, launcher: Launcher, env: dict[str, str] | None = None, timeout: float = 10):
+        self.launcher = launcher
+        self.env = env
+        self.timeout = timeout
+        self.tag = uuid.uuid4().hex[:8]
+        self.prompt = re.compile(rf"\[NSPROMPT-{self.tag} rc=(\d+)\]\$ ")
+        self.transcript = io.StringIO()
+        self.banner = ""  # what the launcher printed before the first prompt
+        self.sh_pid: int | None = None  # the shell's pid on the host
+        self.child: pexpect.spawn | None = None
+        self.ending = ""  # what came after "exit", with log times masked
+        self.exitstatus: int | None = None
+        self.signalstatus: int | None = None
+
+    def __enter__(self) -> "ShellSession":
+        try:
+            self.start()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def start(self) -> None:
+        argv = self.launcher.argv
+        self.child = pexpect.spawn(argv[0], list(argv[1:]), env=self.env, encoding="utf-8",
+                                   echo=False, timeout=self.timeout, dimensions=(24, 500))  # fmt: skip
+        self.child.delaybeforesend = None
+        self.child.logfile_read = self.transcript
+        self._expect(["$ ", "# "], exact=True)
+        self.banner = self.child.before.replace("\r\n", "\n")
+        self.sh_pid = procfs.wait_for_descendant(self.child.pid, "sh")
+        self.child.sendline(f"PS1='[NS''PROMPT-{self.tag} rc=$?]$ '")
+        self._expect(self.prompt)
+
+    def run(self, command: str) -> tuple[str, int]:
+        """Send one command (it may span lines); return its output and status."""
+        self.child.sendline(command)
+        self._expect(self.prompt)
+        return self.child.before.replace("\r\n", "\n"), int(self.child.match.group(1))
+
+    def exit(self, command: str = "exit", kill: int = 0) -> str:
+        """End the shell with command, or with signal kill sent from the host to
+        its pid (inside, PID 1 is immune even to SIGKILL); return what followed,
+        log times masked."""
+        if kill:
+            os.kill(self.sh_pid, kill)
+        else:
+            self.child.sendline(command)
+        self._expect(pexpect.EOF)
+        self.ending = LOG_TIME.sub("YYYY/MM/DD hh:mm:ss ", self.child.before.replace("\r\n", "\n"))
+        self.child.close()
+        self.exitstatus, self.signalstatus = self.child.exitstatus, self.child.signalstatus
+        return self.ending
+
+    def close(self) -> None:
+        """Tear down whatever is left: the shell by its host pid, then the launcher."""
+        if self.child is None or not self.child.isalive():
+            return
+        if self.sh_pid is not None and procfs.comm(self.sh_pid) == "sh":
+            try:
+                os.kill(self.sh_pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.child.close(force=True)
+
+    def _expect(self, pattern, exact: bool = False) -> int:
+        try:
+            if exact:
+                return self.child.expect_exact(pattern)
+            return self.child.expect(pattern)
+        except (pexpect.TIMEOUT, pexpect.EOF) as e:
+            raise SessionError(
+                f"{self.launcher.name}: waiting for {pattern!r}: {type(e).__name__}\n"
+                f"--- transcript\n{self.transcript.getvalue()}"
+            ) from None
