@@ -2,22 +2,33 @@
 
 Go creates the child with one clone(2) that carries SysProcAttr.Cloneflags,
 so the child itself is born in the new namespaces: with CLONE_NEWPID it is
-PID 1 there. Python has fork() and unshare(), and unshare(CLONE_NEWPID) moves
-only the caller's *next* child into the new PID namespace. So when
-Cloneflags holds CLONE_NEWPID the port forks twice:
+PID 1 there, and the launcher is its parent. Python has fork() and unshare(),
+and unshare(CLONE_NEWPID) moves only the caller's *next* child into the new
+PID namespace. So when Cloneflags holds CLONE_NEWPID the port forks twice,
+and `pid_namespace_strategy` says how the launcher gets the child back:
 
-    launcher ──fork──> relay: unshare(Cloneflags) ──fork──> child: Go's steps, execve
-                       waits, then exits as the child did        (PID 1 inside)
+SUBREAPER (the default): the launcher marks itself a child subreaper for the
+moment of the start; the middle process unshares, forks the child (PID 1
+inside), hands its pid over and exits, so the kernel re-parents the child to
+the launcher. The child waits until the launcher has reaped the middle
+process before it takes any step of its own (its Pdeathsig must name the
+launcher), and the host then sees launcher ─ sh, as under Go.
 
-The relay has every signal blocked, waits for the child and ends the same
-way it did (the same exit status, or killed by the same signal), so the
-launcher sees what Go's launcher sees; the one visible trace is an extra
-process in the host's process tree. Without CLONE_NEWPID there is no relay:
-the forked process unshares and carries on as the child itself.
+    launcher ──fork──> middle: unshare(Cloneflags) ──fork──> child: Go's steps, execve
+        └─ reaps middle, adopts child ────────────────────────────┘   (PID 1 inside)
 
-Failures before execve reach the launcher as Go's do: the child writes the
-errno (8 bytes, native order, like Go's uintptr) to a close-on-exec pipe and
-exits 253; end-of-file on that pipe means execve succeeded.
+RELAY: the middle process stays, with every signal blocked, waits for the
+child and ends the way it ended (the same status, or killed by the same
+signal). The launcher sees what Go's sees, but the host's process tree
+shows one more process: launcher ─ python ─ sh.
+
+Without CLONE_NEWPID there is no middle process: the forked process
+unshares and carries on as the child itself.
+
+Failures before execve reach the launcher as Go's do: the failing process
+writes the errno (8 bytes, native order, like Go's uintptr) to a
+close-on-exec pipe and exits 253; end-of-file on that pipe means execve
+succeeded.
 """
 
 import os
@@ -30,7 +41,11 @@ from port import libc, runtime
 from port.errors import Errno, GoError
 from port.sysprocattr import CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUSER, SysProcAttr
 
+SUBREAPER, RELAY = "subreaper", "relay"
+pid_namespace_strategy = SUBREAPER
+
 _ERRNO = struct.Struct("=Q")  # Go writes a uintptr
+PR_SET_CHILD_SUBREAPER, PR_GET_CHILD_SUBREAPER = 36, 37
 
 
 @dataclass
@@ -41,12 +56,42 @@ class ProcAttr:  # Go: syscall.ProcAttr
     sys: SysProcAttr | None = None
 
 
+@dataclass
+class _Pipes:
+    """The pipes between launcher and child, each (read end, write end) or None.
+
+    All are close-on-exec (PEP 446), so none reaches the executed program.
+    """
+
+    status: tuple[int, int]  # child -> launcher: errno, or EOF once execve succeeded
+    ready: tuple[int, int] | None = None  # middle -> launcher: unshared, maps may be written
+    maps: tuple[int, int] | None = None  # launcher -> middle: maps written (errno or 0)
+    handoff: tuple[int, int] | None = None  # middle -> launcher: the child's pid (SUBREAPER)
+    adopt: tuple[int, int] | None = None  # launcher -> child: middle reaped (SUBREAPER)
+
+    def launcher_ends(self) -> list[int]:
+        pairs = (self.status, self.ready, self.maps, self.handoff, self.adopt)
+        return [p[i] for p, i in zip(pairs, (0, 0, 1, 0, 1), strict=True) if p is not None]
+
+    def child_ends(self) -> list[int]:
+        pairs = (self.status, self.ready, self.maps, self.handoff, self.adopt)
+        return [p[i] for p, i in zip(pairs, (1, 1, 0, 1, 0), strict=True) if p is not None]
+
+
 def _cstring(s: str | bytes) -> bytes:
     """Go: BytePtrFromString: a NUL inside is EINVAL."""
     b = os.fsencode(s)
     if b"\0" in b:
         raise Errno(22)
     return b
+
+
+def _read_exact(fd: int, size: int) -> bytes:
+    """Read size bytes, or fewer at end-of-file."""
+    data = b""
+    while len(data) < size and (chunk := os.read(fd, size - len(data))):
+        data += chunk
+    return data
 
 
 def fork_exec(argv0: str, argv: list[str], attr: ProcAttr) -> int:
@@ -68,59 +113,76 @@ def fork_exec(argv0: str, argv: list[str], attr: ProcAttr) -> int:
         raise GoError("Setctty set but Ctty not valid in child")
     mapped = sys_attr.uid_mappings is not None or sys_attr.gid_mappings is not None
     maps = _MapPayloads(sys_attr) if mapped else None
-    relay = bool(sys_attr.cloneflags & CLONE_NEWPID)
-    ppid = os.getpid()
-
-    err_r, err_w = os.pipe()  # close-on-exec (PEP 446): EOF means execve succeeded
-    ready_r, ready_w = os.pipe() if mapped else (-1, -1)  # child -> parent: unshared
-    map_r, map_w = os.pipe() if mapped else (-1, -1)  # parent -> child: maps written
+    middle = bool(sys_attr.cloneflags & CLONE_NEWPID)
+    adopt = middle and pid_namespace_strategy == SUBREAPER
+    pipes = _Pipes(
+        os.pipe(),
+        os.pipe() if mapped else None,
+        os.pipe() if mapped else None,
+        os.pipe() if adopt else None,
+        os.pipe() if adopt else None,
+    )
+    step = _Child(path, args, env, chroot, wdir, attr.files, sys_attr, maps, pipes, os.getpid())
     for stream in (sys.stdout, sys.stderr):
         if stream is not None:
             stream.flush()
+    if adopt:
+        was_subreaper = _get_child_subreaper()
+        libc.prctl(PR_SET_CHILD_SUBREAPER, 1)
     # Go: runtime_BeforeFork blocks every signal across the clone; the child
     # restores the mask once it has set its process group (step 6).
-    mask = signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
+    step.mask = signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
     try:
         pid = os.fork()
     except OSError as e:
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-        for fd in (err_r, err_w, ready_r, ready_w, map_r, map_w):
-            if fd >= 0:
-                os.close(fd)
+        signal.pthread_sigmask(signal.SIG_SETMASK, step.mask)
+        if adopt:
+            libc.prctl(PR_SET_CHILD_SUBREAPER, was_subreaper)
+        for fd in pipes.launcher_ends() + pipes.child_ends():
+            os.close(fd)
         raise Errno(e.errno) from None
     if pid == 0:
-        for fd in (err_r, ready_r, map_w):
-            if fd >= 0:
-                os.close(fd)
-        _clone_in_child(path, args, env, chroot, wdir, attr.files, sys_attr, maps,
-                        relay, ppid, mask, err_w, ready_w, map_r)  # fmt: skip
-    signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-    os.close(err_w)
+        step.clone(middle)  # never returns
+    signal.pthread_sigmask(signal.SIG_SETMASK, step.mask)
+    for fd in pipes.child_ends():
+        os.close(fd)
     if mapped:
-        os.close(ready_w)
-        os.close(map_r)
         err2 = 0
-        # The clone is only done once the child has unshared; EOF means it failed.
-        if os.read(ready_r, 1) and not sys_attr.unshareflags & CLONE_NEWUSER:
+        # The clone is only done once the middle process has unshared; EOF means it failed.
+        if os.read(pipes.ready[0], 1) and not sys_attr.unshareflags & CLONE_NEWUSER:
             err2 = _write_uid_gid_mappings(pid, sys_attr)
         try:
-            os.write(map_w, _ERRNO.pack(err2))
+            os.write(pipes.maps[1], _ERRNO.pack(err2))
         except BrokenPipeError:
-            pass  # the child is gone; its errno is on the status pipe
-        os.close(ready_r)
-        os.close(map_w)
-    data = b""
-    while chunk := os.read(err_r, _ERRNO.size - len(data)):
-        data += chunk
-        if len(data) == _ERRNO.size:
-            break
-    os.close(err_r)
+            pass  # the middle process is gone; its errno is on the status pipe
+    reaped = False
+    if adopt:
+        handed = _read_exact(pipes.handoff[0], _ERRNO.size)
+        os.waitpid(pid, 0)  # the middle process: its child is now ours
+        reaped = True
+        libc.prctl(PR_SET_CHILD_SUBREAPER, was_subreaper)
+        if len(handed) == _ERRNO.size:
+            pid, reaped = _ERRNO.unpack(handed)[0], False
+            os.write(pipes.adopt[1], b"a")
+    for fd in pipes.launcher_ends()[1:]:
+        os.close(fd)
+    data = _read_exact(pipes.status[0], _ERRNO.size)
+    os.close(pipes.status[0])
     if data:
-        os.waitpid(pid, 0)  # reap the child (status 253) so no zombie is left
+        if not reaped:
+            os.waitpid(pid, 0)  # reap the child (status 253) so no zombie is left
         raise Errno(_ERRNO.unpack(data)[0] if len(data) == _ERRNO.size else 32)  # EPIPE
     if sys_attr.pid_fd is not None:
         sys_attr.pid_fd[:] = [_pidfd_open(pid)]
     return pid
+
+
+def _get_child_subreaper() -> int:
+    import ctypes
+
+    flag = ctypes.c_int(0)
+    libc.libc().prctl(PR_GET_CHILD_SUBREAPER, ctypes.byref(flag), 0, 0, 0)
+    return flag.value
 
 
 def _pidfd_open(pid: int) -> int:
@@ -167,62 +229,207 @@ def _write_uid_gid_mappings(pid: int, sys_attr: SysProcAttr) -> int:
     return 0
 
 
-def _report(err_w: int, errno: int) -> None:
-    """Go: childerror: send the errno to the parent and exit 253, never returning."""
+def _close_quietly(fd: int) -> None:
     try:
-        os.write(err_w, _ERRNO.pack(errno))
-    finally:
+        os.close(fd)
+    except OSError:
+        pass
+
+
+@dataclass
+class _Child:
+    """What the forked side needs, all prepared before the fork."""
+
+    path: bytes
+    args: list[bytes]
+    env: dict[bytes, bytes]
+    chroot: bytes | None
+    dir: bytes | None
+    files: list[int]
+    sys: SysProcAttr
+    maps: "_MapPayloads | None"
+    pipes: _Pipes
+    ppid: int  # Go records the parent's pid for the Pdeathsig check
+    mask: set = field(default_factory=set)  # the signal mask to restore
+
+    def fail(self, e: BaseException) -> None:
+        """Go: childerror: send the errno to the launcher and exit 253. Never returns."""
+        try:
+            os.write(self.pipes.status[1], _ERRNO.pack(getattr(e, "errno", None) or 22))
+        finally:
+            os._exit(253)
+
+    def clone(self, middle: bool) -> None:
+        """Stand in for the rest of Go's clone(2): create the namespaces, then the child.
+
+        Runs in the forked process and never returns.
+        """
+        pipes, sys_attr = self.pipes, self.sys
+        try:
+            for fd in pipes.launcher_ends():
+                os.close(fd)
+            if sys_attr.cloneflags:
+                # One call, so the user namespace is created first and gives the
+                # caller privilege over the others (user_namespaces(7)).
+                libc.unshare(sys_attr.cloneflags)
+            if self.maps is not None:
+                # Go: "Wait for User ID/Group ID mappings to be written". Go's parent
+                # can write them as soon as clone returns; here it must first learn
+                # that unshare is done, hence the extra ready pipe.
+                os.write(pipes.ready[1], b"u")
+                os.close(pipes.ready[1])
+                data = _read_exact(pipes.maps[0], _ERRNO.size)
+                os.close(pipes.maps[0])
+                if len(data) != _ERRNO.size:
+                    raise Errno(22)
+                if err2 := _ERRNO.unpack(data)[0]:
+                    raise Errno(err2)
+            if middle:
+                self._fork_middle()
+        except BaseException as e:  # noqa: BLE001 - every failure goes to the launcher
+            self.fail(e)
+        self.fork_and_exec_in_child1()
+
+    def _fork_middle(self) -> None:
+        """In the middle process: fork the child, which is PID 1 of the new namespace.
+
+        Returns only in the child; the middle process hands over or relays.
+        """
+        pipes = self.pipes
+        if pid_namespace_strategy == RELAY and self.sys.pdeathsig:
+            # The child's parent is the relay, so the relay must die with the
+            # launcher for the child's Pdeathsig to fire.
+            libc.prctl(libc.PR_SET_PDEATHSIG, signal.SIGKILL)
+            if os.getppid() != self.ppid:
+                os.kill(os.getpid(), signal.SIGKILL)
+        relay_pid = os.getpid()
+        pid = os.fork()  # the first process forked after unshare is PID 1
+        if pid == 0:
+            if pipes.adopt is not None:
+                # Take no step before the launcher has adopted us: a Pdeathsig
+                # set now would fire when the middle process exits.
+                os.close(pipes.handoff[1])
+                if _read_exact(pipes.adopt[0], 1) != b"a":
+                    os._exit(253)  # the launcher is gone
+                os.close(pipes.adopt[0])
+            else:
+                self.ppid = relay_pid
+            return
+        os.close(pipes.status[1])
+        if pipes.adopt is not None:
+            os.write(pipes.handoff[1], _ERRNO.pack(pid))
+            os._exit(0)
+        _relay(pid)
+
+    def fork_and_exec_in_child1(self) -> None:
+        """Go: syscall/exec_linux.go forkAndExecInChild1, after the clone.
+
+        One straight line in Go's order; steps that cannot apply keep their
+        number. Only raw os calls: no logging, no printing. Never returns.
+        """
+        sys_attr, maps = self.sys, self.maps
+        err_w = self.pipes.status[1]
+        try:
+            # 1. Enable the "keep capabilities" flag to set ambient capabilities later.
+            if sys_attr.ambient_caps:
+                libc.prctl(libc.PR_SET_KEEPCAPS, 1)
+            # 2. Wait for User ID/Group ID mappings to be written: done in clone().
+            # 3. Session ID
+            if sys_attr.setsid:
+                os.setsid()
+            # 4. Set process group
+            if sys_attr.setpgid or sys_attr.foreground:
+                os.setpgid(0, sys_attr.pgid)
+            # 5. Place the process group in the foreground (signals still blocked: no SIGTTOU).
+            if sys_attr.foreground:
+                os.tcsetpgrp(sys_attr.ctty, sys_attr.pgid or os.getpid())
+            # 6. Restore the signal handlers and mask (Go: runtime_AfterForkInChild).
+            runtime.reset_signals_for_child()
+            signal.pthread_sigmask(signal.SIG_SETMASK, self.mask)
+            # 7. Unshare
+            if sys_attr.unshareflags:
+                libc.unshare(sys_attr.unshareflags)
+                if sys_attr.unshareflags & CLONE_NEWUSER and maps is not None:
+                    # 7a. The child writes its own maps: gid first, as Go does.
+                    if maps.has_gid:
+                        _write_file("/proc/self/setgroups", maps.setgroups)
+                        _write_file("/proc/self/gid_map", maps.gid)
+                    if maps.has_uid:
+                        _write_file("/proc/self/uid_map", maps.uid)
+                if sys_attr.unshareflags & CLONE_NEWNS:
+                    # 7b. systemd mounts / shared; make it private so that nothing
+                    # mounted here propagates back (Go's comment cites Debian bug 739593).
+                    libc.mount("none", "/", None, libc.MS_REC | libc.MS_PRIVATE)
+            # 8. Chroot
+            if self.chroot is not None:
+                os.chroot(self.chroot)
+            # 9. User and groups
+            if (cred := sys_attr.credential) is not None:
+                groups = cred.groups or []
+                skip = sys_attr.gid_mappings is not None and not sys_attr.gid_mappings_enable_setgroups
+                if not (skip and not groups) and not cred.no_set_groups:
+                    os.setgroups(groups)
+                os.setgid(cred.gid)
+                os.setuid(cred.uid)
+            # 10. Ambient capabilities
+            if sys_attr.ambient_caps:
+                libc.raise_ambient_caps(sys_attr.ambient_caps)
+            # 11. Chdir
+            if self.dir is not None:
+                os.chdir(self.dir)
+            # 12. Parent death signal
+            if sys_attr.pdeathsig:
+                libc.prctl(libc.PR_SET_PDEATHSIG, sys_attr.pdeathsig)
+                # Signal self if the parent is already dead. (In a new PID
+                # namespace getppid() is 0, so this always fires, and PID 1
+                # ignores it unless it has a handler: the same under Go.)
+                if os.getppid() != self.ppid:
+                    os.kill(os.getpid(), sys_attr.pdeathsig)
+            # 13. Pass 1: move the status pipe and any files[i] < i above the files.
+            fd = list(self.files)
+            nextfd = max([len(fd), *fd]) + 1
+            if err_w < nextfd:
+                err_w = os.dup2(err_w, nextfd, inheritable=False)
+                self.pipes.status = (-1, err_w)
+                nextfd += 1
+            for i in range(len(fd)):
+                if 0 <= fd[i] < i:
+                    if nextfd == err_w:  # don't stomp on the pipe
+                        nextfd += 1
+                    fd[i] = os.dup2(fd[i], nextfd, inheritable=False)
+                    nextfd += 1
+            # 13. Pass 2: dup files[i] down onto i.
+            for i in range(len(fd)):
+                if fd[i] == -1:
+                    _close_quietly(i)
+                elif fd[i] == i:
+                    os.set_inheritable(i, True)  # dup2(i, i) would not clear close-on-exec
+                else:
+                    os.dup2(fd[i], i)
+            for i in range(len(fd), 3):
+                _close_quietly(i)
+            # 14. Detach fd 0 from the tty; set the controlling tty.
+            if sys_attr.noctty:
+                libc.ioctl_int(0, libc.TIOCNOTTY, 0)
+            if sys_attr.setctty:
+                libc.ioctl_int(sys_attr.ctty, libc.TIOCSCTTY, 1)
+            # 15. Restore RLIMIT_NOFILE: Go raised it at start-up; Python never did.
+            # 16. Enable tracing
+            if sys_attr.ptrace:
+                libc.ptrace_traceme()
+            # 17. Time to exec.
+            os.execve(self.path, self.args, self.env)
+        except BaseException as e:  # noqa: BLE001 - every failure goes to the launcher
+            self.fail(e)
         os._exit(253)
 
 
-def _errno_of(e: BaseException) -> int:
-    return getattr(e, "errno", None) or 22  # EINVAL for a Python-level failure
-
-
-def _clone_in_child(path, args, env, chroot, wdir, files, sys_attr, maps, relay, ppid, mask,
-                    err_w, ready_w, map_r):  # fmt: skip
-    """Stand in for the rest of Go's clone(2): create the namespaces, then the child.
-
-    Runs in the forked process and never returns.
-    """
-    try:
-        if sys_attr.cloneflags:
-            # One call, so the user namespace is created first and gives the
-            # caller privilege over the others (user_namespaces(7)).
-            libc.unshare(sys_attr.cloneflags)
-        if maps is not None:
-            # Go: "Wait for User ID/Group ID mappings to be written". Go's parent
-            # can write them as soon as clone returns; here it must first learn
-            # that unshare is done, hence the extra ready pipe.
-            os.write(ready_w, b"u")
-            os.close(ready_w)
-            data = os.read(map_r, _ERRNO.size)
-            os.close(map_r)
-            if len(data) != _ERRNO.size:
-                raise Errno(22)
-            if err2 := _ERRNO.unpack(data)[0]:
-                raise Errno(err2)
-        if relay:
-            if sys_attr.pdeathsig:
-                # The child's parent is this relay, so the relay must die with
-                # the launcher for the child's Pdeathsig to fire.
-                libc.prctl(libc.PR_SET_PDEATHSIG, signal.SIGKILL)
-                if os.getppid() != ppid:
-                    os.kill(os.getpid(), signal.SIGKILL)
-            ppid = os.getpid()
-            pid = os.fork()  # the first process forked after unshare is PID 1
-            if pid != 0:
-                os.close(err_w)
-                _relay(pid)
-    except BaseException as e:  # noqa: BLE001 - every failure goes to the parent
-        _report(err_w, _errno_of(e))
-    fork_and_exec_in_child1(path, args, env, chroot, wdir, files, sys_attr, maps, ppid, mask, err_w)
-
-
 def _relay(pid: int) -> None:
-    """Wait for the child and end as it ended. Signals stay blocked: the
-    relay is not there in Go, so nothing aimed at the launcher's process
-    group may stop or kill it."""
+    """RELAY: wait for the child and end as it ended. Never returns.
+
+    Signals stay blocked: the relay is not there under Go, so nothing aimed
+    at the launcher's process group may stop or kill it.
+    """
     try:
         _, status = os.waitpid(pid, 0)
     except BaseException:  # noqa: BLE001
@@ -240,109 +447,3 @@ def _relay(pid: int) -> None:
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {sig})
     os.kill(os.getpid(), sig)
     os._exit(128 + sig)  # not reached for a signal whose default is to terminate
-
-
-def fork_and_exec_in_child1(path, args, env, chroot, wdir, files, sys_attr, maps, ppid, mask,
-                            err_w):  # fmt: skip
-    """Go: syscall/exec_linux.go forkAndExecInChild1, after the clone.
-
-    One straight line in Go's order; steps that cannot apply keep their
-    number. Only raw os calls: no logging, no printing. Never returns.
-    """
-    try:
-        # 1. Enable the "keep capabilities" flag to set ambient capabilities later.
-        if sys_attr.ambient_caps:
-            libc.prctl(libc.PR_SET_KEEPCAPS, 1)
-        # 2. Wait for User ID/Group ID mappings to be written: done in _clone_in_child.
-        # 3. Session ID
-        if sys_attr.setsid:
-            os.setsid()
-        # 4. Set process group
-        if sys_attr.setpgid or sys_attr.foreground:
-            os.setpgid(0, sys_attr.pgid)
-        # 5. Place the process group in the foreground (signals still blocked: no SIGTTOU).
-        if sys_attr.foreground:
-            os.tcsetpgrp(sys_attr.ctty, sys_attr.pgid or os.getpid())
-        # 6. Restore the signal handlers and mask (Go: runtime_AfterForkInChild).
-        runtime.reset_signals_for_child()
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-        # 7. Unshare
-        if sys_attr.unshareflags:
-            libc.unshare(sys_attr.unshareflags)
-            if sys_attr.unshareflags & CLONE_NEWUSER and maps is not None:
-                # 7a. The child writes its own maps: gid first, as Go does.
-                if maps.has_gid:
-                    _write_file("/proc/self/setgroups", maps.setgroups)
-                    _write_file("/proc/self/gid_map", maps.gid)
-                if maps.has_uid:
-                    _write_file("/proc/self/uid_map", maps.uid)
-            if sys_attr.unshareflags & CLONE_NEWNS:
-                # 7b. systemd mounts / shared; make it private so that nothing
-                # mounted here propagates back (Go's comment cites Debian bug 739593).
-                libc.mount("none", "/", None, libc.MS_REC | libc.MS_PRIVATE)
-        # 8. Chroot
-        if chroot is not None:
-            os.chroot(chroot)
-        # 9. User and groups
-        if (cred := sys_attr.credential) is not None:
-            groups = cred.groups or []
-            skip = sys_attr.gid_mappings is not None and not sys_attr.gid_mappings_enable_setgroups
-            if not (skip and not groups) and not cred.no_set_groups:
-                os.setgroups(groups)
-            os.setgid(cred.gid)  # Go: raw setgid, for this thread alone
-            os.setuid(cred.uid)
-        # 10. Ambient capabilities
-        if sys_attr.ambient_caps:
-            libc.raise_ambient_caps(sys_attr.ambient_caps)
-        # 11. Chdir
-        if wdir is not None:
-            os.chdir(wdir)
-        # 12. Parent death signal
-        if sys_attr.pdeathsig:
-            libc.prctl(libc.PR_SET_PDEATHSIG, sys_attr.pdeathsig)
-            # Signal self if the parent is already dead.
-            if os.getppid() != ppid:
-                os.kill(os.getpid(), sys_attr.pdeathsig)
-        # 13. Pass 1: move the status pipe and any files[i] < i above the files.
-        fd = list(files)
-        nextfd = max([len(fd), *fd]) + 1
-        if err_w < nextfd:
-            err_w = os.dup2(err_w, nextfd, inheritable=False)
-            nextfd += 1
-        for i in range(len(fd)):
-            if 0 <= fd[i] < i:
-                if nextfd == err_w:  # don't stomp on the pipe
-                    nextfd += 1
-                fd[i] = os.dup2(fd[i], nextfd, inheritable=False)
-                nextfd += 1
-        # 13. Pass 2: dup files[i] down onto i.
-        for i in range(len(fd)):
-            if fd[i] == -1:
-                _close_quietly(i)
-            elif fd[i] == i:
-                os.set_inheritable(i, True)  # dup2(i, i) would not clear close-on-exec
-            else:
-                os.dup2(fd[i], i)
-        for i in range(len(fd), 3):
-            _close_quietly(i)
-        # 14. Detach fd 0 from the tty; set the controlling tty.
-        if sys_attr.noctty:
-            libc.ioctl_int(0, libc.TIOCNOTTY, 0)
-        if sys_attr.setctty:
-            libc.ioctl_int(sys_attr.ctty, libc.TIOCSCTTY, 1)
-        # 15. Restore RLIMIT_NOFILE: Go raised it at start-up; Python never did.
-        # 16. Enable tracing
-        if sys_attr.ptrace:
-            libc.ptrace_traceme()
-        # 17. Time to exec.
-        os.execve(path, args, env)
-    except BaseException as e:  # noqa: BLE001 - every failure goes to the parent
-        _report(err_w, _errno_of(e))
-    os._exit(253)
-
-
-def _close_quietly(fd: int) -> None:
-    try:
-        os.close(fd)
-    except OSError:
-        pass

@@ -65,8 +65,10 @@ def leftovers(me: int) -> list[str]:
         except ProcessLookupError:
             pass
     deadline = time.monotonic() + 5
-    while found and time.monotonic() < deadline and any(
-        procfs.state(c) not in (None, "Z") for c in procfs.descendants(me) if c not in kept
+    while (
+        found
+        and time.monotonic() < deadline
+        and any(procfs.state(c) not in (None, "Z") for c in procfs.descendants(me) if c not in kept)
     ):
         time.sleep(0.01)
     for pid in procfs.children_map().get(me, []):
