@@ -10,10 +10,12 @@ STAMP := $(VENV)/.installed
 GO_PROGRAMS := build/notes-go
 
 .SECONDEXPANSION:
-.PHONY: help setup build test lint fmt tables clean distclean
+.PHONY: help setup build test parity lint fmt tables clean distclean
+LAUNCHERS ?= go,py
 
 help:
 	@echo "make parity    run every probe under each launcher and write reports/parity.{md,html,json}"
+	@echo "               LAUNCHERS=go,py,unshare picks them (reference first; see tests/launchers.py)"
 	@echo "make test      lint, build, then the whole test suite (what CI runs)"
 	@echo "make setup     create $(VENV) and install the dependencies"
 	@echo "make build     build the Go programs into build/"
@@ -47,6 +49,9 @@ tables: $(STAMP)
 
 test: lint build
 	$(PY) -m pytest
+
+parity: build
+	$(PY) scripts/parity.py --launchers $(LAUNCHERS)
 
 clean:
 	rm -rf build reports .pytest_cache .ruff_cache

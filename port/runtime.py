@@ -29,9 +29,7 @@ _THROW = {
 _IGNORED_BY_DEFAULT = {signal.SIGCHLD, signal.SIGURG, signal.SIGWINCH}
 # Go keeps SIGHUP and SIGINT ignored when the program started with them ignored
 # (sigInstallGoHandler); CPython leaves both alone in that case too.
-IGNORED_AT_START = frozenset(
-    s for s in (signal.SIGHUP, signal.SIGINT) if signal.getsignal(s) == signal.SIG_IGN
-)
+IGNORED_AT_START = frozenset(s for s in (signal.SIGHUP, signal.SIGINT) if signal.getsignal(s) == signal.SIG_IGN)
 GO_HANDLED = frozenset(range(1, signal.NSIG)) - _UNTOUCHED - _UNCATCHABLE
 
 

@@ -27,7 +27,18 @@ UNSHARE = Launcher(
     ("unshare", "--user", "--pid", "--fork", "--mount", "--uts", "--ipc", "--net", "sh"),
     "util-linux unshare(1) with the same six namespaces",
 )
-LAUNCHERS = {launcher.name: launcher for launcher in (GO, PY, UNSHARE)}
+PY_RELAY = Launcher(
+    "py-relay",
+    (sys.executable, "-m", "tests.variants", "strategy=relay"),
+    "the port with the RELAY strategy: a middle process stays between launcher and sh",
+)
+# The port with one namespace flag dropped: the suite must catch each.
+BROKEN = {
+    flag: Launcher(f"py-no-{flag.lower()}", (sys.executable, "-m", "tests.variants", f"drop={flag}"),
+                   f"the port without CLONE_NEW{flag} (deliberately broken)")
+    for flag in ("UTS", "IPC", "PID", "NS", "USER", "NET")
+}  # fmt: skip
+LAUNCHERS = {launcher.name: launcher for launcher in (GO, PY, UNSHARE, PY_RELAY, *BROKEN.values())}
 # The pair every regression run compares; the third is for reports.
 PAIR = (GO, PY)
 

@@ -55,6 +55,19 @@ def wait_for_descendant(pid: int, name: str, timeout: float = 5.0) -> int:
     raise TimeoutError(f"no {name!r} under pid {pid} after {timeout}s")
 
 
+def wait_until_reading_stdin(pid: int, timeout: float = 5.0) -> None:
+    """Wait until pid is blocked in read(0, ...): a shell that has finished starting."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if Path(f"/proc/{pid}/syscall").read_text().startswith("0 0x0 "):
+                return
+        except OSError:
+            pass
+        time.sleep(0.005)
+    raise TimeoutError(f"pid {pid} is not reading its stdin after {timeout}s")
+
+
 def inherited(pid: int, launcher_pid: int) -> dict[str, object]:
     """What a process got from its launcher, with host pids and inodes made relative."""
     status = dict(

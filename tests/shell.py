@@ -63,11 +63,18 @@ class ShellSession:
         self._expect(["$ ", "# "], exact=True)
         self.banner = self.child.before.replace("\r\n", "\n")
         self.sh_pid = procfs.wait_for_descendant(self.child.pid, "sh")
-        self.child.sendline(f"PS1='[NS''PROMPT-{self.tag} rc=$?]$ '")
+        self.child.sendline(f"PS1='[NS''PROMPT-{self.tag} rc=$?]$ ' PS2=''")
         self._expect(self.prompt)
 
     def run(self, command: str) -> tuple[str, int]:
-        """Send one command (it may span lines); return its output and status."""
+        """Send one command; return its output and status.
+
+        A command of several lines goes as one brace group, so that the shell
+        reads all of it before it runs any (PS2 is empty: no "> " in between).
+        """
+        command = command.strip()
+        if "\n" in command:
+            command = "{\n" + command + "\n}"
         self.child.sendline(command)
         self._expect(self.prompt)
         return self.child.before.replace("\r\n", "\n"), int(self.child.match.group(1))

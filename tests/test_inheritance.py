@@ -41,6 +41,7 @@ def shell_state(launcher, env, stdin_is_tty: bool = False):
         os.close(w)
     try:
         sh = procfs.wait_for_descendant(proc.pid, "sh")
+        procfs.wait_until_reading_stdin(sh)  # dash has set its own signals up by then
         state = procfs.inherited(sh, proc.pid)
         out, err = proc.communicate(b"exit 0\n", timeout=10)
     finally:

@@ -65,9 +65,7 @@ def test_sh_found_only_relative_to_cwd(tmp_path):
     """An empty PATH element means "." and Go refuses a relative hit (ErrDot)."""
     cwd = _fake_sh(tmp_path, b"#!/bin/sh\necho fake\n")
     go, _ = both(b"", env=base_env(PATH=":"), cwd=cwd)
-    assert LOG_TIME.sub(b"", go.stderr) == (
-        b'exec: "sh": cannot run executable found relative to current directory\n'
-    )
+    assert LOG_TIME.sub(b"", go.stderr) == (b'exec: "sh": cannot run executable found relative to current directory\n')
 
 
 def test_sh_relative_allowed_by_godebug(tmp_path):
@@ -108,9 +106,7 @@ def test_shell_killed_by_signal():
     """SIGKILL from the host kills sh (PID 1 inside): both report "signal: killed"."""
     results = []
     for launcher in (GO, PY):
-        proc = subprocess.Popen(
-            launcher.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-        )
+        proc = subprocess.Popen(launcher.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         try:
             sh = procfs.wait_for_descendant(proc.pid, "sh")
             os.kill(sh, signal.SIGKILL)
@@ -129,9 +125,7 @@ def test_sigterm_from_host_is_ignored_by_pid_1():
     """PID 1 of a namespace ignores signals it has no handler for, from the host too."""
     results = []
     for launcher in (GO, PY):
-        proc = subprocess.Popen(
-            launcher.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-        )
+        proc = subprocess.Popen(launcher.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         try:
             sh = procfs.wait_for_descendant(proc.pid, "sh")
             os.kill(sh, signal.SIGTERM)

@@ -1,0 +1,50 @@
+"""Run every probe under each launcher; print a table and write the reports.
+
+    parity.py [--launchers go,py,unshare] [--out reports]
+
+Exits 1 when any launcher's facts differ from the first (the reference).
+"""
+
+import sys
+from pathlib import Path
+
+from plumbum import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests import launchers, parity, report  # noqa: E402
+
+
+class Parity(cli.Application):
+    """Compare how launchers isolate a shell, probe by probe."""
+
+    names = cli.SwitchAttr(
+        "--launchers", str, default="go,py", envname="LAUNCHERS",
+        help=f"comma list, reference first; known: {', '.join(launchers.LAUNCHERS)}",
+    )  # fmt: skip
+    out = cli.SwitchAttr("--out", str, default=str(ROOT / "reports"), help="where the reports go")
+
+    def main(self):
+        try:
+            chosen = launchers.select(self.names)
+        except KeyError as e:
+            print(f"parity: {e.args[0]}", file=sys.stderr)
+            return 2
+        if len(chosen) < 2:
+            print("parity: name at least two launchers", file=sys.stderr)
+            return 2
+        results = parity.run_all(chosen)
+        rows = parity.compare(results)
+        print(report.text_table(rows, [lc.name for lc in chosen]))
+        out = Path(self.out)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "parity.md").write_text(report.markdown(rows, results))
+        (out / "parity.html").write_text(report.html_page(rows, results))
+        (out / "parity.json").write_text(report.json_report(rows, results))
+        print(f"\nreports: {out}/parity.md, parity.html, parity.json")
+        return 0 if all(r["match"] for r in rows) else 1
+
+
+if __name__ == "__main__":
+    Parity.run()

@@ -1,0 +1,109 @@
+"""Every probe: the Go reference and the Python port agree, and both isolate.
+
+One pty session per launcher runs all probes (tests/probes.py); the host's
+own view is taken with the same commands. A failing comparison prints both
+transcripts side by side.
+"""
+
+import pytest
+
+from tests import parity
+from tests.launchers import GO, PY
+from tests.probes import PROBES
+
+
+@pytest.fixture(scope="module")
+def rows():
+    return {row["name"]: row for row in parity.compare(parity.run_all([GO, PY]))}
+
+
+def side_by_side(left: str, right: str, width: int = 60) -> str:
+    a, b = left.splitlines(), right.splitlines()
+    a += [""] * (len(b) - len(a))
+    b += [""] * (len(a) - len(b))
+    return "\n".join(f"{x[:width]:<{width}} | {y[:width]}" for x, y in zip(a, b, strict=True))
+
+
+@pytest.mark.parametrize("probe", PROBES, ids=lambda p: p.name)
+def test_go_and_python_agree(rows, probe):
+    row = rows[probe.name]
+    go, py = row["launchers"]["go"], row["launchers"]["py"]
+    assert row["match"], (
+        f"probe {probe.name}: facts differ in {row['differs']['py']}\n"
+        f"go: {go['facts']}\npy: {py['facts']}\n"
+        + side_by_side(
+            f"--- go (status {go['status']})\n{go['output']}",
+            f"--- py (status {py['status']})\n{py['output']}",
+        )
+    )
+
+
+def facts(rows, probe: str) -> dict:
+    return rows[probe]["launchers"]["go"]["facts"]
+
+
+# The reference really isolates: for each of the notes' six namespaces, what
+# the shell sees differs from the host in the way the namespace promises.
+
+
+def test_uts_isolated(rows):
+    f = facts(rows, "hostname")
+    assert f["UTS namespace"] == "own"
+    assert f["host's name after"] == "unchanged"
+
+
+def test_ipc_isolated(rows):
+    f = facts(rows, "ipc")
+    assert f["IPC namespace"] == "own"
+    assert f["host's queue visible inside"] is False
+    assert f["making a queue inside"] == "made" and f["queues inside after"] == "1"
+    assert f["inside queue visible on the host"] is False
+
+
+def test_pid_isolated(rows):
+    assert facts(rows, "pid")["$$"] == "1"
+    assert facts(rows, "pid")["PID namespace"] == "own"
+    assert facts(rows, "pstree")["shell's pid inside (NSpid)"] == "1"
+    assert facts(rows, "signals")["shell survives kill -KILL $$ and kill -TERM $$"] is True
+
+
+def test_mount_isolated(rows):
+    f = facts(rows, "mount")
+    assert f["mount namespace"] == "own"
+    assert f["tmpfs leaked to the host"] is False
+    assert "shared" not in f["propagation of /"]
+
+
+def test_user_isolated(rows):
+    f = facts(rows, "id")
+    assert f["user namespace"] == "own"
+    assert f["id"].startswith("uid=65534(nobody)")
+    assert f["effective capabilities"] == "0000000000000000"
+    assert rows["id"]["host"]["facts"]["id"].startswith("uid=0(root)")
+
+
+def test_net_isolated(rows):
+    f = facts(rows, "net")
+    assert f["network namespace"] == "own"
+    assert f["links"] == "lo=DOWN"
+    assert f["links are the host's"] is False
+
+
+def test_namespaces_not_asked_for_are_shared(rows):
+    f = facts(rows, "namespaces")
+    assert {n for n, v in f.items() if v == "own"} == {
+        "ipc",
+        "mnt",
+        "net",
+        "pid",
+        "pid_for_children",
+        "user",
+        "uts",
+    }
+
+
+def test_launcher_prints_and_exits_like_the_notes(rows):
+    f = facts(rows, "exit")
+    assert f["printed at start"] == "main starting...\n"
+    assert f["printed when the shell ends"].endswith("YYYY/MM/DD hh:mm:ss exit status 2\n")
+    assert f["launcher's exit status"] == 1

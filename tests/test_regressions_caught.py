@@ -1,0 +1,42 @@
+"""Dropping any one of the six namespace flags from the port is caught.
+
+tests/variants.py runs the real port with one CLONE_NEW* constant zeroed;
+the suite must report a mismatch in the probe that watches that namespace,
+and `make parity` (scripts/parity.py) must fail and name it.
+"""
+
+import subprocess
+import sys
+
+import pytest
+
+from tests import parity
+from tests.launchers import BROKEN, GO, PY_RELAY, ROOT
+
+WATCHED_BY = {"UTS": "hostname", "IPC": "ipc", "PID": "pid", "NS": "mount", "USER": "id", "NET": "net"}
+
+
+@pytest.mark.parametrize("flag", list(WATCHED_BY))
+def test_dropped_flag_is_caught_by_its_probe(flag):
+    rows = {row["name"]: row for row in parity.compare(parity.run_all([GO, BROKEN[flag]]))}
+    assert not rows[WATCHED_BY[flag]]["match"], f"probe {WATCHED_BY[flag]} missed CLONE_NEW{flag}"
+    assert not rows["namespaces"]["match"]
+
+
+def test_parity_script_fails_and_names_the_probe(tmp_path):
+    broken = BROKEN["NET"]
+    proc = subprocess.run(
+        [sys.executable, "scripts/parity.py", "--launchers", f"go,{broken.name}", "--out", str(tmp_path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert f"MISMATCH net: {broken.name} differs from go" in proc.stdout
+    assert (tmp_path / "parity.json").exists()
+
+
+def test_relay_strategy_shows_in_the_process_tree():
+    """The RELAY strategy behaves alike except for the extra process, and the suite says so."""
+    rows = parity.compare(parity.run_all([GO, PY_RELAY]))
+    assert [r["name"] for r in rows if not r["match"]] == ["pstree"]
+    tree = {r["name"]: r for r in rows}["pstree"]["launchers"]["py-relay"]["facts"]["process tree from the host"]
+    assert tree == "launcher---python---sh"

@@ -1,0 +1,37 @@
+"""Deliberately changed versions of the port, to prove the suite notices.
+
+    python -m tests.variants drop=NET        # port.notes without CLONE_NEWNET
+    python -m tests.variants strategy=relay  # the middle process stays (see port/exec_linux.py)
+
+Each is the real port.notes with one thing changed from outside, so a
+launcher entry can point at it; nothing in port/ knows about them.
+"""
+
+import sys
+import types
+
+from port import exec_linux, notes, runtime, sysprocattr
+
+FLAGS = ("UTS", "IPC", "PID", "NS", "USER", "NET")
+
+
+def main(args: list[str]) -> None:
+    for arg in args:
+        key, _, value = arg.partition("=")
+        if key == "drop" and value in FLAGS:
+            # The notes program reads its flags from this module; hand it a copy
+            # in which one CLONE_NEW* constant is 0.
+            patched = types.ModuleType("syscall")
+            patched.__dict__.update(vars(sysprocattr))
+            setattr(patched, f"CLONE_NEW{value}", 0)
+            notes.syscall = patched
+        elif key == "strategy" and value in (exec_linux.SUBREAPER, exec_linux.RELAY):
+            exec_linux.pid_namespace_strategy = value
+        else:
+            sys.exit(f"variants: unknown change {arg!r}")
+    runtime.init()
+    notes.main()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
