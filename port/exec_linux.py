@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 
 from port import libc, runtime
 from port.errors import Errno, GoError
-from port.sysprocattr import CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUSER, SysProcAttr
+from port.sysprocattr import CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWTIME, CLONE_NEWUSER, SysProcAttr
 
 SUBREAPER, RELAY = "subreaper", "relay"
 pid_namespace_strategy = SUBREAPER
@@ -113,7 +113,8 @@ def fork_exec(argv0: str, argv: list[str], attr: ProcAttr) -> int:
         raise GoError("Setctty set but Ctty not valid in child")
     mapped = sys_attr.uid_mappings is not None or sys_attr.gid_mappings is not None
     maps = _MapPayloads(sys_attr) if mapped else None
-    middle = bool(sys_attr.cloneflags & CLONE_NEWPID)
+    # unshare(2) moves only the caller's children into new PID and time namespaces.
+    middle = bool(sys_attr.cloneflags & (CLONE_NEWPID | CLONE_NEWTIME))
     adopt = middle and pid_namespace_strategy == SUBREAPER
     pipes = _Pipes(
         os.pipe(),
@@ -416,7 +417,7 @@ class _Child:
             # 15. Restore RLIMIT_NOFILE: Go raised it at start-up; Python never did.
             # 16. Enable tracing
             if sys_attr.ptrace:
-                libc.ptrace_traceme()
+                libc.ptrace(libc.PTRACE_TRACEME)
             # 17. Time to exec.
             os.execve(self.path, self.args, self.env)
         except BaseException as e:  # noqa: BLE001 - every failure goes to the launcher

@@ -15,7 +15,6 @@ MS_REC = 0x4000
 MS_PRIVATE = 1 << 18
 TIOCSCTTY = 0x540E
 TIOCNOTTY = 0x5422
-TIOCSPGRP = 0x5410
 PTRACE_TRACEME = 0
 LINUX_CAPABILITY_VERSION_3 = 0x20080522
 
@@ -69,16 +68,9 @@ def ioctl_int(fd: int, request: int, arg: int) -> None:
     _check(libc().ioctl(fd, ctypes.c_ulong(request), ctypes.c_long(arg)))
 
 
-def tcsetpgrp(fd: int, pgrp: int) -> None:
-    """ioctl(fd, TIOCSPGRP, &pgrp), as Go's Foreground step does it."""
-    os.tcsetpgrp(fd, pgrp)
-
-
-def ptrace_traceme() -> None:
-    import ctypes
-
-    _check(libc().ptrace(PTRACE_TRACEME, 0, None, None))
-    ctypes.set_errno(0)
+def ptrace(request: int, pid: int = 0) -> None:
+    """ptrace(2) for the requests that take no address or data (TRACEME, DETACH)."""
+    _check(libc().ptrace(request, pid, None, None))
 
 
 def raise_ambient_caps(caps: list[int]) -> None:
