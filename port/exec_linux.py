@@ -205,8 +205,8 @@ class _MapPayloads:
         self.has_gid = sys_attr.gid_mappings is not None
 
 
-def _write_file(path: str, data: bytes) -> None:
-    fd = os.open(path, os.O_RDWR)
+def _write_file(path: str, data: bytes, dir_fd: int | None = None) -> None:
+    fd = os.open(path, os.O_RDWR if dir_fd is None else os.O_WRONLY, dir_fd=dir_fd)
     try:
         os.write(fd, data)
     finally:
@@ -269,6 +269,10 @@ class _Child:
         try:
             for fd in pipes.launcher_ends():
                 os.close(fd)
+            if sys_attr.use_cgroup_fd:
+                # Go: clone3(CLONE_INTO_CGROUP), born in the cgroup. Python has no
+                # clone3, so the new process moves itself there before anything else.
+                _write_file("cgroup.procs", b"0", dir_fd=sys_attr.cgroup_fd)
             if sys_attr.cloneflags:
                 # One call, so the user namespace is created first and gives the
                 # caller privilege over the others (user_namespaces(7)).

@@ -123,11 +123,16 @@ echo "/proc/self: $(readlink /proc/self)"
 """
 
 
+def _pid_inside(pid: str) -> str:
+    """A pid seen inside: 1 and small ones are kept; a host pid varies, so is named."""
+    return pid if pid in ("", "1", "2", "3") else "host pid"
+
+
 def pid_facts(raw: str, ctx: Context) -> Facts:
     count = field_of(raw, "ps count")
     return {
         "PID namespace": own(field_of(raw, "pid ns"), ctx.host.ns["pid"]),
-        "$$": field_of(raw, "$$"),
+        "$$": _pid_inside(field_of(raw, "$$")),
         "ps": "works" if field_of(raw, "ps").startswith("PID") else field_of(raw, "ps"),
         "ps shows the host's PID 1": field_of(raw, "ps pid 1") == ctx.host.pid1,
         "ps lists more than the namespace": count.isdigit() and int(count) > 3,
@@ -155,7 +160,8 @@ def pstree_facts(raw: str, ctx: Context) -> Facts:
     nspid = ""
     if ctx.sh_pid:
         status = Path(f"/proc/{ctx.sh_pid}/status").read_text()
-        nspid = re.search(r"^NSpid:\s*(.*)$", status, re.M)[1].split()[-1]
+        ids = re.search(r"^NSpid:\s*(.*)$", status, re.M)[1].split()
+        nspid = _pid_inside(ids[-1] if len(ids) > 1 else "host pid")
     return {
         "process tree from the host": ctx.scratch.get("tree", ""),
         "shell's pid inside (NSpid)": nspid,
@@ -319,6 +325,24 @@ def ns_facts(raw: str, ctx: Context) -> Facts:
     return {n: own(field_of(raw, n), ctx.host.ns[n]) for n in NAMESPACES}
 
 
+# --- proc -------------------------------------------------------------------
+
+PROC = r"""if [ "$(readlink /proc/self/ns/mnt)" = '{ns[mnt]}' ]; then echo "mount proc: skipped, the mount namespace is the host's"
+elif awk '$5 == "/" && / shared:/ {{found = 1}} END {{exit !found}}' /proc/self/mountinfo; then echo "mount proc: skipped, / would propagate to the host"
+else echo "mount proc: $(mount -t proc proc /proc 2>&1 && echo allowed)"; fi
+echo "ps count: $(ps -e --no-headers 2>/dev/null | wc -l)"
+"""
+
+
+def proc_facts(raw: str, ctx: Context) -> Facts:
+    count = field_of(raw, "ps count")
+    return {
+        "mounting proc": field_of(raw, "mount proc"),
+        # the shell, the $(...) subshell, ps and wc: a handful at most
+        "ps lists only the namespace": count.isdigit() and int(count) <= 5,
+    }
+
+
 # --- signals to PID 1 ------------------------------------------------------
 
 SIGNALS = r"""kill -KILL $$ 2>&1; kill -TERM $$ 2>&1; echo "survived: yes"
@@ -356,6 +380,7 @@ PROBES = [
     Probe("id", ID, id_facts, "who the shell is, its maps and capabilities", on_host=True),
     Probe("net", NET, net_facts, "ip link: the links seen, whether lo can be brought up", on_host=True),
     Probe("namespaces", NS, ns_facts, "readlink /proc/self/ns/* against the host's", on_host=True),
+    Probe("proc", PROC, proc_facts, "mount a new /proc, then ps shows only the namespace (if allowed)"),
     Probe("signals", SIGNALS, signal_facts, "PID 1 ignores signals it has no handler for, even its own"),
     Probe("exit", EXIT, exit_facts, "what the launcher prints first and last, and its exit status",
           ends_session=True),
