@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 GO_PROGRAMS := build/notes-go build/launcher-go
 
 .SECONDEXPANSION:
-.PHONY: help setup build test parity lint fmt tables clean distclean
+.PHONY: help setup build test parity lint fmt tables docs clean distclean
 LAUNCHERS ?= go,py
 
 help:
@@ -21,6 +21,7 @@ help:
 	@echo "make build     build the Go programs into build/"
 	@echo "make lint      ruff check and format check;  make fmt  to reformat"
 	@echo "make tables    regenerate port/gotables.py from the Go sources"
+	@echo "make docs      regenerate README.md's SysProcAttr table from the code"
 	@echo "make clean     remove build/ and reports/;  make distclean  also the virtual environments"
 	@echo "Variables: PYTHON=python3.13 picks the interpreter, GO=/path/to/go another Go."
 
@@ -46,6 +47,9 @@ fmt: $(STAMP)
 
 tables: $(STAMP)
 	$(PY) scripts/gen_go_tables.py --go $(GO)
+
+docs: $(STAMP)
+	$(PY) scripts/gen_docs.py --go $(GO)
 
 test: lint build
 	$(PY) -m pytest

@@ -67,12 +67,12 @@ class SysProcAttr:  # Go: syscall.SysProcAttr (Linux)
     foreground: bool = False  # setpgid(2) then ioctl(ctty, TIOCSPGRP)
     pgid: int = 0  # process group for setpgid; 0 means the child's pid
     pdeathsig: int = 0  # prctl(PR_SET_PDEATHSIG) when the parent dies
-    cloneflags: int = 0  # Go: clone(2) flags; here unshare(2) plus a fork
+    cloneflags: int = 0  # Go: clone(2) flags; here unshare(2), then a fork for NEWPID/NEWTIME
     unshareflags: int = 0  # unshare(2) in the child; NEWNS adds a private /
-    uid_mappings: list[SysProcIDMap] | None = None  # /proc/PID/uid_map
-    gid_mappings: list[SysProcIDMap] | None = None  # /proc/PID/gid_map
-    gid_mappings_enable_setgroups: bool = False  # /proc/PID/setgroups allow|deny
+    uid_mappings: list[SysProcIDMap] | None = None  # the parent writes /proc/PID/uid_map
+    gid_mappings: list[SysProcIDMap] | None = None  # the parent writes /proc/PID/gid_map
+    gid_mappings_enable_setgroups: bool = False  # "allow", else "deny", to /proc/PID/setgroups
     ambient_caps: list[int] = field(default_factory=list)  # capset(2), PR_CAP_AMBIENT
-    use_cgroup_fd: bool = False  # Go: clone3(CLONE_INTO_CGROUP)
+    use_cgroup_fd: bool = False  # Go: clone3(CLONE_INTO_CGROUP); here a write to cgroup.procs
     cgroup_fd: int = 0  # the cgroup directory fd for use_cgroup_fd
-    pid_fd: list[int] | None = None  # Go: *int; [fd] set to a pidfd or -1
+    pid_fd: list[int] | None = None  # Go: clone(CLONE_PIDFD) into *int; here pidfd_open(2) into [0]
