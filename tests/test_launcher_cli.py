@@ -1,0 +1,53 @@
+"""The two launchers' command lines: same help, same one-line errors, same statuses."""
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.launchers import BUILD
+from tests.piped import LOG_TIME
+
+GO = (str(BUILD / "launcher-go"),)
+PY = (sys.executable, "-m", "port.launcher")
+
+BAD = [
+    ["--bogus"], ["-"], ["--clone"], ["--clone", "xyz"], ["--clone=uts,,pid"], ["--unshare", "UTS,bad"],
+    ["--uid-map", "1:2"], ["--gid-map", "1:2:x"], ["--uid-map", "0:0:4294967296"], ["--setsid=yes"],
+    ["--credential", "x"], ["--credential", "1"], ["--credential", "1:2:3:4"], ["--credential", "1:2:a"],
+    ["--pdeathsig", "FOO"], ["--pdeathsig", "65"], ["--pdeathsig", "0"], ["--ambient-caps", "foo"],
+    ["--ambient-caps", "64"], ["--setgroups", "x"], ["--pgid", "x"], ["--ctty", "-1"], ["--pgid", "2147483648"],
+    ["--no-setgroups", "true"], [], ["--clone", "user"], ["--cgroup", "/nonexistent", "true"],
+    ["--help=1"], ["--clone", "K"],
+]  # fmt: skip
+GOOD = [
+    ["--", "sh", "-c", "exit 3"], ["sh", "-c", "kill -9 $$"], ["--clone", "uts", "--", "nonexistent-cmd"],
+    ["--credential", "1:1:", "--clone", "user", "true"], ["--clone", "USER,Uts", "--pdeathsig=kill", "true"],
+    ["--dir", "/nonexistent", "true"], ["--chroot", "/nonexistent", "true"], ["--ambient-caps", "63", "true"],
+    ["--clone", "user", "--", "-c"],
+]  # fmt: skip
+
+
+def run(launcher, args):
+    proc = subprocess.run([*launcher, *args], capture_output=True, stdin=subprocess.DEVNULL, timeout=20)
+    return proc.stdout, LOG_TIME.sub(b"", proc.stderr), proc.returncode
+
+
+def test_help_is_the_same():
+    go, py = run(GO, ["--help"]), run(PY, ["--help"])
+    assert go == py
+    assert go[0].startswith(b"Usage: launcher [OPTIONS] [--] COMMAND [ARG...]") and go[2] == 0
+
+
+@pytest.mark.parametrize("args", BAD, ids=" ".join)
+def test_bad_arguments_one_line_exit_2(args):
+    go, py = run(GO, args), run(PY, args)
+    assert go == py
+    out, err, status = go
+    assert (out, status) == (b"", 2)
+    assert err.startswith(b"launcher: ") and err.count(b"\n") == 1
+
+
+@pytest.mark.parametrize("args", GOOD, ids=" ".join)
+def test_runs_end_the_same(args):
+    assert run(GO, args) == run(PY, args)
