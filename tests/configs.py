@@ -98,6 +98,10 @@ CONFIGS = [
            expect={"mount": {"mount namespace": "own", "propagation of /": "shared",
                              "mounting tmpfs": "skipped, / would propagate to the host"}},
            prefix=("unshare", "--mount", "--propagation", "shared")),
+    # a user namespace makes the mount namespace less privileged: shared mounts turn into slaves
+    Config("clone-user-ns-shared", ("--clone", "user,ns"), ("cloneflags",),
+           expect={"mount": {"mount namespace": "own", "propagation of /": "slave", "tmpfs leaked to the host": False}},
+           prefix=("unshare", "--mount", "--propagation", "shared")),
     Config("unshare-user-maps", ("--unshare", "user", "--uid-map", "0:0:1", "--gid-map", "0:0:1"),
            ("unshareflags", "uid_mappings", "gid_mappings"), STATUS, ("Uid: 0\t0\t0\t0", "setgroups: deny")),
     Config("cgroup-time", ("--clone", "user,cgroup,time"), ("cloneflags",),
