@@ -48,6 +48,22 @@ def unshare(flags: int) -> None:
         _check(libc().unshare(flags))
 
 
+SYS_RT_SIGACTION = 13  # x86_64
+SIG_DFL, SIG_IGN = 0, 1
+
+
+def set_signal_raw(sig: int, handler: int) -> None:
+    """rt_sigaction(2) to SIG_DFL or SIG_IGN, bypassing glibc.
+
+    glibc refuses to touch signals 32 and 33 (its SIGCANCEL and SIGSETXID),
+    but the kernel does not, and Go does (see port/runtime.py).
+    """
+    import ctypes
+
+    action = (ctypes.c_ulong * 4)(handler, 0, 0, 0)  # handler, flags, restorer, mask
+    _check(libc().syscall(SYS_RT_SIGACTION, sig, action, None, 8))
+
+
 def prctl(option: int, arg2: int = 0) -> None:
     import ctypes
 

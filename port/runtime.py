@@ -15,8 +15,13 @@ import os
 import signal
 
 # Go: sigtable entries with _SigDefault (left alone: the system default, or what
-# was inherited) and the two glibc-internal signals Go never touches.
-_UNTOUCHED = {signal.SIGCONT, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU, 32, 33}
+# was inherited) and signal 32, which Go never touches. Signal 33 Go does
+# handle (sigPerThreadSyscall, for setuid in every thread), so its child gets
+# it back as SIG_DFL even when the program started with it ignored (GNU make
+# starts its commands with 32 and 33 ignored); glibc will not set 33, hence
+# the raw rt_sigaction.
+_SIGSETXID = 33
+_UNTOUCHED = {signal.SIGCONT, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU, 32}
 _UNCATCHABLE = {signal.SIGKILL, signal.SIGSTOP}
 # Go: _SigKill signals (the program dies) and _SigThrow/_SigPanic ones (it
 # crashes with a goroutine dump and exit status 2; here the system default).
@@ -35,7 +40,7 @@ GO_HANDLED = frozenset(range(1, signal.NSIG)) - _UNTOUCHED - _UNCATCHABLE
 
 def init() -> None:
     """Set this process's dispositions to what the Go runtime gives a program."""
-    for sig in GO_HANDLED - IGNORED_AT_START - _THROW - _IGNORED_BY_DEFAULT:
+    for sig in GO_HANDLED - IGNORED_AT_START - _THROW - _IGNORED_BY_DEFAULT - {_SIGSETXID}:
         # Caught-and-dropped signals become SIG_IGN. SIGPIPE stays ignored so
         # that writes to pipes fail with EPIPE; write() below dies for fd 1 and 2.
         disposition = signal.SIG_DFL if sig in _KILL else signal.SIG_IGN
@@ -44,8 +49,11 @@ def init() -> None:
 
 def reset_signals_for_child() -> None:
     """Go: runtime_AfterForkInChild: every signal Go handles back to SIG_DFL."""
-    for sig in GO_HANDLED - IGNORED_AT_START:
+    for sig in GO_HANDLED - IGNORED_AT_START - {_SIGSETXID}:
         signal.signal(sig, signal.SIG_DFL)
+    from port import libc
+
+    libc.set_signal_raw(_SIGSETXID, libc.SIG_DFL)
 
 
 def write(fd: int, data: bytes) -> None:
