@@ -35,11 +35,10 @@ import os
 import signal
 import struct
 import sys
-from dataclasses import dataclass, field
 
 from port import libc, runtime
 from port.errors import Errno, GoError
-from port.sysprocattr import CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWTIME, CLONE_NEWUSER, SysProcAttr
+from port.sysprocattr import CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWTIME, CLONE_NEWUSER, Record, SysProcAttr
 
 SUBREAPER, RELAY = "subreaper", "relay"
 pid_namespace_strategy = SUBREAPER
@@ -48,16 +47,14 @@ _ERRNO = struct.Struct("=Q")  # Go writes a uintptr
 PR_SET_CHILD_SUBREAPER, PR_GET_CHILD_SUBREAPER = 36, 37
 
 
-@dataclass
-class ProcAttr:  # Go: syscall.ProcAttr
+class ProcAttr(Record):  # Go: syscall.ProcAttr
     dir: str = ""  # chdir(2) in the child
-    env: list[bytes] = field(default_factory=list)  # execve(2) envp
-    files: list[int] = field(default_factory=lambda: [0, 1, 2])  # child fd i = files[i]
+    env: tuple[bytes, ...] = ()  # execve(2) envp
+    files: tuple[int, ...] = (0, 1, 2)  # child fd i = files[i]
     sys: SysProcAttr | None = None
 
 
-@dataclass
-class _Pipes:
+class _Pipes(Record):
     """The pipes between launcher and child, each (read end, write end) or None.
 
     All are close-on-exec (PEP 446), so none reaches the executed program.
@@ -237,8 +234,7 @@ def _close_quietly(fd: int) -> None:
         pass
 
 
-@dataclass
-class _Child:
+class _Child(Record):
     """What the forked side needs, all prepared before the fork."""
 
     path: bytes
@@ -251,7 +247,7 @@ class _Child:
     maps: "_MapPayloads | None"
     pipes: _Pipes
     ppid: int  # Go records the parent's pid for the Pdeathsig check
-    mask: set = field(default_factory=set)  # the signal mask to restore
+    mask: frozenset = frozenset()  # the signal mask to restore
 
     def fail(self, e: BaseException) -> None:
         """Go: childerror: send the errno to the launcher and exit 253. Never returns."""

@@ -217,7 +217,7 @@ OPTIONS = {
     "--ctty": (True, lambda c, n, v: setattr(c.attr, "ctty", _int(n, v))),
     "--pdeathsig": (True, lambda c, n, v: setattr(c.attr, "pdeathsig", _signal(n, v))),
     "--chroot": (True, lambda c, n, v: setattr(c.attr, "chroot", v)),
-    "--ambient-caps": (True, lambda c, n, v: c.attr.ambient_caps.extend(_caps(n, v))),
+    "--ambient-caps": (True, lambda c, n, v: setattr(c.attr, "ambient_caps", (*c.attr.ambient_caps, *_caps(n, v)))),
     "--cgroup": (True, lambda c, n, v: setattr(c, "cgroup_dir", v)),
     "--dir": (True, lambda c, n, v: setattr(c, "dir", v)),
     "--help": (False, None),

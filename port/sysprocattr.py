@@ -6,8 +6,6 @@ word in Go, so it is `unshareflags`). Each comment says what the field
 becomes in the child; port/exec_linux.py carries it out in Go's order.
 """
 
-from dataclasses import dataclass, field
-
 # Go: syscall/zerrors_linux_amd64.go (the kernel's values).
 CLONE_NEWTIME = 0x80
 CLONE_VM = 0x100
@@ -35,27 +33,46 @@ NAMESPACES = {
 }
 
 
-@dataclass
-class SysProcIDMap:  # Go: syscall.SysProcIDMap
-    container_id: int  # first id inside the user namespace
-    host_id: int  # first id outside it
-    size: int  # how many ids the line maps
+class Record:
+    """A plain record: fields are the annotated class attributes, whose values
+    are the defaults; positional arguments follow their order.
+
+    Not a dataclass: importing dataclasses (and so inspect) would add about
+    13 ms to every start of the notes program. Defaults are immutable; a field
+    that holds a list gets a new one when set.
+    """
+
+    def __init__(self, *args, **kwargs):
+        names = list(self.__annotations__)
+        if len(args) > len(names) or set(kwargs) - set(names) or set(names[: len(args)]) & set(kwargs):
+            raise TypeError(f"{type(self).__name__}: bad fields {args} {kwargs}")
+        self.__dict__.update(zip(names, args, strict=False), **kwargs)
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and vars(self) == vars(other)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in vars(self).items())})"
+
+
+class SysProcIDMap(Record):  # Go: syscall.SysProcIDMap
+    container_id: int = 0  # first id inside the user namespace
+    host_id: int = 0  # first id outside it
+    size: int = 0  # how many ids the line maps
 
     def line(self) -> str:
         """Return the uid_map/gid_map line, formatted as Go formats it."""
         return f"{self.container_id} {self.host_id} {self.size}\n"
 
 
-@dataclass
-class Credential:  # Go: syscall.Credential
-    uid: int  # setuid(2), after setgid
-    gid: int  # setgid(2), after setgroups
+class Credential(Record):  # Go: syscall.Credential
+    uid: int = 0  # setuid(2), after setgid
+    gid: int = 0  # setgid(2), after setgroups
     groups: list[int] | None = None  # setgroups(2); None or [] clears the list
     no_set_groups: bool = False  # skip setgroups(2) entirely
 
 
-@dataclass
-class SysProcAttr:  # Go: syscall.SysProcAttr (Linux)
+class SysProcAttr(Record):  # Go: syscall.SysProcAttr (Linux)
     chroot: str = ""  # chroot(2) after unshare, before credentials
     credential: Credential | None = None  # setgroups(2), setgid(2), setuid(2)
     ptrace: bool = False  # ptrace(PTRACE_TRACEME) just before execve(2)
@@ -72,7 +89,7 @@ class SysProcAttr:  # Go: syscall.SysProcAttr (Linux)
     uid_mappings: list[SysProcIDMap] | None = None  # the parent writes /proc/PID/uid_map
     gid_mappings: list[SysProcIDMap] | None = None  # the parent writes /proc/PID/gid_map
     gid_mappings_enable_setgroups: bool = False  # "allow", else "deny", to /proc/PID/setgroups
-    ambient_caps: list[int] = field(default_factory=list)  # capset(2), PR_CAP_AMBIENT
+    ambient_caps: tuple[int, ...] = ()  # capset(2), PR_CAP_AMBIENT
     use_cgroup_fd: bool = False  # Go: clone3(CLONE_INTO_CGROUP); here a write to cgroup.procs
     cgroup_fd: int = 0  # the cgroup directory fd for use_cgroup_fd
     pid_fd: list[int] | None = None  # Go: clone(CLONE_PIDFD) into *int; here pidfd_open(2) into [0]
