@@ -102,40 +102,34 @@ def test_namespaces_refused_by_zero_limit():
     assert LOG_TIME.sub(b"", go.stderr) == f"fork/exec {SH}: no space left on device\n".encode()
 
 
-def test_shell_killed_by_signal():
-    """SIGKILL from the host kills sh (PID 1 inside): both report "signal: killed"."""
+def signal_shell(sig: int, then: bytes = b"") -> tuple[Result, Result]:
+    """Under each launcher: send sig to sh from the host (by its pid), then feed it `then`."""
     results = []
     for launcher in (GO, PY):
         proc = subprocess.Popen(launcher.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         try:
-            sh = procfs.wait_for_descendant(proc.pid, "sh")
-            os.kill(sh, signal.SIGKILL)
-            out, err = proc.communicate(timeout=10)
+            os.kill(procfs.wait_for_descendant(proc.pid, "sh"), sig)
+            out, err = proc.communicate(then, timeout=10)
         finally:
             proc.kill()
             proc.wait()
         results.append(Result(out, err, proc.returncode))
-    go, py = results
-    assert_same(go, py)
+    assert_same(*results)
+    return results[0], results[1]
+
+
+def test_shell_killed_by_signal():
+    """SIGKILL from the host kills sh (PID 1 inside): both report "signal: killed"."""
+    go, _ = signal_shell(signal.SIGKILL)
     assert LOG_TIME.sub(b"", go.stderr) == b"signal: killed\n"
     assert go.status == 1
 
 
 def test_sigterm_from_host_is_ignored_by_pid_1():
     """PID 1 of a namespace ignores signals it has no handler for, from the host too."""
-    results = []
-    for launcher in (GO, PY):
-        proc = subprocess.Popen(launcher.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        try:
-            sh = procfs.wait_for_descendant(proc.pid, "sh")
-            os.kill(sh, signal.SIGTERM)
-            out, err = proc.communicate(b"echo alive\nexit 5\n", timeout=10)
-        finally:
-            proc.kill()
-            proc.wait()
-        results.append(Result(out, err, proc.returncode))
-    assert_same(*results)
-    assert results[0].stdout == b"main starting...\nalive\n"
+    go, _ = signal_shell(signal.SIGTERM, b"echo alive\nexit 5\n")
+    assert go.stdout == b"main starting...\nalive\n"
+    assert LOG_TIME.sub(b"", go.stderr) == b"exit status 5\n"
 
 
 def test_stdout_closed_reader_kills_with_sigpipe():
