@@ -148,7 +148,7 @@ def fork_exec(argv0: str, argv: list[str], attr: ProcAttr) -> int:
         err2 = 0
         # The clone is only done once the middle process has unshared; EOF means it failed.
         if os.read(pipes.ready[0], 1) and not sys_attr.unshareflags & CLONE_NEWUSER:
-            err2 = _write_uid_gid_mappings(pid, sys_attr)
+            err2 = _write_uid_gid_mappings(pid, maps)
         try:
             os.write(pipes.maps[1], _ERRNO.pack(err2))
         except BrokenPipeError:
@@ -210,9 +210,8 @@ def _write_file(path: str, data: bytes, dir_fd: int | None = None) -> None:
         os.close(fd)
 
 
-def _write_uid_gid_mappings(pid: int, sys_attr: SysProcAttr) -> int:
+def _write_uid_gid_mappings(pid: int, maps: "_MapPayloads") -> int:
     """Go: syscall.writeUidGidMappings. Return 0 or the errno of the failed write."""
-    maps = _MapPayloads(sys_attr)
     try:
         if maps.has_uid:
             _write_file(f"/proc/{pid}/uid_map", maps.uid)
