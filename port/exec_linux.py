@@ -108,6 +108,8 @@ def fork_exec(argv0: str, argv: list[str], attr: ProcAttr) -> int:
         raise GoError("both Setctty and Foreground set in SysProcAttr")
     if sys_attr.setctty and sys_attr.ctty >= len(attr.files):
         raise GoError("Setctty set but Ctty not valid in child")
+    if sys_attr.use_cgroup_fd and not libc.is_cgroup2(sys_attr.cgroup_fd):
+        raise Errno(9)  # EBADF: what clone3(CLONE_INTO_CGROUP) says of anything but a cgroup2 directory
     mapped = sys_attr.uid_mappings is not None or sys_attr.gid_mappings is not None
     maps = _MapPayloads(sys_attr) if mapped else None
     # unshare(2) moves only the caller's children into new PID and time namespaces.

@@ -64,6 +64,18 @@ def set_signal_raw(sig: int, handler: int) -> None:
     _check(libc().syscall(SYS_RT_SIGACTION, sig, action, None, 8))
 
 
+CGROUP2_SUPER_MAGIC = 0x63677270
+
+
+def is_cgroup2(fd: int) -> bool:
+    """fstatfs(2): is fd a directory of the cgroup v2 file system?"""
+    import ctypes
+
+    buf = (ctypes.c_long * 16)()  # struct statfs; f_type comes first
+    _check(libc().fstatfs(fd, buf))
+    return buf[0] == CGROUP2_SUPER_MAGIC
+
+
 def prctl(option: int, arg2: int = 0) -> None:
     import ctypes
 

@@ -24,7 +24,8 @@ GOOD = [
     ["--", "sh", "-c", "exit 3"], ["sh", "-c", "kill -9 $$"], ["--clone", "uts", "--", "nonexistent-cmd"],
     ["--credential", "1:1:", "--clone", "user", "true"], ["--clone", "USER,Uts", "--pdeathsig=kill", "true"],
     ["--dir", "/nonexistent", "true"], ["--chroot", "/nonexistent", "true"], ["--ambient-caps", "63", "true"],
-    ["--clone", "user", "--", "-c"],
+    ["--clone", "user", "--", "-c"], ["--cgroup", "/tmp", "true"], ["--cgroup", "/sys/fs/cgroup/memory", "true"],
+    ["--setctty", "--ctty", "9", "true"], ["--setsid", "--setpgid", "true"],
 ]  # fmt: skip
 
 
@@ -51,3 +52,23 @@ def test_bad_arguments_one_line_exit_2(args):
 @pytest.mark.parametrize("args", GOOD, ids=" ".join)
 def test_runs_end_the_same(args):
     assert run(GO, args) == run(PY, args)
+
+
+def test_maps_without_user_namespace():
+    """A known difference: Go deadlocks, the port reports EPERM.
+
+    Without CLONE_NEWUSER Go clones with CLONE_VFORK, so the launcher is
+    suspended until the child execs, while the child waits for the launcher
+    to write its ID maps. The port cannot copy a deadlock usefully: its
+    launcher writes /proc/PID/uid_map, which the kernel refuses for a
+    process in the initial user namespace.
+    """
+    go = subprocess.Popen([*GO, "--uid-map", "0:0:1", "--", "true"], stderr=subprocess.PIPE)
+    try:
+        with pytest.raises(subprocess.TimeoutExpired):
+            go.wait(timeout=1)
+    finally:
+        go.kill()  # by the pid we started; its child then reads EOF and exits 253
+        go.communicate()
+    _, err, status = run(PY, ["--uid-map", "0:0:1", "--", "true"])
+    assert (err, status) == (b"fork/exec /usr/bin/true: operation not permitted\n", 1)
