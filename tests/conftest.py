@@ -1,6 +1,8 @@
 """Fixtures shared by the whole suite: host safety, the fork guard, privileges."""
 
+import functools
 import os
+import subprocess
 
 import pytest
 
@@ -41,6 +43,22 @@ def launcher(request):
     return request.param
 
 
-def require_root():
-    if os.geteuid() != 0:
+@functools.cache
+def userns_problem() -> str | None:
+    """Why this (unprivileged) user cannot create a user namespace, or None."""
+    if os.geteuid() == 0:
+        return None
+    proc = subprocess.run(["unshare", "--user", "true"], capture_output=True, text=True)
+    if proc.returncode == 0:
+        return None
+    knobs = ["/proc/sys/kernel/unprivileged_userns_clone", "/proc/sys/user/max_user_namespaces",
+             "/proc/sys/kernel/apparmor_restrict_unprivileged_userns"]  # fmt: skip
+    settings = ", ".join(f"{k.rsplit('/', 1)[1]}={open(k).read().strip()}" for k in knobs if os.path.exists(k))
+    return f"unprivileged user namespaces unavailable ({proc.stderr.strip()}; {settings})"
+
+
+def pytest_runtest_setup(item):
+    if item.get_closest_marker("root") and os.geteuid() != 0:
         pytest.skip("needs euid 0 on the host (CI runs as root)")
+    if item.get_closest_marker("userns") and (problem := userns_problem()):
+        pytest.skip(problem)

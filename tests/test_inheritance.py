@@ -18,6 +18,8 @@ from port import libc
 from tests import procfs
 from tests.launchers import GO, PY
 
+pytestmark = pytest.mark.userns
+
 EXTRA_FD = 47  # high enough to be free in pytest (its capture uses low fds)
 
 

@@ -8,6 +8,8 @@ import pytest
 from tests.launchers import BUILD
 from tests.piped import LOG_TIME
 
+pytestmark = pytest.mark.userns
+
 GO = (str(BUILD / "launcher-go"),)
 PY = (sys.executable, "-m", "port.launcher")
 

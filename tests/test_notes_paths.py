@@ -17,6 +17,8 @@ from tests import procfs
 from tests.launchers import GO, PY
 from tests.piped import LOG_TIME, Result, assert_same, base_env, run
 
+pytestmark = pytest.mark.userns
+
 SH = "/usr/bin/sh"
 
 

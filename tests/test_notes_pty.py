@@ -13,6 +13,8 @@ import pytest
 from tests.launchers import GO, PY
 from tests.shell import ShellSession
 
+pytestmark = pytest.mark.userns
+
 
 def session_end(launcher, commands: list[str], last: str):
     with ShellSession(launcher) as sh:

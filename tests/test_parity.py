@@ -11,6 +11,8 @@ from tests import parity
 from tests.launchers import GO, PY
 from tests.probes import PROBES
 
+pytestmark = pytest.mark.userns
+
 
 @pytest.fixture(scope="module")
 def rows():

@@ -17,6 +17,8 @@ import pytest
 from tests import procfs
 from tests.configs import Config
 
+pytestmark = pytest.mark.userns
+
 SCRIPT = "echo ready; read line"  # blocks on stdin with no child of its own
 
 

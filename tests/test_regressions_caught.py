@@ -13,10 +13,13 @@ import pytest
 from tests import parity
 from tests.launchers import BROKEN, GO, PY_RELAY, ROOT
 
+pytestmark = pytest.mark.userns
+
 WATCHED_BY = {"UTS": "hostname", "IPC": "ipc", "PID": "pid", "NS": "mount", "USER": "id", "NET": "net"}
 
 
-@pytest.mark.parametrize("flag", list(WATCHED_BY))
+# Without CLONE_NEWUSER the other namespaces need root on the host.
+@pytest.mark.parametrize("flag", [pytest.param(f, marks=[pytest.mark.root] if f == "USER" else []) for f in WATCHED_BY])
 def test_dropped_flag_is_caught_by_its_probe(flag):
     rows = {row["name"]: row for row in parity.compare(parity.run_all([GO, BROKEN[flag]]))}
     assert not rows[WATCHED_BY[flag]]["match"], f"probe {WATCHED_BY[flag]} missed CLONE_NEW{flag}"

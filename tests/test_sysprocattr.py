@@ -20,6 +20,8 @@ from tests.configs import CONFIGS, Config
 from tests.launchers import Launcher
 from tests.shell import LOG_TIME
 
+pytestmark = pytest.mark.userns
+
 # Replaces the argument "$LAUNCHER_PGRP" by the wrapper's pid, which is the
 # launcher's pid (and process group: pexpect makes it a group leader) after exec.
 PGRP_WRAPPER = ("sh", "-c", 'for a do shift; [ "$a" = "\\$LAUNCHER_PGRP" ] && a=$$; set -- "$@" "$a"; done; exec "$@"',
@@ -79,7 +81,9 @@ def run_in_pty(launcher: Launcher) -> tuple[str, int | None, int | None]:
     return transcript, child.exitstatus, child.signalstatus
 
 
-@pytest.mark.parametrize("config", CONFIGS, ids=lambda c: c.name)
+@pytest.mark.parametrize(
+    "config", [pytest.param(c, id=c.name, marks=[pytest.mark.root] if c.root else []) for c in CONFIGS]
+)
 def test_field_parity(config, tmp_path, request):
     go, py = materialize(config, tmp_path, request)
     if config.script is not None:
