@@ -67,10 +67,6 @@ class Probe:
         return self.command.format(ns=host.ns, hostname=host.hostname)
 
 
-def lines(raw: str) -> list[str]:
-    return [line for line in raw.splitlines() if line.strip()]
-
-
 def field_of(raw: str, label: str) -> str:
     """The value printed as "label: value" by a probe command, or "" if absent."""
     for line in raw.splitlines():
