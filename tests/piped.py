@@ -5,9 +5,10 @@ import re
 import subprocess
 from dataclasses import dataclass
 
+from tests import shell
 from tests.launchers import Launcher
 
-LOG_TIME = re.compile(rb"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d ", re.M)
+LOG_TIME = re.compile(shell.LOG_TIME.pattern.encode(), re.M)  # the same pattern, for bytes
 
 
 @dataclass(frozen=True)

@@ -137,10 +137,6 @@ def pid_facts(raw: str, ctx: Context) -> Facts:
     }
 
 
-def look_pstree(ctx: Context) -> str:
-    return subprocess.run(["pstree", "-pl", str(ctx.launcher_pid)], capture_output=True, text=True).stdout
-
-
 def tree_shape(pid: int, top: bool = True) -> str:
     """The process tree under pid, as pstree draws it but without pids or
     threads, and with the launcher's own name (notes-go, python) as "launcher"."""
@@ -165,9 +161,10 @@ def pstree_facts(raw: str, ctx: Context) -> Facts:
     }
 
 
-def look_pstree_into(ctx: Context) -> str:
+def look_pstree(ctx: Context) -> str:
+    """Record the tree's shape for the facts; show `pstree -pl` as the raw look."""
     ctx.scratch["tree"] = tree_shape(ctx.launcher_pid)
-    return look_pstree(ctx)
+    return subprocess.run(["pstree", "-pl", str(ctx.launcher_pid)], capture_output=True, text=True).stdout
 
 
 # --- ipc --------------------------------------------------------------------
@@ -367,7 +364,7 @@ PROBES = [
           on_host=True, look=look_hostname),
     Probe("pid", PID, pid_facts, "$$, and what ps shows with the host's /proc still mounted", on_host=True),
     Probe("pstree", ":", pstree_facts, "the launcher's process tree seen from the host (pstree -pl)",
-          look=look_pstree_into),
+          look=look_pstree),
     Probe("ipc", IPC.replace("{{key}}", HOST_KEY), ipc_facts,
           "a queue made on the host is not seen inside; one made inside is not seen on the host",
           on_host=True, before=make_host_queue, look=look_host_queues, after=remove_host_queue),

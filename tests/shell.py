@@ -21,7 +21,13 @@ import pexpect
 from tests import procfs
 from tests.launchers import Launcher
 
+# Go's log header (LstdFlags); the only part of the launchers' output that varies.
 LOG_TIME = re.compile(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d ", re.M)
+
+
+def transcript(pty_text: str) -> str:
+    """pty output with CRLF as LF and log times replaced by a fixed marker."""
+    return LOG_TIME.sub("YYYY/MM/DD hh:mm:ss ", pty_text.replace("\r\n", "\n"))
 
 
 class SessionError(AssertionError):
@@ -88,7 +94,7 @@ class ShellSession:
         else:
             self.child.sendline(command)
         self._expect(pexpect.EOF)
-        self.ending = LOG_TIME.sub("YYYY/MM/DD hh:mm:ss ", self.child.before.replace("\r\n", "\n"))
+        self.ending = transcript(self.child.before)
         self.child.close()
         self.exitstatus, self.signalstatus = self.child.exitstatus, self.child.signalstatus
         return self.ending

@@ -18,7 +18,7 @@ import pytest
 from tests import parity
 from tests.configs import CONFIGS, Config
 from tests.launchers import Launcher
-from tests.shell import LOG_TIME
+from tests.shell import transcript
 
 pytestmark = pytest.mark.userns
 
@@ -75,10 +75,10 @@ def run_in_pty(launcher: Launcher) -> tuple[str, int | None, int | None]:
     child = pexpect.spawn(launcher.argv[0], list(launcher.argv[1:]), encoding="utf-8", echo=False, timeout=15)
     try:
         child.expect(pexpect.EOF)
-        transcript = LOG_TIME.sub("YYYY/MM/DD hh:mm:ss ", child.before.replace("\r\n", "\n"))
+        text = transcript(child.before)
     finally:
         child.close(force=True)
-    return transcript, child.exitstatus, child.signalstatus
+    return text, child.exitstatus, child.signalstatus
 
 
 @pytest.mark.parametrize(
