@@ -3,9 +3,16 @@
 The suite runs as root; everything it does must stay inside namespaces. A test
 that leaves the host's hostname, mounts, IPC objects, network links or
 namespace limits changed, or leaves a process behind, fails loudly.
+
+Several runs may share the host (two `make test`, xdist workers, a `make
+parity` beside them). The only host objects the suite makes on purpose are
+SysV IPC objects whose key says "nsport" in its top half (ipc_key()); the
+guard takes one with another process's key as that process's business, and
+everything else as this one's.
 """
 
 import os
+import random
 import signal
 import socket
 import time
@@ -29,13 +36,40 @@ def _links() -> list[str]:
     return sorted(f"{p.name} {_read(str(p / 'flags')).strip()}" for p in net.iterdir())
 
 
+NSPORT_KEY = 0x4E53  # "NS": the top 16 bits of every IPC key the suite makes on the host
+_own_keys: set[int] = set()
+
+
+def ipc_key() -> str:
+    """A fresh host IPC key for this process, as ipcs prints it ("0x4e53....")."""
+    key = NSPORT_KEY << 16 | random.randrange(1, 1 << 16)
+    _own_keys.add(key)
+    return f"0x{key:08x}"
+
+
+def _foreign(key: int) -> bool:
+    """Made by another run of the suite: its key, not ours."""
+    return key >> 16 == NSPORT_KEY and key not in _own_keys
+
+
+def _sysv(kind: str) -> list[tuple[str, str, str]]:
+    """(key, id, perms) of each SysV object of a kind (msg, sem, shm)."""
+    rows = [line.split() for line in _read(f"/proc/sysvipc/{kind}").splitlines()[1:]]
+    return sorted((f"0x{int(r[0]) & 0xFFFFFFFF:08x}", r[1], r[2]) for r in rows)
+
+
+def sysv_ipc_keys(kind: str) -> list[str]:
+    """The keys of the host's SysV objects of a kind, as ipcs prints them."""
+    return [key for key, _, _ in _sysv(kind)]
+
+
 def snapshot() -> dict[str, object]:
     """The host state the suite promises to leave alone."""
     return {
         "hostname": socket.gethostname(),
         "domainname": _read("/proc/sys/kernel/domainname"),
         "mounts": _read("/proc/self/mountinfo"),
-        "sysv ipc": [_read(f"/proc/sysvipc/{kind}") for kind in ("msg", "sem", "shm")],
+        "sysv ipc": {kind: [o for o in _sysv(kind) if not _foreign(int(o[0], 16))] for kind in ("msg", "sem", "shm")},
         "posix mqueues": sorted(os.listdir("/dev/mqueue")) if os.path.isdir("/dev/mqueue") else [],
         "network links": _links(),
         "user namespace limit": _read("/proc/sys/user/max_user_namespaces"),

@@ -16,6 +16,7 @@ hostname or makes an IPC object after checking that it is in its own
 namespace.
 """
 
+import errno
 import os
 import re
 import socket
@@ -24,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests import procfs
+from tests import hostguard, procfs
 
 NAMESPACES = ("cgroup", "ipc", "mnt", "net", "pid", "pid_for_children", "time", "time_for_children",
               "user", "uts")  # fmt: skip
@@ -39,6 +40,7 @@ class Host:
     hostname: str = field(default_factory=socket.gethostname)
     ns: dict[str, str] = field(default_factory=lambda: {n: os.readlink(f"/proc/self/ns/{n}") for n in NAMESPACES})
     pid1: str = field(default_factory=lambda: Path("/proc/1/comm").read_text().strip())
+    ipc_key: str = field(default_factory=lambda: hostguard.ipc_key())  # the host queue's, unique to the run
 
 
 @dataclass
@@ -64,7 +66,7 @@ class Probe:
     ends_session: bool = False  # the command ends the shell (the last probe)
 
     def text(self, host: Host) -> str:
-        return self.command.format(ns=host.ns, hostname=host.hostname)
+        return self.command.format(ns=host.ns, hostname=host.hostname, ipc_key=host.ipc_key)
 
 
 def field_of(raw: str, label: str) -> str:
@@ -112,11 +114,14 @@ def look_hostname(ctx: Context) -> str:
 
 PID = r"""echo "\$\$: $$"
 echo "pid ns: $(readlink /proc/self/ns/pid)"
-echo "ps: $(ps -e 2>&1 | head -n 1)"
-echo "ps pid 1: $(ps -o comm= -p 1 2>/dev/null)"
-echo "ps count: $(ps -e --no-headers 2>/dev/null | wc -l)"
+echo "/proc/1: $(cat /proc/1/comm 2>&1)"
+echo "/proc pids: $(ls /proc | grep -c '^[0-9]')"
 echo "/proc/self: $(readlink /proc/self)"
 """
+# Not ps: with the host's /proc, procps looks its own (namespace) pid up in it
+# and, depending on which host pids happen to exist, lists the host's
+# processes or dies with "fatal library error, lookup self". /proc itself
+# answers the same on every run.
 
 
 def _pid_inside(pid: str) -> str:
@@ -125,13 +130,12 @@ def _pid_inside(pid: str) -> str:
 
 
 def pid_facts(raw: str, ctx: Context) -> Facts:
-    count = field_of(raw, "ps count")
+    count = field_of(raw, "/proc pids")
     return {
         "PID namespace": own(field_of(raw, "pid ns"), ctx.host.ns["pid"]),
         "$$": _pid_inside(field_of(raw, "$$")),
-        "ps": "works" if field_of(raw, "ps").startswith("PID") else field_of(raw, "ps"),
-        "ps shows the host's PID 1": field_of(raw, "ps pid 1") == ctx.host.pid1,
-        "ps lists more than the namespace": count.isdigit() and int(count) > 3,
+        "/proc/1 is the host's PID 1": field_of(raw, "/proc/1") == ctx.host.pid1,
+        "/proc lists more than the namespace": count.isdigit() and int(count) > 3,
         # /proc is the host's, so /proc/self names the reader's *host* pid
         "/proc/self is a host pid": field_of(raw, "/proc/self") not in ("", "1", "2", "3"),
     }
@@ -171,36 +175,29 @@ def look_pstree(ctx: Context) -> str:
 
 IPC = r"""echo "ipc ns: $(readlink /proc/self/ns/ipc)"
 echo "queues at start: $(ipcs -q | grep -c '^0x')"
-echo "host queue visible: $(ipcs -q | grep -c '^{{key}} ')"
+echo "host queue visible: $(ipcs -q | grep -c '^{ipc_key} ')"
 if [ "$(readlink /proc/self/ns/ipc)" = '{ns[ipc]}' ]; then echo "make one: skipped, the IPC namespace is the host's"
-else echo "make one: $(ipcmk -Q >/dev/null 2>&1 && echo made || echo refused)"; fi
-echo "queues after: $(ipcs -q | grep -c '^0x')"
+elif ipcmk -Q >/dev/null 2>&1; then echo "make one: made"; echo "queues after: $(ipcs -q | grep -c '^0x')"
+  echo "made key: $(ipcs -q | awk '/^0x/ {{print $1}}')"
+else echo "make one: refused"; fi
 """
-
-HOST_KEY = "0x4e535051"  # "NSPQ": the queue the probe makes on the host
-
-
-def _host_queues() -> list[str]:
-    out = subprocess.run(["ipcs", "-q"], capture_output=True, text=True, check=True).stdout
-    return [line.split()[0] for line in out.splitlines() if line.startswith("0x")]
 
 
 def make_host_queue(ctx: Context) -> None:
-    """A SysV message queue on the host, with a key the probe can look for."""
+    """A SysV message queue on the host, under this run's own key (hostguard.ipc_key)."""
     import ctypes
 
     libc = ctypes.CDLL(None, use_errno=True)
-    msqid = libc.msgget(int(HOST_KEY, 16), 0o600 | 0o1000 | 0o2000)  # IPC_CREAT | IPC_EXCL
-    if msqid < 0:
-        raise OSError(ctypes.get_errno(), f"msgget {HOST_KEY} on the host")
+    while (msqid := libc.msgget(int(ctx.host.ipc_key, 16), 0o600 | 0o1000 | 0o2000)) < 0:  # IPC_CREAT|IPC_EXCL
+        if ctypes.get_errno() != errno.EEXIST:
+            raise OSError(ctypes.get_errno(), f"msgget {ctx.host.ipc_key} on the host")
+        ctx.host.ipc_key = hostguard.ipc_key()  # another run's key: take a new one
     ctx.scratch["host msqid"] = msqid
-    ctx.scratch["host queues before"] = _host_queues()
 
 
 def look_host_queues(ctx: Context) -> str:
-    now = _host_queues()
-    ctx.scratch["host queues after"] = now
-    return "\n".join(now)
+    ctx.scratch["host queue keys"] = hostguard.sysv_ipc_keys("msg")
+    return "\n".join(ctx.scratch["host queue keys"])
 
 
 def remove_host_queue(ctx: Context) -> None:
@@ -209,14 +206,15 @@ def remove_host_queue(ctx: Context) -> None:
 
 
 def ipc_facts(raw: str, ctx: Context) -> Facts:
+    made = field_of(raw, "made key")
     return {
         "IPC namespace": own(field_of(raw, "ipc ns"), ctx.host.ns["ipc"]),
-        "queues seen at start": field_of(raw, "queues at start"),
+        # the host's namespace always holds the probe's own queue at this point
+        "no queues at start": field_of(raw, "queues at start") == "0",
         "host's queue visible inside": field_of(raw, "host queue visible") != "0",
         "making a queue inside": field_of(raw, "make one"),
-        "queues inside after": field_of(raw, "queues after"),
-        "inside queue visible on the host": ctx.scratch.get("host queues after")
-        != ctx.scratch.get("host queues before"),
+        "queues inside after": field_of(raw, "queues after") or "-",
+        "inside queue visible on the host": bool(made) and made in ctx.scratch.get("host queue keys", []),
     }
 
 
@@ -322,17 +320,20 @@ def ns_facts(raw: str, ctx: Context) -> Facts:
 
 PROC = r"""if [ "$(readlink /proc/self/ns/mnt)" = '{ns[mnt]}' ]; then echo "mount proc: skipped, the mount namespace is the host's"
 elif awk '$5 == "/" && / shared:/ {{found = 1}} END {{exit !found}}' /proc/self/mountinfo; then echo "mount proc: skipped, / would propagate to the host"
-else echo "mount proc: $(mount -t proc proc /proc 2>&1 && echo allowed)"; fi
-echo "ps count: $(ps -e --no-headers 2>/dev/null | wc -l)"
+elif mount -t proc proc /proc 2>/dev/null; then echo "mount proc: allowed"; echo "ps count: $(ps -e --no-headers | wc -l)"
+else echo "mount proc: $(mount -t proc proc /proc 2>&1)"; fi
+echo "/proc pids: $(ls /proc | grep -c '^[0-9]')"
 """
 
 
 def proc_facts(raw: str, ctx: Context) -> Facts:
-    count = field_of(raw, "ps count")
+    procs, ps = field_of(raw, "/proc pids"), field_of(raw, "ps count")
     return {
         "mounting proc": field_of(raw, "mount proc"),
-        # the shell, the $(...) subshell, ps and wc: a handful at most
-        "ps lists only the namespace": count.isdigit() and int(count) <= 5,
+        # the shell, the $(...) subshell and ls: a handful at most
+        "/proc lists only the namespace": procs.isdigit() and int(procs) <= 5,
+        # ps only once /proc is the namespace's own (see the pid probe)
+        "ps lists only the namespace": (ps.isdigit() and int(ps) <= 5) if ps else "-",
     }
 
 
@@ -362,10 +363,10 @@ def exit_facts(raw: str, ctx: Context) -> Facts:
 PROBES = [
     Probe("hostname", HOSTNAME, hostname_facts, "read the name, try to set it, check the host's",
           on_host=True, look=look_hostname),
-    Probe("pid", PID, pid_facts, "$$, and what ps shows with the host's /proc still mounted", on_host=True),
+    Probe("pid", PID, pid_facts, "$$, and what the host's /proc, still mounted, shows", on_host=True),
     Probe("pstree", ":", pstree_facts, "the launcher's process tree seen from the host (pstree -pl)",
           look=look_pstree),
-    Probe("ipc", IPC.replace("{{key}}", HOST_KEY), ipc_facts,
+    Probe("ipc", IPC, ipc_facts,
           "a queue made on the host is not seen inside; one made inside is not seen on the host",
           on_host=True, before=make_host_queue, look=look_host_queues, after=remove_host_queue),
     Probe("mount", MOUNT, mount_facts, "the mounts seen, / propagation, whether a mount is allowed or leaks",
@@ -373,7 +374,7 @@ PROBES = [
     Probe("id", ID, id_facts, "who the shell is, its maps and capabilities", on_host=True),
     Probe("net", NET, net_facts, "ip link: the links seen, whether lo can be brought up", on_host=True),
     Probe("namespaces", NS, ns_facts, "readlink /proc/self/ns/* against the host's", on_host=True),
-    Probe("proc", PROC, proc_facts, "mount a new /proc, then ps shows only the namespace (if allowed)"),
+    Probe("proc", PROC, proc_facts, "mount a new /proc, then it and ps show only the namespace (if allowed)"),
     Probe("signals", SIGNALS, signal_facts, "PID 1 ignores signals it has no handler for, even its own"),
     Probe("exit", EXIT, exit_facts, "what the launcher prints first and last, and its exit status",
           ends_session=True),
@@ -389,5 +390,14 @@ def host_view(probe: Probe, host: Host) -> tuple[str, Facts] | None:
     """
     if not probe.on_host:
         return None
-    raw = subprocess.run(["sh", "-c", probe.text(host)], capture_output=True, text=True).stdout
-    return raw, probe.facts(raw, Context(host))
+    ctx = Context(host)
+    if probe.before:
+        probe.before(ctx)
+    try:
+        raw = subprocess.run(["sh", "-c", probe.text(host)], capture_output=True, text=True).stdout
+        if probe.look:
+            probe.look(ctx)
+    finally:
+        if probe.after:
+            probe.after(ctx)
+    return raw, probe.facts(raw, ctx)
