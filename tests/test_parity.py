@@ -13,7 +13,7 @@ from tests import parity
 from tests.launchers import GO, PY
 from tests.probes import PROBES
 
-pytestmark = pytest.mark.userns
+pytestmark = [pytest.mark.userns, pytest.mark.xdist_group("parity-rows")]  # one module fixture: one worker
 
 
 @pytest.fixture(scope="module")

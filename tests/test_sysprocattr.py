@@ -15,7 +15,7 @@ from pathlib import Path
 import pexpect
 import pytest
 
-from tests import parity
+from tests import parity, shell
 from tests.configs import CONFIGS, Config
 from tests.launchers import Launcher
 from tests.shell import transcript
@@ -72,12 +72,13 @@ def materialize(config: Config, tmp_path: Path, request) -> tuple[Launcher, Laun
 
 
 def run_in_pty(launcher: Launcher) -> tuple[str, int | None, int | None]:
-    child = pexpect.spawn(launcher.argv[0], list(launcher.argv[1:]), encoding="utf-8", echo=False, timeout=15)
+    child = shell.spawn(launcher.argv, timeout=15)
     try:
         child.expect(pexpect.EOF)
         text = transcript(child.before)
+        shell.reap(child)
     finally:
-        child.close(force=True)
+        shell.kill(child)
     return text, child.exitstatus, child.signalstatus
 
 
