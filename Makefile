@@ -43,7 +43,8 @@ setup: $(STAMP)
 venv-usable:
 	@if [ -e $(VENV) ] && ! { [ -x $(PY) ] && [ -w $(VENV) ]; }; then \
 	  echo "make: $(VENV) belongs to $$(stat -c %U $(VENV)) and $$(id -un) cannot use it:" \
-	       "use your own with VENV=$$HOME/.cache/nsport-venv (make test VENV=...), or remove it" >&2; exit 1; fi
+	       "work in a clone of your own, or name a venv of yours (make test VENV=~/.cache/nsport-venv)" >&2; \
+	  exit 1; fi
 
 # compat: a plain .pth path entry; the default editable finder costs every start ~10 ms.
 # flock: two makes in one tree take turns at installing.
