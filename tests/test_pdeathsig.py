@@ -1,7 +1,11 @@
 """Pdeathsig: kill the launcher, and the shell gets the signal, under Go and Python.
 
 The suite is a child subreaper (tests/conftest.py), so the orphaned shell is
-re-parented to pytest, which can then read how it ended. With a new PID
+re-parented to pytest, which can then read how it ended. No waiting on a
+clock: the kernel sends the parent-death signal while the launcher exits,
+before pytest can reap it, and a fatal signal is acted on before the shell
+runs another instruction; so once the launcher is reaped, a line written to
+the shell either comes back (it survived) or meets end-of-file (it died). With a new PID
 namespace the shell is PID 1 there and, like any namespace init, ignores a
 signal it has no handler for unless it is SIGKILL; so does the port, whose
 shell sets its Pdeathsig only once the launcher has adopted it.
@@ -10,7 +14,6 @@ shell sets its Pdeathsig only once the launcher has adopted it.
 import os
 import signal
 import subprocess
-import time
 
 import pytest
 
@@ -19,26 +22,26 @@ from tests.configs import Config
 
 pytestmark = pytest.mark.userns
 
-SCRIPT = "echo ready; read line"  # blocks on stdin with no child of its own
+SCRIPT = "echo ready; read line; echo alive"  # blocks on stdin with no child of its own
 
 
-def orphan_fate(launcher, timeout: float = 1.0) -> str:
+def orphan_fate(launcher) -> str:
     """Start, kill the launcher with SIGKILL, and tell how the shell ended."""
     proc = subprocess.Popen(launcher.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     try:
         assert proc.stdout.readline() == b"ready\n"
         sh = procfs.wait_for_descendant(proc.pid, "sh")
         proc.kill()
-        proc.wait()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            pid, status = os.waitpid(sh, os.WNOHANG)
-            if pid:
-                return f"killed by {signal.Signals(os.WTERMSIG(status)).name}" if os.WIFSIGNALED(status) else "exited"
-            time.sleep(0.02)
-        os.kill(sh, signal.SIGKILL)  # by the pid we started, never by name
-        os.waitpid(sh, 0)
-        return "survived"
+        proc.wait()  # the Pdeathsig, if any, is pending on the shell now
+        try:
+            os.write(proc.stdin.fileno(), b"go on\n")
+        except BrokenPipeError:
+            pass  # the shell is gone already
+        if proc.stdout.readline() == b"alive\n":
+            os.waitpid(sh, 0)
+            return "survived"
+        _, status = os.waitpid(sh, 0)
+        return f"killed by {signal.Signals(os.WTERMSIG(status)).name}" if os.WIFSIGNALED(status) else "exited"
     finally:
         proc.kill()
         proc.wait()
