@@ -1,8 +1,11 @@
 """Run every probe under each launcher; print a table and write the reports.
 
-    parity.py [--launchers go,py,unshare] [--out reports]
+    parity.py [--launchers go,py,unshare,bwrap] [--out reports]
 
-Exits 1 when any launcher's facts differ from the first (the reference).
+Exits 0 when every launcher's facts equal the first's (the reference) or
+differ only where the launcher's entry in tests/launchers.py expects it
+(shown with the reason); 1 on any other difference; 2 on a bad command line
+or a launcher that is not installed.
 """
 
 import sys
@@ -34,14 +37,19 @@ class Parity(cli.Application):
         if len(chosen) < 2:
             print("parity: name at least two launchers", file=sys.stderr)
             return 2
+        for launcher in chosen:
+            if problem := launcher.missing():
+                print(f"parity: {launcher.name}: {problem}; apt-get install {launcher.package}", file=sys.stderr)
+                return 2
         results = parity.run_all(chosen)
         rows = parity.compare(results)
-        print(report.text_table(rows, [lc.name for lc in chosen]))
+        meta = report.run_metadata()
+        print(report.text_table(rows, results), end="")
         out = Path(self.out)
         out.mkdir(parents=True, exist_ok=True)
-        (out / "parity.md").write_text(report.markdown(rows, results))
-        (out / "parity.html").write_text(report.html_page(rows, results))
-        (out / "parity.json").write_text(report.json_report(rows, results))
+        (out / "parity.md").write_text(report.markdown(rows, results, meta))
+        (out / "parity.html").write_text(report.html_page(rows, results, meta))
+        (out / "parity.json").write_text(report.json_report(rows, results, meta))
         print(f"\nreports: {out}/parity.md, parity.html, parity.json")
         return 0 if all(r["match"] for r in rows) else 1
 

@@ -1,9 +1,14 @@
 """The launchers the suite compares, as data: a name and the argv that starts one.
 
-Adding a launcher is one entry here; `make parity LAUNCHERS=go,py,unshare`
+Adding a launcher is one entry here; `make parity LAUNCHERS=go,py,unshare,bwrap`
 selects by name. Each runs `sh` in new namespaces with fds 0-2 handed over.
+A third-party launcher carries its expected differences from the reference
+beside it: which fact, what value it shows, and why. A report shows those as
+expected, with the reason; any other difference is a mismatch.
 """
 
+import re
+import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,12 +18,51 @@ BUILD = ROOT / "build"
 
 
 @dataclass(frozen=True)
+class Expected:
+    """A difference from the reference that a launcher shows by design."""
+
+    probe: str
+    fact: str
+    value: object  # what this launcher shows; a compiled re.Pattern matches str(value) whole
+    why: str
+
+    def as_data(self) -> dict:
+        """Plain data for the reports: a pattern goes as "pattern", a value as "value"."""
+        if isinstance(self.value, re.Pattern):
+            return {"probe": self.probe, "fact": self.fact, "value": None, "pattern": self.value.pattern,
+                    "why": self.why}  # fmt: skip
+        return {"probe": self.probe, "fact": self.fact, "value": self.value, "pattern": None, "why": self.why}
+
+
+@dataclass(frozen=True)
 class Launcher:
     name: str
     argv: tuple[str, ...]
     about: str
     reference: bool = False  # the one the others are compared with
+    expected: tuple[Expected, ...] = ()
+    package: str = ""  # the Debian package that provides argv[0], when it is not ours
 
+    def missing(self) -> str | None:
+        """Why this launcher cannot run here ("bubblewrap (bwrap) not installed"), or None."""
+        if self.package and shutil.which(self.argv[0]) is None:
+            return f"{self.package} ({self.argv[0]}) not installed"
+        return None
+
+    def as_data(self) -> dict:
+        return {"name": self.name, "argv": list(self.argv), "about": self.about,
+                "expected": [e.as_data() for e in self.expected]}  # fmt: skip
+
+
+# dash's "Cannot set tty process group" on exit from a pty; N counts the lines the shell read.
+TTY_LINE = r"sh: \d+: Cannot set tty process group \(No such process\)\n"
+NO_NOTES_LOG = (
+    Expected("exit", "printed at start", "", "prints no banner: `main starting...` is the notes' own line"),
+    Expected("exit", "printed when the shell ends", re.compile(TTY_LINE),
+             "logs nothing: `exit status N` is the Go log line of the notes' `log.Fatal`"),
+    Expected("exit", "launcher's exit status", 2,
+             "exits with the shell's status (2); the notes' log.Fatal exits 1"),
+)  # fmt: skip
 
 GO = Launcher("go", (str(BUILD / "notes-go"),), "the notes' Go program (reference)", reference=True)
 PY = Launcher("py", (sys.executable, "-m", "port.notes"), "the line-by-line Python port")
@@ -26,7 +70,31 @@ UNSHARE = Launcher(
     "unshare",
     ("unshare", "--user", "--pid", "--fork", "--mount", "--uts", "--ipc", "--net", "sh"),
     "util-linux unshare(1) with the same six namespaces",
+    expected=NO_NOTES_LOG,
+    package="util-linux",
 )
+BWRAP = Launcher(
+    "bwrap",
+    ("bwrap", "--unshare-user", "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
+     "--uid", "65534", "--gid", "65534", "--dev-bind", "/", "/", "sh"),
+    "bubblewrap with the same six namespaces (a mount namespace is implied), as nobody, / bound to /",
+    expected=(
+        Expected("pid", "$$", "2", "bwrap's own reaper is PID 1 of the namespace, so sh is PID 2"),
+        Expected("pstree", "process tree from the host", "launcher---bwrap---sh",
+                 "bwrap forks its reaper (PID 1 inside), which forks sh"),
+        Expected("pstree", "shell's pid inside (NSpid)", "2", "bwrap's own reaper makes sh PID 2"),
+        Expected("id", "uid_map", "65534 0 1", "bwrap maps the --uid it is given to the caller's uid"),
+        Expected("id", "gid_map", "65534 0 1", "bwrap maps the --gid it is given to the caller's gid"),
+        Expected("id", "setgroups", "deny", "bwrap writes deny to /proc/self/setgroups before its gid_map"),
+        Expected("id", "nested user namespace", "allowed",
+                 "sh's uid is mapped, so it may make a user namespace; the notes' unmapped nobody may not"),
+        Expected("net", "links", "lo=UNKNOWN", "bwrap brings lo up (state UNKNOWN is how lo reports up)"),
+        Expected("signals", "shell survives kill -KILL $$ and kill -TERM $$", False,
+                 "sh is not PID 1, so kill -KILL $$ ends it (a new session carries on)"),
+        *NO_NOTES_LOG,
+    ),
+    package="bubblewrap",
+)  # fmt: skip
 PY_RELAY = Launcher(
     "py-relay",
     (sys.executable, "-m", "tests.variants", "strategy=relay"),
@@ -38,8 +106,8 @@ BROKEN = {
                    f"the port without CLONE_NEW{flag} (deliberately broken)")
     for flag in ("UTS", "IPC", "PID", "NS", "USER", "NET")
 }  # fmt: skip
-LAUNCHERS = {launcher.name: launcher for launcher in (GO, PY, UNSHARE, PY_RELAY, *BROKEN.values())}
-# The pair every regression run compares; the third is for reports.
+LAUNCHERS = {launcher.name: launcher for launcher in (GO, PY, UNSHARE, BWRAP, PY_RELAY, *BROKEN.values())}
+# The pair every regression run compares; the third-party ones are for reports.
 PAIR = (GO, PY)
 
 

@@ -7,6 +7,8 @@ The results are plain data (dicts of strings, booleans and numbers), so the
 terminal table, the reports and the tests are views of the same thing.
 """
 
+import re
+
 from tests.launchers import Launcher
 from tests.probes import PROBES, Context, Facts, Host, Probe, host_view
 from tests.shell import SessionError, ShellSession
@@ -63,37 +65,58 @@ def run_all(launchers: list[Launcher], probes: list[Probe] = PROBES) -> dict:
     host = Host()
     hosts = {p.name: host_view(p, host) for p in probes}
     return {
-        "launchers": [{"name": lc.name, "argv": list(lc.argv), "about": lc.about} for lc in launchers],
+        "launchers": [lc.as_data() for lc in launchers],
+        "commands": {p.name: p.text(host) for p in probes},  # as run, not the templates
         "host": {name: {"output": v[0], "facts": v[1]} for name, v in hosts.items() if v},
         "observations": {lc.name: observe(lc, probes, host) for lc in launchers},
     }
 
 
 def compare(results: dict, probes: list[Probe] = PROBES) -> list[dict]:
-    """One row per probe: its command, every launcher's raw output and facts, match.
+    """One row per probe: its command as run, every launcher's raw output and facts, match.
 
-    The first launcher is the reference; `match` is true when every other
-    launcher's facts equal the reference's, and `differs` names the facts that
-    do not, per launcher.
+    The first launcher is the reference. A launcher's fact that differs from
+    the reference's is *expected* when the launcher's entry says so (same
+    fact, same value; `expected` holds it with the reason), else it *differs*.
+    `match` is true when no launcher differs unexpectedly.
     """
     names = [lc["name"] for lc in results["launchers"]]
     ref = names[0]
     rows = []
     for probe in probes:
         seen = {n: results["observations"][n][probe.name] for n in names}
-        differs = {
-            n: _diff(seen[ref]["facts"], seen[n]["facts"]) for n in names[1:] if seen[n]["facts"] != seen[ref]["facts"]
-        }
+        differs, expected = {}, {}
+        for n in names[1:]:
+            for key in _diff(seen[ref]["facts"], seen[n]["facts"]):
+                value = seen[n]["facts"].get(key)
+                why = next((e for e in _expected(results, n) if e["probe"] == probe.name and e["fact"] == key
+                            and _covers(e, value)), None)  # fmt: skip
+                if why:
+                    expected.setdefault(n, []).append({"fact": key, "value": value, "why": why["why"]})
+                else:
+                    differs.setdefault(n, []).append(key)
         rows.append({
             "name": probe.name,
             "about": probe.about,
-            "command": probe.command,
+            "command": results.get("commands", {}).get(probe.name, probe.command),
             "launchers": seen,
             "host": results["host"].get(probe.name),
             "differs": differs,
+            "expected": expected,
             "match": not differs,
         })  # fmt: skip
     return rows
+
+
+def _expected(results: dict, name: str) -> list[dict]:
+    return next((lc.get("expected", []) for lc in results["launchers"] if lc["name"] == name), [])
+
+
+def _covers(expected: dict, value: object) -> bool:
+    """Whether a launcher's value is the one its entry expects (a pattern matches whole)."""
+    if expected.get("pattern") is not None:
+        return isinstance(value, str) and re.fullmatch(expected["pattern"], value) is not None
+    return value == expected["value"]
 
 
 def _diff(ref: Facts, other: Facts) -> list[str]:
