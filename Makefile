@@ -21,7 +21,8 @@ LAUNCHERS ?= go,py
 
 help:
 	@echo "make parity    run every probe under each launcher and write reports/parity.{md,html,json}"
-	@echo "               LAUNCHERS=go,py,unshare picks them (reference first; see tests/launchers.py)"
+	@echo "               LAUNCHERS=go,py,unshare,bwrap picks them (reference first; see tests/launchers.py);"
+	@echo "               exits 0 when the only differences are the ones a launcher declares, with the reason"
 	@echo "make test      lint, build, then the whole test suite (what CI runs)"
 	@echo "               ARGS='-k pidfd -x' passes arguments to pytest (-n auto by default)"
 	@echo "make doctor    check the commands, kernel and privileges the suite needs"

@@ -195,8 +195,10 @@ def text_table(rows: list[dict], results: dict, console: Console | None = None) 
     probe_w = max(len("probe"), *(len(p["name"]) for p in v["probes"]))
     ncols = 3 + len(v["names"]) + 1  # probe, fact, host, launchers, agrees
     fact_w = min(max(len(f["fact"]) for f in facts), max(12, console.width // 5))
-    room = console.width - probe_w - fact_w - len("agrees") - 3 * ncols  # padding and dividers
-    value_w = max(6, room // (1 + len(v["names"])))
+    nvalues = 1 + len(v["names"])
+    room = console.width - probe_w - len("agrees") - 3 * ncols  # padding and dividers
+    fact_w = max(5, min(fact_w, room - 5 * nvalues))  # a narrow terminal takes from the fact first
+    value_w = max(5, (room - fact_w) // nvalues)
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=False)
     table.add_column("probe", no_wrap=True, style="bold", width=probe_w)
     table.add_column("fact", width=fact_w, overflow="fold")
