@@ -13,12 +13,11 @@ everything else as this one's.
 
 import os
 import random
-import signal
 import socket
 import time
 from pathlib import Path
 
-from tests import procfs
+import psutil
 
 # Long-lived processes a fixture owns on purpose (their pids and descendants).
 KEEP: set[int] = set()
@@ -82,33 +81,47 @@ def diff(before: dict[str, object], after: dict[str, object]) -> list[str]:
 
 
 def leftovers(me: int) -> list[str]:
-    """Kill (by pid) and reap what the test left under this process; describe it."""
+    """Kill (by pid, through psutil, which checks the pid still names that process) and
+    reap what the test left under this process; describe it."""
     kept = set(KEEP)
     for pid in KEEP:
-        kept.update(procfs.descendants(pid))
+        kept.update(_descendants(pid))
     found = []
-    for pid in procfs.descendants(me):
-        if pid in kept:
+    for proc in _descendants(me).values():
+        if proc.pid in kept:
             continue
-        if procfs.state(pid) == "Z" and pid in procfs.children_map().get(me, []):
-            _reap(pid)
-            continue
-        found.append(f"pid {pid} ({procfs.comm(pid)})")
         try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
+            if proc.status() == psutil.STATUS_ZOMBIE and proc.ppid() == me:
+                _reap(proc.pid)
+                continue
+            found.append(f"pid {proc.pid} ({proc.name()})")
+            proc.kill()
+        except psutil.NoSuchProcess:
             pass
     deadline = time.monotonic() + 5
     while (
-        found
-        and time.monotonic() < deadline
-        and any(procfs.state(c) not in (None, "Z") for c in procfs.descendants(me) if c not in kept)
+        found and time.monotonic() < deadline and any(_alive(p) for p in _descendants(me).values() if p.pid not in kept)
     ):
         time.sleep(0.01)
-    for pid in procfs.children_map().get(me, []):
-        if pid not in kept and procfs.state(pid) == "Z":
-            _reap(pid)
+    for proc in psutil.Process(me).children():
+        if proc.pid not in kept and not _alive(proc):
+            _reap(proc.pid)
     return found
+
+
+def _descendants(pid: int) -> dict[int, psutil.Process]:
+    try:
+        return {p.pid: p for p in psutil.Process(pid).children(recursive=True)}
+    except psutil.NoSuchProcess:
+        return {}
+
+
+def _alive(proc: psutil.Process) -> bool:
+    """Running, sleeping or stopped: anything but a zombie or gone."""
+    try:
+        return proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
 
 
 def _reap(pid: int) -> None:

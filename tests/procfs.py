@@ -1,9 +1,16 @@
-"""Read processes from the host's /proc: trees, and what a process inherited."""
+"""Processes on the host: the tree (through psutil), and what a process inherited (from /proc).
+
+psutil gives the process table, children and names; /proc is read directly
+only for what psutil does not show: the kernel's state letter, the syscall a
+process is blocked in, and the raw fields compared in `inherited`.
+"""
 
 import os
 import re
 import time
 from pathlib import Path
+
+import psutil
 
 
 def _stat(pid: int) -> tuple[str, list[str]] | None:
@@ -17,26 +24,27 @@ def _stat(pid: int) -> tuple[str, list[str]] | None:
 
 
 def children_map() -> dict[int, list[int]]:
+    """{parent pid: [child pids]} for every process on the host."""
     kids: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit() and (st := _stat(int(entry))):
-            kids.setdefault(int(st[1][1]), []).append(int(entry))
+    for proc in psutil.process_iter(["ppid"]):
+        if proc.info["ppid"] is not None:
+            kids.setdefault(proc.info["ppid"], []).append(proc.pid)
     return kids
 
 
 def descendants(pid: int) -> list[int]:
     """Every live descendant of pid, parents before children."""
-    kids, out, todo = children_map(), [], [pid]
-    while todo:
-        for child in sorted(kids.get(todo.pop(0), [])):
-            out.append(child)
-            todo.append(child)
-    return out
+    try:
+        return [p.pid for p in psutil.Process(pid).children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return []
 
 
 def comm(pid: int) -> str | None:
-    st = _stat(pid)
-    return st[0] if st else None
+    try:
+        return psutil.Process(pid).name()
+    except psutil.NoSuchProcess:
+        return None
 
 
 def state(pid: int) -> str | None:
