@@ -13,7 +13,7 @@ import pytest
 from tests import matrix, matrix_report
 from tests.launchers import ROOT
 
-pytestmark = [pytest.mark.userns, pytest.mark.root]  # dropping to nobody needs root
+pytestmark = [pytest.mark.userns, pytest.mark.root, pytest.mark.xdist_group("matrix-cells")]  # root: to drop to nobody
 
 SLICE = [(), ("uts",), ("pid", "user"), (*matrix.SIX, "time"), ("cgroup",)]
 
