@@ -227,7 +227,7 @@ def text_table(rows: list[dict], results: dict, console: Console | None = None) 
 
 def markdown(rows: list[dict], results: dict, meta: dict | None = None) -> str:
     v = view(rows, results, meta)
-    return _env().get_template("parity.md").render(v=v, md=_md, clip=clip, summary=summary_lines(v),
+    return _env().get_template("parity.md").render(v=v, md=_md, clip=clip, cell=_cell, summary=summary_lines(v),
                                                       mark=MARK)  # fmt: skip
 
 

@@ -133,7 +133,7 @@ def test_markdown_and_json_carry_the_same():
     meta = {"date": "today", "kernel": "Linux"}
     md = report.markdown(rows, results, meta)
     assert "MISMATCH alpha: third differs from go in long" in md
-    assert "| omega | banner | `` | prints no banner |" in md
+    assert "| omega | banner | `-` | prints no banner |" in md
     assert "`third --flag`" in md and "| kernel | Linux |" in md and "echo vm" in md
     data = json.loads(report.json_report(rows, results, meta))
     assert data["meta"] == meta
