@@ -7,6 +7,7 @@ flags, privilege, both outcomes and `match`). Exits 1 when Go and Python
 differ in any cell.
 """
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -31,6 +32,9 @@ class Matrix(cli.Application):
         privileges = [p for p in self.privileges.split(",") if p]
         if unknown := [p for p in privileges if p not in matrix.PRIVILEGES]:
             print(f"matrix: unknown privilege {unknown[0]!r}; known: root, nobody", file=sys.stderr)
+            return 2
+        if os.geteuid() != 0:
+            print("matrix: needs root (it runs each cell as root and drops to nobody itself)", file=sys.stderr)
             return 2
         flag_sets = matrix.configurations()
         if self.flags:

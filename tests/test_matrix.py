@@ -50,6 +50,19 @@ def test_cells_say_what_isolation_they_got(cells):
     assert cells[(*matrix.SIX, "time"), "nobody"]["py"]["facts"]["time"] == "own"
 
 
+def test_a_python_launcher_that_drops_a_flag_is_caught(monkeypatch):
+    """A port that ignored one --clone flag would differ from Go in that cell, by its facts."""
+    real = matrix.argv
+
+    def py_drops_uts(lang, flags, privilege):
+        return real(lang, tuple(f for f in flags if lang == "go" or f != "uts"), privilege)
+
+    monkeypatch.setattr(matrix, "argv", py_drops_uts)
+    (cell,) = matrix.run([("uts", "user")], ["root"])
+    assert not cell["match"] and cell["differs"] == ["facts"]
+    assert (cell["go"]["facts"]["uts"], cell["py"]["facts"]["uts"]) == ("own", "host's")
+
+
 def test_a_difference_is_highlighted_and_named():
     ok = {"launched": True, "status": 0, "error": "", "facts": {n: "own" for n in matrix.NS_FILES} | {
         "$$": "1", "ids": "0:0:0", "uid_map": "", "hostname": "host's"}}  # fmt: skip
