@@ -2,12 +2,11 @@
 
 import json
 
-import jinja2
 from rich.console import Console
 from rich.text import Text
 
 from tests import matrix
-from tests.report import TEMPLATES
+from tests.report import templates
 
 
 def view(cells: list[dict], meta: dict) -> dict:
@@ -50,17 +49,12 @@ def text_summary(cells: list[dict], meta: dict, console: Console | None = None) 
     return cap.get()
 
 
-def _env() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=jinja2.select_autoescape(["html"]),
-                              trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)  # fmt: skip
-
-
 def html_page(cells: list[dict], meta: dict) -> str:
-    return _env().get_template("matrix.html").render(v=view(cells, meta), probe=matrix.PROBE)
+    return templates().get_template("matrix.html").render(v=view(cells, meta), probe=matrix.PROBE)
 
 
 def markdown(cells: list[dict], meta: dict) -> str:
-    return _env().get_template("matrix.md").render(v=view(cells, meta), probe=matrix.PROBE) + "\n"
+    return templates().get_template("matrix.md").render(v=view(cells, meta), probe=matrix.PROBE)
 
 
 def json_report(cells: list[dict], meta: dict) -> str:

@@ -227,13 +227,13 @@ def text_table(rows: list[dict], results: dict, console: Console | None = None) 
 
 def markdown(rows: list[dict], results: dict, meta: dict | None = None) -> str:
     v = view(rows, results, meta)
-    return _env().get_template("parity.md").render(v=v, md=_md, clip=clip, cell=_cell, summary=summary_lines(v),
+    return templates().get_template("parity.md").render(v=v, md=_md, clip=clip, cell=_cell, summary=summary_lines(v),
                                                       mark=MARK)  # fmt: skip
 
 
 def html_page(rows: list[dict], results: dict, meta: dict | None = None) -> str:
     v = view(rows, results, meta)
-    return _env().get_template("parity.html").render(v=v, mark=MARK, pretty=_pretty)
+    return templates().get_template("parity.html").render(v=v, mark=MARK, pretty=_pretty)
 
 
 def json_report(rows: list[dict], results: dict, meta: dict | None = None) -> str:
@@ -249,9 +249,9 @@ def json_report(rows: list[dict], results: dict, meta: dict | None = None) -> st
     return json.dumps(out, indent=2, default=str) + "\n"
 
 
-def _env() -> jinja2.Environment:
+def templates() -> jinja2.Environment:
+    """The report templates (tests/templates): HTML autoescaped, Markdown as is."""
     return jinja2.Environment(
-        # HTML is escaped; Markdown is not (its code blocks show text as is)
         loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=jinja2.select_autoescape(["html"]),
         trim_blocks=True, lstrip_blocks=True,
         undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
