@@ -36,6 +36,9 @@ class Matrix(cli.Application):
         if os.geteuid() != 0:
             print("matrix: needs root (it runs each cell as root and drops to nobody itself)", file=sys.stderr)
             return 2
+        if "nobody" in privileges and (problem := matrix.nobody_problem()):
+            print(f"matrix: {problem}; use an interpreter nobody can run, or --privileges root", file=sys.stderr)
+            return 2
         flag_sets = matrix.configurations()
         if self.flags:
             flag_sets = [tuple(f for f in part.split(",") if f) for part in self.flags.split(";")]

@@ -9,6 +9,7 @@ facts. Go and Python must agree in every cell. Launches run in parallel:
 each is a short-lived process with its own namespaces, nothing is shared.
 """
 
+import functools
 import itertools
 import os
 import re
@@ -32,6 +33,17 @@ echo "ids: $(id -u):$(id -g):$(id -G | tr ' ' ,)"
 echo "uid_map: $(tr -s ' ' < /proc/self/uid_map | sed 's/^ //' | paste -sd,)"
 echo "hostname: $(hostname)"
 """
+
+
+@functools.cache
+def nobody_problem() -> str | None:
+    """Why the Python launcher cannot run as nobody here (an interpreter under /root), or None."""
+    proc = subprocess.run([*NOBODY, sys.executable, "-c", "import port.launcher"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=30)  # fmt: skip
+    if proc.returncode == 0:
+        return None
+    why = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"status {proc.returncode}"
+    return f"{sys.executable} cannot run as nobody: {why}"
 
 
 def configurations() -> list[tuple[str, ...]]:
