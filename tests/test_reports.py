@@ -149,9 +149,9 @@ def test_markdown_and_json_carry_the_same():
 # --- the script, with the real third-party launchers ---------------------------------------
 
 
-def _parity(tmp_path, names: str) -> subprocess.CompletedProcess:
+def _parity(tmp_path, names: str, prefix: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "scripts/parity.py", "--launchers", names, "--out", str(tmp_path)],
+        [*prefix, sys.executable, "scripts/parity.py", "--launchers", names, "--out", str(tmp_path)],
         cwd=ROOT, capture_output=True, text=True, timeout=120, env={**os.environ, "COLUMNS": "100"},
     )  # fmt: skip
 
@@ -175,6 +175,21 @@ def test_third_party_launchers_pass_with_only_expected_differences(tmp_path):
     assert "bwrap&#39;s own reaper makes sh PID 2" in page
     table = [line for line in proc.stdout.splitlines() if not line.startswith("reports: ")]
     assert max(map(len, table)) <= 100  # COLUMNS
+
+
+@pytest.mark.root
+@pytest.mark.userns
+def test_third_party_launchers_pass_where_root_is_shared(tmp_path):
+    """As on a systemd host: the run in a mount namespace of its own whose / is made shared (never the host's)."""
+    _need(UNSHARE)
+    _need(BWRAP)
+    shared = ("unshare", "--mount", "sh", "-c", 'mount --make-rshared / && exec "$@"', "shared")
+    proc = _parity(tmp_path, "go,py,unshare,bwrap", prefix=shared)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    data = json.loads((tmp_path / "parity.json").read_text())
+    mount = next(p for p in data["probes"] if p["name"] == "mount")
+    assert mount["launchers"]["go"]["facts"]["propagation of /"] == "slave"
+    assert mount["expected"]["unshare"][0]["why"] == "unshare makes / private (its --propagation default)"
 
 
 @pytest.mark.userns
