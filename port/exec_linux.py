@@ -1,11 +1,23 @@
-"""Start a process the way Go's syscall.forkExec does, with fork(2) and unshare(2).
+"""Start a process the way Go's syscall.forkExec does.
 
 Go creates the child with one clone(2) that carries SysProcAttr.Cloneflags,
 so the child itself is born in the new namespaces: with CLONE_NEWPID it is
-PID 1 there, and the launcher is its parent. Python has fork() and unshare(),
-and unshare(CLONE_NEWPID) moves only the caller's *next* child into the new
-PID namespace. So when Cloneflags holds CLONE_NEWPID the port forks twice,
-and `pid_namespace_strategy` says how the launcher gets the child back:
+PID 1 there, and the launcher is its parent. `pid_namespace_strategy` says
+how the port does it:
+
+RAW_CLONE (the default): the same single clone(2) (clone3(2) for a cgroup or
+a time namespace), made through ctypes and bracketed by CPython's fork hooks;
+see port/rawclone.py for the hazards and how each is handled. The child is
+born as Go's is, and the launcher writes the maps while it waits at step 2.
+In a process with other threads a raw clone is not safe, and the port falls
+back to SUBREAPER.
+
+    launcher ──clone(Cloneflags|SIGCHLD)──> child: Go's steps, execve
+
+Python's own calls are fork() and unshare(), and unshare(CLONE_NEWPID) moves
+only the caller's *next* child into the new PID namespace. So with those,
+when Cloneflags holds CLONE_NEWPID the port forks twice, and the launcher
+gets the child back in one of two ways:
 
 SUBREAPER (the default): the launcher marks itself a child subreaper for the
 moment of the start; the middle process unshares, forks the child (PID 1
@@ -25,6 +37,12 @@ shows one more process: launcher ─ python ─ sh.
 Without CLONE_NEWPID there is no middle process: the forked process
 unshares and carries on as the child itself.
 
+Why RAW_CLONE is the default: it is the only strategy whose syscalls match
+Go's in kind and order (make trace), it keeps Go's process tree at every
+moment, gets the pidfd from CLONE_PIDFD and the cgroup from
+CLONE_INTO_CGROUP as Go does, and it is the fastest (make bench numbers in
+README.md).
+
 Failures before execve reach the launcher as Go's do: the failing process
 writes the errno (8 bytes, native order, like Go's uintptr) to a
 close-on-exec pipe and exits 253; end-of-file on that pipe means execve
@@ -40,8 +58,9 @@ from port import libc, runtime
 from port.errors import Errno, GoError
 from port.sysprocattr import CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWTIME, CLONE_NEWUSER, Record, SysProcAttr
 
-SUBREAPER, RELAY = "subreaper", "relay"
-pid_namespace_strategy = SUBREAPER
+SUBREAPER, RELAY, RAW_CLONE = "subreaper", "relay", "raw-clone"
+STRATEGIES = (SUBREAPER, RELAY, RAW_CLONE)
+pid_namespace_strategy = RAW_CLONE
 
 _ERRNO = struct.Struct("=Q")  # Go writes a uintptr
 PR_SET_CHILD_SUBREAPER, PR_GET_CHILD_SUBREAPER = 36, 37
@@ -61,7 +80,7 @@ class _Pipes(Record):
     """
 
     status: tuple[int, int]  # child -> launcher: errno, or EOF once execve succeeded
-    ready: tuple[int, int] | None = None  # middle -> launcher: unshared, maps may be written
+    ready: tuple[int, int] | None = None  # middle -> launcher: unshared, maps may be written (not RAW_CLONE)
     maps: tuple[int, int] | None = None  # launcher -> middle: maps written (errno or 0)
     handoff: tuple[int, int] | None = None  # middle -> launcher: the child's pid (SUBREAPER)
     adopt: tuple[int, int] | None = None  # launcher -> child: middle reaped (SUBREAPER)
@@ -108,21 +127,28 @@ def fork_exec(argv0: str, argv: list[str], attr: ProcAttr) -> int:
         raise GoError("both Setctty and Foreground set in SysProcAttr")
     if sys_attr.setctty and sys_attr.ctty >= len(attr.files):
         raise GoError("Setctty set but Ctty not valid in child")
-    if sys_attr.use_cgroup_fd and not libc.is_cgroup2(sys_attr.cgroup_fd):
+    strategy = pid_namespace_strategy
+    if strategy == RAW_CLONE:
+        from port import rawclone
+
+        if rawclone.unusable():
+            strategy = SUBREAPER  # see port/rawclone.py: fork(2) takes libc's locks, a raw clone cannot
+    raw = strategy == RAW_CLONE
+    if not raw and sys_attr.use_cgroup_fd and not libc.is_cgroup2(sys_attr.cgroup_fd):
         raise Errno(9)  # EBADF: what clone3(CLONE_INTO_CGROUP) says of anything but a cgroup2 directory
     mapped = sys_attr.uid_mappings is not None or sys_attr.gid_mappings is not None
     maps = _MapPayloads(sys_attr) if mapped else None
     # unshare(2) moves only the caller's children into new PID and time namespaces.
-    middle = bool(sys_attr.cloneflags & (CLONE_NEWPID | CLONE_NEWTIME))
-    adopt = middle and pid_namespace_strategy == SUBREAPER
+    middle = not raw and bool(sys_attr.cloneflags & (CLONE_NEWPID | CLONE_NEWTIME))
+    adopt = middle and strategy == SUBREAPER
     pipes = _Pipes(
         os.pipe(),
-        os.pipe() if mapped else None,
+        os.pipe() if mapped and not raw else None,
         os.pipe() if mapped else None,
         os.pipe() if adopt else None,
         os.pipe() if adopt else None,
     )
-    step = _Child(path, args, env, chroot, wdir, attr.files, sys_attr, maps, pipes, os.getpid())
+    step = _Child(path, args, env, chroot, wdir, attr.files, sys_attr, maps, pipes, os.getpid(), strategy)
     for stream in (sys.stdout, sys.stderr):
         if stream is not None:
             stream.flush()
@@ -132,8 +158,14 @@ def fork_exec(argv0: str, argv: list[str], attr: ProcAttr) -> int:
     # Go: runtime_BeforeFork blocks every signal across the clone; the child
     # restores the mask once it has set its process group (step 6).
     step.mask = signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
+    pidfd = -1
     try:
-        pid = os.fork()
+        if raw:
+            # Go: one clone carrying Cloneflags (and CLONE_PIDFD, CLONE_INTO_CGROUP).
+            cgroup_fd = sys_attr.cgroup_fd if sys_attr.use_cgroup_fd else None
+            pid, pidfd = rawclone.clone(sys_attr.cloneflags, cgroup_fd, sys_attr.pid_fd is not None)
+        else:
+            pid = os.fork()
     except OSError as e:
         signal.pthread_sigmask(signal.SIG_SETMASK, step.mask)
         if adopt:
@@ -142,14 +174,18 @@ def fork_exec(argv0: str, argv: list[str], attr: ProcAttr) -> int:
             os.close(fd)
         raise Errno(e.errno) from None
     if pid == 0:
+        if raw:
+            step.born()  # never returns
         step.clone(middle)  # never returns
     signal.pthread_sigmask(signal.SIG_SETMASK, step.mask)
     for fd in pipes.child_ends():
         os.close(fd)
     if mapped:
         err2 = 0
-        # The clone is only done once the middle process has unshared; EOF means it failed.
-        if os.read(pipes.ready[0], 1) and not sys_attr.unshareflags & CLONE_NEWUSER:
+        # After a fork the clone is only done once the middle process has unshared;
+        # EOF means it failed. A raw clone is done when it returns.
+        unshared = raw or os.read(pipes.ready[0], 1)
+        if unshared and not sys_attr.unshareflags & CLONE_NEWUSER:
             err2 = _write_uid_gid_mappings(pid, maps)
         try:
             os.write(pipes.maps[1], _ERRNO.pack(err2))
@@ -171,9 +207,11 @@ def fork_exec(argv0: str, argv: list[str], attr: ProcAttr) -> int:
     if data:
         if not reaped:
             os.waitpid(pid, 0)  # reap the child (status 253) so no zombie is left
+        if pidfd >= 0:
+            os.close(pidfd)
         raise Errno(_ERRNO.unpack(data)[0] if len(data) == _ERRNO.size else 32)  # EPIPE
     if sys_attr.pid_fd is not None:
-        sys_attr.pid_fd[:] = [_pidfd_open(pid)]
+        sys_attr.pid_fd[:] = [pidfd if raw else _pidfd_open(pid)]
     return pid
 
 
@@ -248,6 +286,7 @@ class _Child(Record):
     maps: "_MapPayloads | None"
     pipes: _Pipes
     ppid: int  # Go records the parent's pid for the Pdeathsig check
+    strategy: str = RAW_CLONE
     mask: frozenset = frozenset()  # the signal mask to restore
 
     def fail(self, e: BaseException) -> None:
@@ -275,22 +314,34 @@ class _Child(Record):
                 # caller privilege over the others (user_namespaces(7)).
                 libc.unshare(sys_attr.cloneflags)
             if self.maps is not None:
-                # Go: "Wait for User ID/Group ID mappings to be written". Go's parent
-                # can write them as soon as clone returns; here it must first learn
-                # that unshare is done, hence the extra ready pipe.
+                # Go's parent can write the maps as soon as clone returns; after
+                # a fork it must first learn that unshare is done (the ready pipe).
                 os.write(pipes.ready[1], b"u")
                 os.close(pipes.ready[1])
-                data = _read_exact(pipes.maps[0], _ERRNO.size)
-                os.close(pipes.maps[0])
-                if len(data) != _ERRNO.size:
-                    raise Errno(22)
-                if err2 := _ERRNO.unpack(data)[0]:
-                    raise Errno(err2)
+                self.wait_for_maps()
             if middle:
                 self._fork_middle()
         except BaseException as e:  # noqa: BLE001 - every failure goes to the launcher
             self.fail(e)
         self.fork_and_exec_in_child1()
+
+    def born(self) -> None:
+        """RAW_CLONE: the child of the one clone, in its namespaces already. Never returns."""
+        try:
+            for fd in self.pipes.launcher_ends():
+                os.close(fd)
+        except BaseException as e:  # noqa: BLE001 - every failure goes to the launcher
+            self.fail(e)
+        self.fork_and_exec_in_child1()
+
+    def wait_for_maps(self) -> None:
+        """Go: step 2: block until the launcher has written the maps; take its errno."""
+        data = _read_exact(self.pipes.maps[0], _ERRNO.size)
+        os.close(self.pipes.maps[0])
+        if len(data) != _ERRNO.size:
+            raise Errno(22)
+        if err2 := _ERRNO.unpack(data)[0]:
+            raise Errno(err2)
 
     def _fork_middle(self) -> None:
         """In the middle process: fork the child, which is PID 1 of the new namespace.
@@ -298,7 +349,7 @@ class _Child(Record):
         Returns only in the child; the middle process hands over or relays.
         """
         pipes = self.pipes
-        if pid_namespace_strategy == RELAY and self.sys.pdeathsig:
+        if self.strategy == RELAY and self.sys.pdeathsig:
             # The child's parent is the relay, so the relay must die with the
             # launcher for the child's Pdeathsig to fire.
             libc.prctl(libc.PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -335,7 +386,9 @@ class _Child(Record):
             # 1. Enable the "keep capabilities" flag to set ambient capabilities later.
             if sys_attr.ambient_caps:
                 libc.prctl(libc.PR_SET_KEEPCAPS, 1)
-            # 2. Wait for User ID/Group ID mappings to be written: done in clone().
+            # 2. Wait for User ID/Group ID mappings to be written (after a fork: in clone()).
+            if self.strategy == RAW_CLONE and self.maps is not None:
+                self.wait_for_maps()
             # 3. Session ID
             if sys_attr.setsid:
                 os.setsid()

@@ -15,7 +15,7 @@ import sys
 
 from plumbum import cli
 
-from port import exec, libc, log, runtime
+from port import exec, exec_linux, libc, log, runtime
 from port.errors import Errno, GoError, PathError
 from port.sysprocattr import NAMESPACES, Credential, SysProcAttr, SysProcIDMap
 
@@ -70,6 +70,8 @@ next argument taken verbatim (even if it starts with "-").
   --pidfd               set PidFD; after start print "pidfd: ok" or
                         "pidfd: none" on stderr
   --dir DIR             working directory of the command (cmd.Dir)
+  --strategy S          how the Python port starts the command: subreaper,
+                        relay or raw-clone (default); Go checks and ignores it
   --help                print this text on stdout and exit 0
 
 Names (namespaces, signals, capabilities) match ignoring ASCII case.
@@ -101,6 +103,7 @@ class Config:
         self.pidfd = False
         self.cgroup_dir: str | None = None
         self.dir = ""
+        self.strategy = exec_linux.pid_namespace_strategy
         self.argv: list[str] = []
 
 
@@ -184,6 +187,12 @@ def _setgroups(name: str, value: str) -> bool:
     return value == "allow"
 
 
+def _strategy(name: str, value: str) -> str:
+    if value not in exec_linux.STRATEGIES:
+        raise UsageError(f'{name}: want subreaper, relay or raw-clone, got "{value}"')
+    return value
+
+
 def _set(attr: str, value: object):
     return lambda c, _name, _v: setattr(c.attr, attr, value)
 
@@ -220,6 +229,7 @@ OPTIONS = {
     "--ambient-caps": (True, lambda c, n, v: setattr(c.attr, "ambient_caps", (*c.attr.ambient_caps, *_caps(n, v)))),
     "--cgroup": (True, lambda c, n, v: setattr(c, "cgroup_dir", v)),
     "--dir": (True, lambda c, n, v: setattr(c, "dir", v)),
+    "--strategy": (True, lambda c, n, v: setattr(c, "strategy", _strategy(n, v))),
     "--help": (False, None),
 }
 
@@ -266,6 +276,7 @@ def parse_args(args: list[str]) -> Config:
 
 def run(c: Config) -> None:
     """Go: main, after parsing. Never returns."""
+    exec_linux.pid_namespace_strategy = c.strategy
     attr = c.attr
     if c.cgroup_dir is not None:
         try:

@@ -65,7 +65,7 @@ NO_NOTES_LOG = (
 )  # fmt: skip
 
 GO = Launcher("go", (str(BUILD / "notes-go"),), "the notes' Go program (reference)", reference=True)
-PY = Launcher("py", (sys.executable, "-m", "port.notes"), "the line-by-line Python port")
+PY = Launcher("py", (sys.executable, "-m", "port.notes"), "the line-by-line Python port (RAW_CLONE, the default)")
 UNSHARE = Launcher(
     "unshare",
     ("unshare", "--user", "--pid", "--fork", "--mount", "--uts", "--ipc", "--net", "sh"),
@@ -99,6 +99,11 @@ BWRAP = Launcher(
     ),
     package="bubblewrap",
 )  # fmt: skip
+PY_SUBREAPER = Launcher(
+    "py-subreaper",
+    (sys.executable, "-m", "tests.variants", "strategy=subreaper"),
+    "the port with the SUBREAPER strategy: fork, unshare, fork, and the launcher adopts sh",
+)
 PY_RELAY = Launcher(
     "py-relay",
     (sys.executable, "-m", "tests.variants", "strategy=relay"),
@@ -110,7 +115,7 @@ BROKEN = {
                    f"the port without CLONE_NEW{flag} (deliberately broken)")
     for flag in ("UTS", "IPC", "PID", "NS", "USER", "NET")
 }  # fmt: skip
-LAUNCHERS = {launcher.name: launcher for launcher in (GO, PY, UNSHARE, BWRAP, PY_RELAY, *BROKEN.values())}
+LAUNCHERS = {launcher.name: launcher for launcher in (GO, PY, UNSHARE, BWRAP, PY_SUBREAPER, PY_RELAY, *BROKEN.values())}
 # The pair every regression run compares; the third-party ones are for reports.
 PAIR = (GO, PY)
 

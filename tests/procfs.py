@@ -52,6 +52,17 @@ def state(pid: int) -> str | None:
     return st[1][0] if st else None
 
 
+def wait_for_parent(pid: int, parent: int, timeout: float = 5.0) -> None:
+    """Wait until pid's parent is parent (re-parented), or pid is gone."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        st = _stat(pid)
+        if st is None or int(st[1][1]) == parent:
+            return
+        time.sleep(0.005)
+    raise TimeoutError(f"pid {pid} was not re-parented to {parent} within {timeout} s")
+
+
 def wait_for_descendant(pid: int, name: str, timeout: float = 5.0) -> int:
     """Return the host pid of the first descendant of pid whose comm is name."""
     deadline = time.monotonic() + timeout

@@ -1,7 +1,9 @@
 """Every probe: the Go reference and the Python port agree, and both isolate.
 
 One pty session per launcher runs all probes (tests/probes.py); the host's
-own view is taken with the same commands. A failing comparison prints both
+own view is taken with the same commands. The port runs with its default
+start strategy (RAW_CLONE) and with SUBREAPER; RELAY's one difference is
+tests/test_regressions_caught.py's. A failing comparison prints both
 transcripts side by side.
 """
 
@@ -10,7 +12,7 @@ import os
 import pytest
 
 from tests import parity
-from tests.launchers import GO, PY
+from tests.launchers import GO, PY, PY_SUBREAPER
 from tests.probes import PROBES
 
 pytestmark = [pytest.mark.userns, pytest.mark.xdist_group("parity-rows")]  # one module fixture: one worker
@@ -18,7 +20,7 @@ pytestmark = [pytest.mark.userns, pytest.mark.xdist_group("parity-rows")]  # one
 
 @pytest.fixture(scope="module")
 def rows():
-    return {row["name"]: row for row in parity.compare(parity.run_all([GO, PY]))}
+    return {row["name"]: row for row in parity.compare(parity.run_all([GO, PY, PY_SUBREAPER]))}
 
 
 def side_by_side(left: str, right: str, width: int = 60) -> str:
@@ -28,12 +30,13 @@ def side_by_side(left: str, right: str, width: int = 60) -> str:
     return "\n".join(f"{x[:width]:<{width}} | {y[:width]}" for x, y in zip(a, b, strict=True))
 
 
+@pytest.mark.parametrize("port", [PY, PY_SUBREAPER], ids=lambda p: p.name)
 @pytest.mark.parametrize("probe", PROBES, ids=lambda p: p.name)
-def test_go_and_python_agree(rows, probe):
+def test_go_and_python_agree(rows, probe, port):
     row = rows[probe.name]
-    go, py = row["launchers"]["go"], row["launchers"]["py"]
-    assert row["match"], (
-        f"probe {probe.name}: facts differ in {row['differs']['py']}\n"
+    go, py = row["launchers"]["go"], row["launchers"][port.name]
+    assert port.name not in row["differs"], (
+        f"probe {probe.name}: facts differ in {row['differs'][port.name]}\n"
         f"go: {go['facts']}\npy: {py['facts']}\n"
         + side_by_side(
             f"--- go (status {go['status']})\n{go['output']}",

@@ -17,6 +17,7 @@ import subprocess
 
 import pytest
 
+from port.exec_linux import RELAY, STRATEGIES
 from tests import procfs
 from tests.configs import Config
 
@@ -25,7 +26,7 @@ pytestmark = pytest.mark.userns
 SCRIPT = "echo ready; read line; echo alive"  # blocks on stdin with no child of its own
 
 
-def orphan_fate(launcher) -> str:
+def orphan_fate(launcher, relay_dies: bool = False) -> str:
     """Start, kill the launcher with SIGKILL, and tell how the shell ended."""
     proc = subprocess.Popen(launcher.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     try:
@@ -33,6 +34,10 @@ def orphan_fate(launcher) -> str:
         sh = procfs.wait_for_descendant(proc.pid, "sh")
         proc.kill()
         proc.wait()  # the Pdeathsig, if any, is pending on the shell now
+        if relay_dies:
+            # RELAY: the shell's parent is the relay, which dies of its own Pdeathsig
+            # (SIGKILL) and only then hands the shell on to us; wait for that.
+            procfs.wait_for_parent(sh, os.getpid())
         try:
             os.write(proc.stdin.fileno(), b"go on\n")
         except BrokenPipeError:
@@ -48,6 +53,7 @@ def orphan_fate(launcher) -> str:
         proc.stdin.close()
 
 
+@pytest.mark.parametrize("strategy", STRATEGIES)
 @pytest.mark.parametrize(
     ("options", "fate"),
     [
@@ -59,6 +65,7 @@ def orphan_fate(launcher) -> str:
     ],
     ids=["term", "usr1", "pid-ns-kill", "pid-ns-term-ignored", "none"],
 )
-def test_shell_gets_pdeathsig_when_launcher_dies(options, fate):
-    go, py = Config("pdeathsig", options, ("pdeathsig",), SCRIPT).launchers()
-    assert (orphan_fate(go), orphan_fate(py)) == (fate, fate)
+def test_shell_gets_pdeathsig_when_launcher_dies(options, fate, strategy):
+    go, py = Config("pdeathsig", options, ("pdeathsig",), SCRIPT).launchers(("--strategy", strategy))
+    relay_dies = strategy == RELAY and "--pdeathsig" in options and "pid" in " ".join(options)
+    assert (orphan_fate(go), orphan_fate(py, relay_dies)) == (fate, fate)

@@ -1,7 +1,7 @@
 """Deliberately changed versions of the port, to prove the suite notices.
 
     python -m tests.variants drop=NET        # port.notes without CLONE_NEWNET
-    python -m tests.variants strategy=relay  # the middle process stays (see port/exec_linux.py)
+    python -m tests.variants strategy=relay  # another start strategy (see port/exec_linux.py)
 
 Each is the real port.notes with one thing changed from outside, so a
 launcher entry can point at it; nothing in port/ knows about them.
@@ -25,7 +25,7 @@ def main(args: list[str]) -> None:
             patched.__dict__.update(vars(sysprocattr))
             setattr(patched, f"CLONE_NEW{value}", 0)
             notes.syscall = patched
-        elif key == "strategy" and value in (exec_linux.SUBREAPER, exec_linux.RELAY):
+        elif key == "strategy" and value in exec_linux.STRATEGIES:
             exec_linux.pid_namespace_strategy = value
         else:
             sys.exit(f"variants: unknown change {arg!r}")

@@ -38,6 +38,8 @@
 //	--pidfd               set PidFD; after start print "pidfd: ok" or
 //	                      "pidfd: none" on stderr
 //	--dir DIR             working directory of the command (cmd.Dir)
+//	--strategy S          how the Python port starts the command: subreaper,
+//	                      relay or raw-clone (default); Go checks and ignores it
 //	--help                print this text on stdout and exit 0
 //
 // Names (namespaces, signals, capabilities) match ignoring ASCII case.
@@ -100,6 +102,8 @@ next argument taken verbatim (even if it starts with "-").
   --pidfd               set PidFD; after start print "pidfd: ok" or
                         "pidfd: none" on stderr
   --dir DIR             working directory of the command (cmd.Dir)
+  --strategy S          how the Python port starts the command: subreaper,
+                        relay or raw-clone (default); Go checks and ignores it
   --help                print this text on stdout and exit 0
 
 Names (namespaces, signals, capabilities) match ignoring ASCII case.
@@ -239,7 +243,16 @@ var options = map[string]option{
 		c.cgroupDir, c.useCgroup = v, true
 		return nil
 	}},
-	"--dir":  {true, func(c *config, _, v string) error { c.dir = v; return nil }},
+	"--dir": {true, func(c *config, _, v string) error { c.dir = v; return nil }},
+	// The Python port's start strategy: checked, then ignored, so that both
+	// launchers take one option set (Go always makes one clone).
+	"--strategy": {true, func(_ *config, name, v string) error {
+		switch v {
+		case "subreaper", "relay", "raw-clone":
+			return nil
+		}
+		return failf("%s: want subreaper, relay or raw-clone, got \"%s\"", name, v)
+	}},
 	"--help": {false, func(*config, string, string) error { return errHelp }},
 }
 
