@@ -16,14 +16,16 @@ ARGS ?=
 PYTEST_ARGS := -n auto --dist loadgroup $(ARGS)
 
 .SECONDEXPANSION:
-.PHONY: help doctor setup build bytecode test parity matrix lint fmt tables docs clean distclean venv-usable
+.PHONY: help doctor setup build bytecode test parity matrix trace lint fmt tables docs clean distclean venv-usable
 LAUNCHERS ?= go,py
+TRACE_LAUNCHERS ?= go,py,py-subreaper,py-relay
 
 help:
 	@echo "make parity    run every probe under each launcher and write reports/parity.{md,html,json}"
 	@echo "               LAUNCHERS=go,py,unshare,bwrap picks them (reference first; see tests/launchers.py);"
 	@echo "               exits 0 when the only differences are the ones a launcher declares, with the reason"
 	@echo "make matrix    every --clone flag set x {root, nobody} under Go and Python; reports/matrix.{md,html,json}"
+	@echo "make trace     each launcher (and strategy) under strace -f: reports/trace.{md,html,json}"
 	@echo "make test      lint, build, then the whole test suite (what CI runs)"
 	@echo "               ARGS='-k pidfd -x' passes arguments to pytest (-n auto by default)"
 	@echo "make doctor    check the commands, kernel and privileges the suite needs"
@@ -95,6 +97,9 @@ parity: build
 matrix: build
 	@VENV=$(VENV) $(SYSPY) scripts/doctor.py --quiet
 	$(PY) scripts/matrix.py
+
+trace: build
+	$(PY) scripts/trace.py --launchers $(TRACE_LAUNCHERS)
 
 clean:
 	rm -rf build reports .pytest_cache .ruff_cache

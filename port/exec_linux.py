@@ -19,7 +19,7 @@ only the caller's *next* child into the new PID namespace. So with those,
 when Cloneflags holds CLONE_NEWPID the port forks twice, and the launcher
 gets the child back in one of two ways:
 
-SUBREAPER (the default): the launcher marks itself a child subreaper for the
+SUBREAPER (the fallback): the launcher marks itself a child subreaper for the
 moment of the start; the middle process unshares, forks the child (PID 1
 inside), hands its pid over and exits, so the kernel re-parents the child to
 the launcher. The child waits until the launcher has reaped the middle
@@ -40,8 +40,7 @@ unshares and carries on as the child itself.
 Why RAW_CLONE is the default: it is the only strategy whose syscalls match
 Go's in kind and order (make trace), it keeps Go's process tree at every
 moment, gets the pidfd from CLONE_PIDFD and the cgroup from
-CLONE_INTO_CGROUP as Go does, and it is the fastest (make bench numbers in
-README.md).
+CLONE_INTO_CGROUP as Go does, and it is the fastest (numbers in README.md).
 
 Failures before execve reach the launcher as Go's do: the failing process
 writes the errno (8 bytes, native order, like Go's uintptr) to a

@@ -6,11 +6,10 @@ thin use of the general machinery (port.exec, port.sysprocattr), because the
 Go program is itself a thin use of os/exec and syscall; what Go's runtime,
 fmt and log do behind the scenes lives in port.runtime, port.fmt, port.log.
 
-How it differs underneath (see port/exec_linux.py): Go creates the namespaces
-with one clone(2), so sh is born as PID 1 of its new PID namespace. Python has
-fork(2) and unshare(2), and unshare(CLONE_NEWPID) moves only the caller's next
-child, so the port forks twice; the middle process waits for sh and exits the
-way sh did. What the launcher prints and how it exits are Go's.
+How it starts sh underneath (see port/exec_linux.py): Go creates the namespaces
+with one clone(2), so sh is born as PID 1 of its new PID namespace; by default
+the port makes that same clone(2) through ctypes (port/rawclone.py). What the
+launcher prints and how it exits are Go's.
 """
 
 import os

@@ -48,7 +48,6 @@ the interpreter's memory, so this is a plain fork-like clone.
 
 import ctypes
 import os
-import platform
 
 CLONE_PIDFD = 0x1000
 CLONE_INTO_CGROUP = 0x200000000
@@ -56,7 +55,8 @@ CSIGNAL = 0xFF  # clone(2)'s low byte is the exit signal; CLONE_NEWTIME (0x80) l
 SIGCHLD = 17
 SYS_CLONE3 = 435
 # clone(2)'s number; its third argument is the parent_tid pointer (CLONE_PIDFD's slot) on both.
-SYS_CLONE = {"x86_64": 56, "aarch64": 220}.get(platform.machine())
+MACHINE = os.uname().machine
+SYS_CLONE = {"x86_64": 56, "aarch64": 220}.get(MACHINE)
 
 
 class CloneArgs(ctypes.Structure):
@@ -82,7 +82,7 @@ for _hook in (_before_fork, _after_fork_parent, _after_fork_child):
 def unusable() -> str | None:
     """Why a raw clone is not safe in this process now, or None."""
     if SYS_CLONE is None:
-        return f"no clone(2) number known for {platform.machine()}"
+        return f"no clone(2) number known for {MACHINE}"
     libc_name, _, version = (os.confstr("CS_GNU_LIBC_VERSION") or "").partition(" ")
     if libc_name == "glibc" and tuple(map(int, version.split(".")[:2])) < (2, 25):
         return f"glibc {version} caches getpid()"

@@ -84,12 +84,12 @@ class SysProcAttr(Record):  # Go: syscall.SysProcAttr (Linux)
     foreground: bool = False  # setpgid(2) then ioctl(ctty, TIOCSPGRP)
     pgid: int = 0  # process group for setpgid; 0 means the child's pid
     pdeathsig: int = 0  # prctl(PR_SET_PDEATHSIG) when the parent dies
-    cloneflags: int = 0  # Go: clone(2) flags; here unshare(2), then a fork for NEWPID/NEWTIME
+    cloneflags: int = 0  # clone(2) flags; fork strategies: unshare(2), a 2nd fork for NEWPID/NEWTIME
     unshareflags: int = 0  # unshare(2) in the child; NEWNS adds a private /
     uid_mappings: list[SysProcIDMap] | None = None  # the parent writes /proc/PID/uid_map
     gid_mappings: list[SysProcIDMap] | None = None  # the parent writes /proc/PID/gid_map
     gid_mappings_enable_setgroups: bool = False  # "allow", else "deny", to /proc/PID/setgroups
     ambient_caps: tuple[int, ...] = ()  # capset(2), PR_CAP_AMBIENT
-    use_cgroup_fd: bool = False  # Go: clone3(CLONE_INTO_CGROUP); here a write to cgroup.procs
+    use_cgroup_fd: bool = False  # clone3(CLONE_INTO_CGROUP); fork strategies: a write to cgroup.procs
     cgroup_fd: int = 0  # the cgroup directory fd for use_cgroup_fd
-    pid_fd: list[int] | None = None  # Go: clone(CLONE_PIDFD) into *int; here pidfd_open(2) into [0]
+    pid_fd: list[int] | None = None  # clone(CLONE_PIDFD) into [0] (Go: *int); fork strategies: pidfd_open(2)
