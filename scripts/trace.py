@@ -14,7 +14,6 @@ import difflib
 import json
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -25,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests import launchers  # noqa: E402
+from tests.strace import parse, strace  # noqa: E402
 
 SHOWN = ("clone,clone3,fork,vfork,unshare,setns,execve,write,sethostname,mount,prctl,rt_sigaction,rt_sigprocmask,"
          "dup2,dup3,wait4,waitid,exit_group")  # fmt: skip
@@ -109,39 +109,6 @@ WHY = [
     ("port", r"^sh: rt_sigaction", "the child resets every signal Go handles (port.runtime.reset_signals_for_child)"),
     ("port", r"^sh: rt_sigprocmask", "the child restores the launcher's mask at Go's step 6"),
 ]
-
-
-def strace(argv: list[str], log: Path) -> None:
-    """Run argv under strace with `exit` on stdin; its trace goes to log."""
-    cmd = ["strace", "-f", "-qq", "-ttt", "-y", "-s", "64", "-e", "signal=none", "-e", f"trace={SHOWN}",
-           "-o", str(log), *argv]  # fmt: skip
-    subprocess.run(cmd, input=b"exit\n", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT, timeout=60)
-
-
-LINE = re.compile(r"^(\d+) +([\d.]+) (.*)$")
-CALL = re.compile(r"^(\w+)\((.*)\)\s+= (.*)$", re.S)
-
-
-def parse(text: str) -> list[dict]:
-    """strace -f -ttt lines -> [{pid, ts, name, args, ret}], unfinished calls joined with their resumption."""
-    calls, pending = [], {}
-    for line in text.splitlines():
-        m = LINE.match(line)
-        if not m:
-            continue
-        pid, ts, rest = int(m[1]), float(m[2]), m[3]
-        if rest.endswith("<unfinished ...>"):
-            pending[pid] = (ts, rest[: -len("<unfinished ...>")].rstrip())
-            continue
-        if rest.startswith("<... "):
-            ts, head = pending.pop(pid, (ts, ""))
-            rest = head + rest.split(" resumed>", 1)[1]
-        if c := CALL.match(rest):
-            calls.append({"pid": pid, "ts": ts, "name": c[1], "args": c[2], "ret": c[3].strip()})
-        elif rest.startswith(("exit_group(", "execve(")):  # exit_group returns "= ?"
-            name, _, args = rest.partition("(")
-            calls.append({"pid": pid, "ts": ts, "name": name, "args": args.rsplit(")", 1)[0], "ret": "?"})
-    return sorted(calls, key=lambda c: c["ts"])  # a call resumed late still starts when it started
 
 
 def _flags(args: str) -> list[str]:
@@ -313,7 +280,7 @@ def trace(chosen: list) -> dict:
     with tempfile.TemporaryDirectory(prefix="nsport-trace-") as tmp:
         for lc in chosen:
             log = Path(tmp) / f"{lc.name}.strace"
-            strace(list(lc.argv), log)
+            strace(list(lc.argv), log, SHOWN)
             calls = parse(log.read_text())
             procs = processes(calls)
             seq = sequence(calls, procs)

@@ -10,6 +10,7 @@ import shutil
 
 import pytest
 
+from tests import strace
 from tests.configs import BY_NAME
 from tests.launchers import GO, PY, PY_RELAY, PY_SUBREAPER, ROOT
 
@@ -86,6 +87,6 @@ def test_parse_joins_an_interrupted_call():
         "11  1.000100 exit_group(0)           = ?\n"
         "10  1.000200 <... clone resumed>) = 11\n"
     )
-    calls = trace.parse(text)
+    calls = strace.parse(text)
     assert [(c["pid"], c["name"], c["ret"]) for c in calls] == [(10, "clone", "11"), (11, "exit_group", "?")]
     assert trace.processes(calls)[11]["own"] == {"pid"}
