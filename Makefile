@@ -33,7 +33,7 @@ help:
 	@echo "make build     build the Go programs into build/"
 	@echo "make lint      ruff check and format check;  make fmt  to reformat"
 	@echo "make tables    regenerate port/gotables.py from the Go sources"
-	@echo "make docs      regenerate README.md's SysProcAttr table from the code"
+	@echo "make docs      regenerate README.md's SysProcAttr table and reports/translation.{html,md}"
 	@echo "make clean     remove build/ and reports/;  make distclean  also the virtual environments"
 	@echo "Variables: PYTHON=python3.13 picks the interpreter, GO=/path/to/go another Go."
 
@@ -83,7 +83,7 @@ fmt: $(STAMP)
 tables: $(STAMP)
 	$(PY) scripts/gen_go_tables.py --go $(GO)
 
-docs: $(STAMP)
+docs: build
 	$(PY) scripts/gen_docs.py --go $(GO)
 
 test: lint build

@@ -1,6 +1,11 @@
-"""Write the SysProcAttr translation table into README.md, from the code.
+"""Write the SysProcAttr translation table into README.md, and the translation side by side, from the code.
 
-    gen_docs.py [--check] [--go GO]
+    gen_docs.py [--check] [--go GO] [--out reports]
+
+Also writes OUT/translation.{html,md} (scripts/translation.py): Go's notes
+beside the port's, and Go's forkAndExecInChild1 beside the port's child, step
+by step, with each step's syscalls and tests. --check writes nothing and
+fails when the table or that pairing is out of date.
 
 One row per field of Go's syscall.SysProcAttr (read from the Go toolchain's
 syscall/exec_linux.go): its Python name in port/sysprocattr.py, what it
@@ -18,6 +23,8 @@ from plumbum import cli, local
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+import translation  # noqa: E402  (scripts/translation.py, beside this file)
 
 from tests.configs import CONFIGS  # noqa: E402
 
@@ -71,6 +78,7 @@ class GenDocs(cli.Application):
 
     check = cli.Flag("--check", help="fail if README.md's table is out of date")
     go = cli.SwitchAttr("--go", str, default="go", help="the go command to ask for GOROOT")
+    out = cli.SwitchAttr("--out", str, default=str(ROOT / "reports"), help="where translation.{html,md} go")
 
     def main(self):
         goroot = Path(local[self.go]("env", "GOROOT").strip())
@@ -78,13 +86,18 @@ class GenDocs(cli.Application):
         head, rest = text.split(BEGIN, 1)
         _, tail = rest.split(END, 1)
         new = f"{head}{BEGIN}\n{table(goroot)}\n{END}{tail}"
+        problems = translation.problems(goroot)
+        for problem in problems:
+            print(f"gen_docs: the translation's pairing is out of date: {problem}", file=sys.stderr)
         if self.check:
             if new != text:
                 print("README.md's SysProcAttr table is out of date: run make docs", file=sys.stderr)
                 return 1
-            return 0
+            return 1 if problems else 0
         README.write_text(new)
-        return 0
+        translation.write(goroot, Path(self.out))
+        print(f"gen_docs: README.md's table; {self.out}/translation.html, translation.md")
+        return 1 if problems else 0
 
 
 if __name__ == "__main__":
