@@ -19,9 +19,11 @@ import signal
 # handle (sigPerThreadSyscall, for setuid in every thread), so its child gets
 # it back as SIG_DFL even when the program started with it ignored (GNU make
 # starts its commands with 32 and 33 ignored); glibc will not set 33, hence
-# the raw rt_sigaction.
+# the raw rt_sigaction. Signal 34 (musl's SIGSYNCCALL, _SigSetStack) Go leaves
+# alone, so it kills a Go program (found by make trace's child: one more
+# rt_sigaction than Go's).
 _SIGSETXID = 33
-_UNTOUCHED = {signal.SIGCONT, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU, 32}
+_UNTOUCHED = {signal.SIGCONT, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU, 32, 34}
 _UNCATCHABLE = {signal.SIGKILL, signal.SIGSTOP}
 # Go: _SigKill signals (the program dies) and _SigThrow/_SigPanic ones (it
 # crashes with a goroutine dump and exit status 2; here the system default).
@@ -45,6 +47,12 @@ def init() -> None:
         # that writes to pipes fail with EPIPE; write() below dies for fd 1 and 2.
         disposition = signal.SIG_DFL if sig in _KILL else signal.SIG_IGN
         signal.signal(sig, disposition)
+    # Go catches 33 too and drops it when it is not its own (kill -33 leaves a Go
+    # program running). glibc installs its own handler only once a thread starts,
+    # which the launcher never does; it refuses to set 33 itself, hence the raw call.
+    from port import libc
+
+    libc.set_signal_raw(_SIGSETXID, libc.SIG_IGN)
 
 
 def reset_signals_for_child() -> None:

@@ -1,5 +1,6 @@
 """The two launchers' command lines: same help, same one-line errors, same statuses."""
 
+import os
 import subprocess
 import sys
 
@@ -54,6 +55,21 @@ def test_bad_arguments_one_line_exit_2(args):
 @pytest.mark.parametrize("args", GOOD, ids=" ".join)
 def test_runs_end_the_same(args):
     assert run(GO, args) == run(PY, args)
+
+
+@pytest.mark.parametrize("sig", [33, 34, 35])
+def test_realtime_signals_end_the_launcher_as_go(sig):
+    """Go leaves signal 34 (musl's SIGSYNCCALL) at its default, which kills; 33 and 35 it catches."""
+    args = ["--", "sh", "-c", f"echo $$; kill -{sig} $PPID"]
+    results = []
+    for launcher in (GO, PY):
+        out, err, status = run(launcher, args)
+        try:
+            os.waitpid(int(out), 0)  # sh outlived a killed launcher: re-parented to us (tests/conftest.py)
+        except ChildProcessError:
+            pass  # the launcher lived and reaped it
+        results.append((err, status))
+    assert results[0] == results[1] == (b"", -34 if sig == 34 else 0)
 
 
 def test_maps_without_user_namespace():
