@@ -83,7 +83,8 @@ def unusable() -> str | None:
     """Why a raw clone is not safe in this process now, or None."""
     if SYS_CLONE is None:
         return f"no clone(2) number known for {MACHINE}"
-    libc_name, _, version = (os.confstr("CS_GNU_LIBC_VERSION") or "").partition(" ")
+    gnu = "CS_GNU_LIBC_VERSION" in os.confstr_names  # absent on musl, which caches no pid either
+    libc_name, _, version = (os.confstr("CS_GNU_LIBC_VERSION") if gnu else "").partition(" ")
     if libc_name == "glibc" and tuple(map(int, version.split(".")[:2])) < (2, 25):
         return f"glibc {version} caches getpid()"
     if len(os.listdir("/proc/self/task")) > 1:
