@@ -227,15 +227,19 @@ def why(sides: tuple[str, ...], e: dict) -> str | None:
     return next((text for s, pattern, text in WHY if s in sides and re.search(pattern, key(e))), None)
 
 
+def _kind(e: dict) -> str:
+    """What makes two differing events a pair: the process, the syscall (prctl: its option), the child made."""
+    call = e["call"]
+    name = call.split(",")[0] if call.startswith("prctl(") else re.split(r"[(×]", call)[0]
+    return f"{e['process']}: {name} {call.partition('→')[2]}"
+
+
 def _pairs(op: str, a: list[dict], b: list[dict]):
     """Within a differing block, pair events of one process and syscall; the rest stand alone."""
     if op == "equal":
         yield from zip(a, b, strict=True)
         return
-    kind = [
-        [f"{e['process']}: {re.split(r'[(×]', e['call'])[0]} {e['call'].partition('→')[2]}" for e in side]
-        for side in (a, b)
-    ]
+    kind = [[_kind(e) for e in side] for side in (a, b)]
     for sub, i1, i2, j1, j2 in difflib.SequenceMatcher(None, *kind, autojunk=False).get_opcodes():
         if sub == "equal":
             yield from zip(a[i1:i2], b[j1:j2], strict=True)
