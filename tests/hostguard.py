@@ -1,8 +1,8 @@
 """Record what the suite must never change on the host, and check it after each test.
 
 The suite runs as root; everything it does must stay inside namespaces. A test
-that leaves the host's hostname, mounts, IPC objects, network links or
-namespace limits changed, or leaves a process behind, fails loudly.
+that leaves the host's hostname, mounts, IPC objects, network links and
+addresses, or namespace limits changed, or leaves a process behind, fails loudly.
 
 Several runs may share the host (two `make test`, xdist workers, a `make
 parity` beside them). The only host objects the suite makes on purpose are
@@ -62,6 +62,18 @@ def sysv_ipc_keys(kind: str) -> list[str]:
     return [key for key, _, _ in _sysv(kind)]
 
 
+def _addresses() -> list[str]:
+    """The host's IPv4 (local routes) and IPv6 addresses, without flags that change by themselves."""
+    v4, last = set(), ""
+    for line in _read("/proc/net/fib_trie").splitlines():
+        if line.lstrip().startswith(("|--", "+--")):
+            last = line.split()[-1]
+        elif line.strip() == "/32 host LOCAL":
+            v4.add(last)
+    v6 = [" ".join((f[5], f[0], f[2])) for f in map(str.split, _read("/proc/net/if_inet6").splitlines()) if len(f) == 6]
+    return sorted(v4) + sorted(v6)
+
+
 def snapshot() -> dict[str, object]:
     """The host state the suite promises to leave alone."""
     return {
@@ -71,6 +83,7 @@ def snapshot() -> dict[str, object]:
         "sysv ipc": {kind: [o for o in _sysv(kind) if not _foreign(int(o[0], 16))] for kind in ("msg", "sem", "shm")},
         "posix mqueues": sorted(os.listdir("/dev/mqueue")) if os.path.isdir("/dev/mqueue") else [],
         "network links": _links(),
+        "network addresses": _addresses(),
         "user namespace limit": _read("/proc/sys/user/max_user_namespaces"),
     }
 

@@ -360,6 +360,8 @@ def exit_facts(raw: str, ctx: Context) -> Facts:
     }
 
 
+from tests.netprobes import NETWORK  # noqa: E402 (it builds on the definitions above)
+
 PROBES = [
     Probe("hostname", HOSTNAME, hostname_facts, "read the name, try to set it, check the host's",
           on_host=True, look=look_hostname),
@@ -376,6 +378,7 @@ PROBES = [
     Probe("namespaces", NS, ns_facts, "readlink /proc/self/ns/* against the host's", on_host=True),
     Probe("proc", PROC, proc_facts, "mount a new /proc, then it and ps show only the namespace (if allowed)"),
     Probe("signals", SIGNALS, signal_facts, "PID 1 ignores signals it has no handler for, even its own"),
+    *NETWORK,  # the network claims: tests/netprobes.py
     Probe("exit", EXIT, exit_facts, "what the launcher prints first and last, and its exit status",
           ends_session=True),
 ]  # fmt: skip

@@ -114,3 +114,41 @@ def test_launcher_prints_and_exits_like_the_notes(rows):
     assert f["printed at start"] == "main starting...\n"
     assert f["printed when the shell ends"].endswith("YYYY/MM/DD hh:mm:ss exit status 2\n")
     assert f["launcher's exit status"] == 1
+
+
+# The notes' network claims (tests/netprobes.py), in the notes' configuration:
+# uid 65534 without capabilities, so the shell cannot configure its network
+# namespace, yet it is its own: nothing of the host's is reachable or taken.
+
+
+def test_own_loopback(rows):
+    f = facts(rows, "loopback")
+    assert (f["lo"], f["lo's addresses"]) == ("DOWN", "none")
+    assert f["bringing lo up inside"] == "RTNETLINK answers: Operation not permitted"
+    assert f["127.0.0.1 inside (listen, connect)"] == "network is unreachable"
+    assert f["connect to the host's 127.0.0.1 listener"] == "network is unreachable"
+    assert f["host's listener got a connection"] is False
+    assert rows["loopback"]["host"]["facts"]["connect to the host's 127.0.0.1 listener"] == "connected"
+
+
+def test_own_ports(rows):
+    f = facts(rows, "ports")
+    assert f["bind the host's port on 0.0.0.0"] == "bound"
+    assert f["host's listener got a connection"] is False
+    assert rows["ports"]["host"]["facts"]["bind the host's port on 0.0.0.0"] == "address already in use"
+
+
+def test_own_devices(rows):
+    f = facts(rows, "devices")
+    assert f["adding a veth pair inside"] == "RTNETLINK answers: Operation not permitted"
+    assert f["links seen"] == "lo"
+    assert f["veth visible on the host"] is False
+
+
+def test_bridge_between_two_shells(rows):
+    f = facts(rows, "bridge")
+    assert f["wiring"].startswith("by the test, from the host")
+    assert (f["the peer's answer"], f["the peer got"]) == ("hello back", "hello from the other shell")
+    assert f["the host's addresses from the shell"].startswith("none of ")
+    assert f["host's addresses from the peer"].startswith("none of ")
+    assert f["host's listener got a connection"] is False

@@ -1,0 +1,262 @@
+"""The notes' network claims as probes: own loopback, own ports, own devices,
+and a bridge between two shells.
+
+They run after the other probes, before `exit`. In the notes' configuration
+nothing inside can change the network namespace (the `net` probe's `ip link
+set lo up` is refused), so they see it as the launcher made it; with root
+mapped, `net` has already brought lo up. Socket work inside is done by
+tests/nethelper.py with the suite's interpreter; the host side (a listener on
+the host's loopback, the throw-away namespace holding the bridge, a second
+shell from the same launcher) lives in tests/netns.py. As in tests/probes.py,
+whatever a command changes it changes only after checking that the network
+namespace is not the host's, and the host side touches only namespaces it
+holds and has checked.
+
+The commands are str.format templates over the host baseline and a few
+values the host side fills in: `{helper}` (the helper's command line),
+`{host_port}` (the host listener's port, chosen by the kernel), `{peer}` and
+`{peer_port}` (where the second shell listens), `{host_addrs}`.
+"""
+
+import atexit
+import functools
+import os
+import signal
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests import netns
+from tests.launchers import Launcher
+from tests.probes import Context, Facts, Host, Probe, field_of, own
+from tests.shell import ShellSession
+
+
+class _HostSide:
+    """What the host side of the current probe holds: one listener, one bridge."""
+
+    listener: netns.HostListener | None = None
+    peer: str = "none"  # the second shell's address on the bridge
+    peer_port: int = 0
+    bridge: "Bridge | None" = None
+
+    def port(self, fresh: bool = False) -> int:
+        if fresh:
+            self.close_listener()
+        if self.listener is None:
+            self.listener = netns.HostListener()
+        return self.listener.port
+
+    def close_listener(self) -> None:
+        if self.listener is not None:
+            self.listener.close()
+            self.listener = None
+
+
+HOST = _HostSide()
+atexit.register(HOST.close_listener)
+
+
+@functools.cache
+def _host_addrs() -> str:
+    return " ".join(netns.host_addresses())
+
+
+@dataclass(frozen=True)
+class NetProbe(Probe):
+    """A probe whose text also names the host side's listener and peer."""
+
+    def text(self, host: Host) -> str:
+        return self.command.format(ns=host.ns, hostname=host.hostname, helper=netns.HELPER_CMD, host_port=HOST.port(),
+                                   peer=HOST.peer, peer_port=HOST.peer_port, host_addrs=_host_addrs())  # fmt: skip
+
+
+def fresh_listener(ctx: Context) -> None:
+    """A new listener for each session, so that no earlier connection is counted."""
+    HOST.port(fresh=True)
+
+
+def close_listener(ctx: Context) -> None:
+    HOST.close_listener()
+
+
+def look_listener(ctx: Context) -> str:
+    got = HOST.listener.got_connection()
+    ctx.scratch["host's listener got a connection"] = got
+    return f"host's listener on 127.0.0.1:{HOST.listener.port}: {'a connection' if got else 'nothing'} in its backlog"
+
+
+def looked(ctx: Context, *keys: str) -> Facts:
+    """Facts only the host's look gives (absent from the host column)."""
+    return {k: ctx.scratch[k] for k in keys if k in ctx.scratch}
+
+
+# --- own loopback -----------------------------------------------------------
+
+LOOPBACK = r"""echo "net ns: $(readlink /proc/self/ns/net)"
+echo "lo: $(ip -o link show lo | sed 's/.*state \([A-Z]*\).*/\1/')"
+echo "lo addresses: $(ip -o addr show lo | awk '{{print $4}}' | paste -sd' ')"
+if [ "$(readlink /proc/self/ns/net)" = '{ns[net]}' ]; then echo "lo up: skipped, the network namespace is the host's"
+else echo "lo up: $(ip link set lo up 2>&1 && echo allowed)"; fi
+echo "lo addresses after: $(ip -o addr show lo | awk '{{print $4}}' | paste -sd' ')"
+{helper} loopback {host_port}
+"""
+
+
+def loopback_facts(raw: str, ctx: Context) -> Facts:
+    return {
+        "network namespace": own(field_of(raw, "net ns"), ctx.host.ns["net"]),
+        "lo": field_of(raw, "lo"),
+        "lo's addresses": field_of(raw, "lo addresses") or "none",
+        "bringing lo up inside": field_of(raw, "lo up"),
+        "lo's addresses after": field_of(raw, "lo addresses after") or "none",
+        "127.0.0.1 inside (listen, connect)": field_of(raw, "127.0.0.1 inside"),
+        "connect to the host's 127.0.0.1 listener": field_of(raw, "host's listener"),
+        **looked(ctx, "host's listener got a connection"),
+    }
+
+
+# --- own ports --------------------------------------------------------------
+
+PORTS = r"""echo "net ns: $(readlink /proc/self/ns/net)"
+{helper} ports {host_port}
+"""
+
+
+def ports_facts(raw: str, ctx: Context) -> Facts:
+    return {
+        "network namespace": own(field_of(raw, "net ns"), ctx.host.ns["net"]),
+        "bind the host's port on 0.0.0.0": field_of(raw, "same port on 0.0.0.0"),
+        "listen on the host's port on 127.0.0.1": field_of(raw, "same port on 127.0.0.1"),
+        "connect to 127.0.0.1 on that port": field_of(raw, "connect to 127.0.0.1 on that port"),
+        **looked(ctx, "host's listener got a connection"),
+    }
+
+
+# --- own devices ------------------------------------------------------------
+
+DEVICE = "nsprobe0"  # made by DEVICES only after the check that the namespace is not the host's
+
+DEVICES = r"""echo "net ns: $(readlink /proc/self/ns/net)"
+if [ "$(readlink /proc/self/ns/net)" = '{ns[net]}' ]; then echo "add veth: skipped, the network namespace is the host's"
+else echo "add veth: $(ip link add nsprobe0 type veth peer name nsprobe1 2>&1 && echo allowed)"; fi
+echo "links: $(ip -o link | awk -F': ' '{{sub(/@.*/, "", $2); print $2}}' | paste -sd' ')"
+"""
+
+
+def look_devices(ctx: Context) -> str:
+    names = sorted(p.name for p in Path("/sys/class/net").iterdir())
+    ctx.scratch["veth visible on the host"] = DEVICE in names
+    return " ".join(names)
+
+
+def devices_facts(raw: str, ctx: Context) -> Facts:
+    return {
+        "network namespace": own(field_of(raw, "net ns"), ctx.host.ns["net"]),
+        "adding a veth pair inside": field_of(raw, "add veth"),
+        "links seen": field_of(raw, "links"),
+        **looked(ctx, "veth visible on the host"),
+    }
+
+
+# --- a bridge between two shells --------------------------------------------
+
+BRIDGE = r"""echo "net ns: $(readlink /proc/self/ns/net)"
+echo "links: $(ip -o link | awk -F': ' '{{sub(/@.*/, "", $2); print $2}}' | paste -sd' ')"
+echo "addresses: $(ip -o -4 addr show scope global | awk '{{print $2 " " $4}}' | paste -sd,)"
+if [ "$(readlink /proc/self/ns/net)" = '{ns[net]}' ]; then echo "peer answered: skipped, the network namespace is the host's"; {helper} reach {host_port} {host_addrs}
+else {helper} talk {peer} {peer_port} + reach {host_port} {host_addrs}; fi
+"""
+
+
+class Bridge:
+    """A second shell from the same launcher, joined with the probed shell to a
+    bridge in a throw-away namespace; the peer listens for one message."""
+
+    def __init__(self, ctx: Context):
+        self.peer: ShellSession | None = None
+        self.scratch: netns.Scratch | None = None
+        # the peer is started exactly as the probed shell's launcher was
+        argv = tuple(Path(f"/proc/{ctx.launcher_pid}/cmdline").read_bytes().decode().split("\0")[:-1])
+        try:
+            os.close(netns.netns_fd(ctx.sh_pid))  # refuses the host's
+            self.peer = ShellSession(Launcher("peer", argv, "a second shell from the same launcher")).__enter__()
+            self.peer.child.ptyproc.delayafterclose = 0  # it is ended by its pid, then waited for
+            self.scratch = netns.Scratch().__enter__()
+            plan = netns.wire(self.scratch, [ctx.sh_pid, self.peer.sh_pid])
+            addr = plan[self.peer.sh_pid]
+            self.peer.child.sendline(f"{netns.HELPER_CMD} serve {addr} + reach {HOST.port()} {_host_addrs()}")
+            self.peer.child.expect(r"listening: (\d+)\r?\n")
+            HOST.peer, HOST.peer_port = addr, int(self.peer.child.match.group(1))
+        except BaseException:
+            self.close()
+            raise
+
+    def peer_output(self) -> str:
+        self.peer.child.expect(self.peer.prompt)
+        return self.peer.child.before.replace("\r\n", "\n")
+
+    def close(self) -> None:
+        HOST.peer, HOST.peer_port = "none", 0
+        if self.peer is not None and self.peer.child.isalive():
+            try:
+                self.peer.exit(kill=signal.SIGKILL)  # PID 1 inside: only the host's SIGKILL ends it
+            finally:
+                self.peer.close()
+        if self.scratch is not None:
+            self.scratch.close()
+
+
+def start_bridge(ctx: Context) -> None:
+    fresh_listener(ctx)
+    try:
+        HOST.bridge = Bridge(ctx)
+        ctx.scratch["wiring"] = "by the test, from the host: veth pairs to a bridge in a throw-away namespace"
+    except netns.HostNamespaceError:
+        ctx.scratch["wiring"] = "skipped, the shell's network namespace is the host's"
+    except Exception as e:  # noqa: BLE001 - reported as a fact, and the comparison shows it
+        ctx.scratch["wiring"] = f"failed: {str(e).splitlines()[0]}"
+
+
+def look_bridge(ctx: Context) -> str:
+    seen = look_listener(ctx)
+    if HOST.bridge is None:
+        return seen
+    out = HOST.bridge.peer_output()
+    ctx.scratch["peer got"] = field_of(out, "got")
+    ctx.scratch["host's addresses from the peer"] = field_of(out, "host's addresses")
+    return f"{seen}\n--- the peer shell\n{out}"
+
+
+def stop_bridge(ctx: Context) -> None:
+    if HOST.bridge is not None:
+        HOST.bridge.close()
+        HOST.bridge = None
+    HOST.close_listener()
+
+
+def bridge_facts(raw: str, ctx: Context) -> Facts:
+    return {
+        "network namespace": own(field_of(raw, "net ns"), ctx.host.ns["net"]),
+        **looked(ctx, "wiring"),
+        "links seen": field_of(raw, "links"),
+        "global addresses": field_of(raw, "addresses") or "none",
+        "the peer's answer": field_of(raw, "peer answered"),
+        **({"the peer got": ctx.scratch["peer got"]} if "peer got" in ctx.scratch else {}),
+        "the host's addresses from the shell": field_of(raw, "host's addresses"),
+        **looked(ctx, "host's addresses from the peer", "host's listener got a connection"),
+    }
+
+
+NETWORK = [
+    NetProbe("loopback", LOOPBACK, loopback_facts,
+             "own lo: down, no address; brought up (if allowed) 127.0.0.1 works; the host's is not reached",
+             on_host=True, before=fresh_listener, look=look_listener, after=close_listener),
+    NetProbe("ports", PORTS, ports_facts,
+             "the port the host's listener holds on 127.0.0.1 is free inside; a connection inside stays inside",
+             on_host=True, before=fresh_listener, look=look_listener, after=close_listener),
+    NetProbe("devices", DEVICES, devices_facts, "a veth pair made inside (if allowed) is not seen on the host",
+             on_host=True, look=look_devices),
+    NetProbe("bridge", BRIDGE, bridge_facts,
+             "a second shell from the same launcher, bridged by the test: they talk; neither reaches the host",
+             on_host=True, before=start_bridge, look=look_bridge, after=stop_bridge),
+]  # fmt: skip
