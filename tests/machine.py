@@ -24,6 +24,7 @@ REQUIRED = {
     "ipcmk": "util-linux",
     "ipcrm": "util-linux",
     "unshare": "util-linux",
+    "nsenter": "util-linux",
     "setpriv": "util-linux",
     "flock": "util-linux",
     "mount": "mount",
