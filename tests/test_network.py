@@ -16,8 +16,10 @@ import ipaddress
 import os
 import re
 import subprocess
+import sys
 import time
 from contextlib import ExitStack
+from pathlib import Path
 
 import pytest
 
@@ -126,3 +128,15 @@ def test_helper_refuses_an_unknown_check():
     proc = subprocess.run([*netns.HELPER_ARGV, "nope"], capture_output=True, text=True, timeout=10)
     assert proc.returncode == 1
     assert proc.stderr.startswith("usage: nethelper.py ") and proc.stderr.count("\n") == 1
+
+
+def test_host_guard_sees_an_added_address():
+    """The guard's address list, taken inside a throw-away namespace before and after
+    an address is added there (the host's own list is never touched)."""
+    show = f"{sys.executable} -c 'from tests import hostguard; print(hostguard.snapshot()[\"network addresses\"])'"
+    script = f"ip link set lo up && {show} && ip addr add 198.51.100.9/32 dev lo && {show}"
+    proc = subprocess.run(["unshare", "--net", "sh", "-c", script], capture_output=True, text=True, timeout=30,
+                          cwd=Path(__file__).parent.parent)  # fmt: skip
+    before, after = proc.stdout.splitlines()
+    assert "'127.0.0.1'" in before and "198.51.100.9" not in before, proc.stdout + proc.stderr
+    assert "'198.51.100.9'" in after, proc.stdout
