@@ -86,7 +86,7 @@ def look_listener(ctx: Context) -> str:
 
 
 def looked(ctx: Context, *keys: str) -> Facts:
-    """Facts only the host's look gives (absent from the host column)."""
+    """Facts that the host-side hooks record (absent where a hook did not run)."""
     return {k: ctx.scratch[k] for k in keys if k in ctx.scratch}
 
 
@@ -208,11 +208,14 @@ class Bridge:
 
 def start_bridge(ctx: Context) -> None:
     fresh_listener(ctx)
+    if not ctx.sh_pid:  # the host column: the host's own namespace is never wired
+        ctx.scratch["wiring"] = "skipped, the network namespace is the host's"
+        return
     try:
         HOST.bridge = Bridge(ctx)
         ctx.scratch["wiring"] = "by the test, from the host: veth pairs to a bridge in a throw-away namespace"
     except netns.HostNamespaceError:
-        ctx.scratch["wiring"] = "skipped, the shell's network namespace is the host's"
+        ctx.scratch["wiring"] = "skipped, the network namespace is the host's"
     except Exception as e:  # noqa: BLE001 - reported as a fact, and the comparison shows it
         ctx.scratch["wiring"] = f"failed: {str(e).splitlines()[0]}"
 

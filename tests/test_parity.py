@@ -128,14 +128,18 @@ def test_own_loopback(rows):
     assert f["127.0.0.1 inside (listen, connect)"] == "network is unreachable"
     assert f["connect to the host's 127.0.0.1 listener"] == "network is unreachable"
     assert f["host's listener got a connection"] is False
-    assert rows["loopback"]["host"]["facts"]["connect to the host's 127.0.0.1 listener"] == "connected"
+    host = rows["loopback"]["host"]["facts"]
+    assert host["connect to the host's 127.0.0.1 listener"] == "connected"
+    assert host["host's listener got a connection"] is True
 
 
 def test_own_ports(rows):
     f = facts(rows, "ports")
     assert f["bind the host's port on 0.0.0.0"] == "bound"
     assert f["host's listener got a connection"] is False
-    assert rows["ports"]["host"]["facts"]["bind the host's port on 0.0.0.0"] == "address already in use"
+    host = rows["ports"]["host"]["facts"]
+    assert host["bind the host's port on 0.0.0.0"] == "address already in use"
+    assert host["listen on the host's port on 127.0.0.1"] == "address already in use"
 
 
 def test_own_devices(rows):
