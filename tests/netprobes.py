@@ -180,7 +180,6 @@ class Bridge:
         try:
             os.close(netns.netns_fd(ctx.sh_pid))  # refuses the host's
             self.peer = ShellSession(Launcher("peer", argv, "a second shell from the same launcher")).__enter__()
-            self.peer.child.ptyproc.delayafterclose = 0  # it is ended by its pid, then waited for
             self.scratch = netns.Scratch().__enter__()
             plan = netns.wire(self.scratch, [ctx.sh_pid, self.peer.sh_pid])
             addr = plan[self.peer.sh_pid]
