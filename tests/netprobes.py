@@ -18,10 +18,10 @@ values the host side fills in: `{helper}` (the helper's command line),
 `{peer_port}` (where the second shell listens), `{host_addrs}`.
 """
 
-import atexit
 import functools
 import os
 import signal
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,28 +32,33 @@ from tests.shell import ShellSession
 
 
 class _HostSide:
-    """What the host side of the current probe holds: one listener, one bridge."""
+    """What the host side of the probe under way holds: one listener, one bridge.
+
+    The hooks open and close them (`before`, `after`); `text` only reads them.
+    """
 
     listener: netns.HostListener | None = None
-    peer: str = "none"  # the second shell's address on the bridge
-    peer_port: int = 0
     bridge: "Bridge | None" = None
 
-    def port(self, fresh: bool = False) -> int:
-        if fresh:
-            self.close_listener()
-        if self.listener is None:
-            self.listener = netns.HostListener()
-        return self.listener.port
+    def fresh_listener(self) -> None:
+        self.close_listener()
+        self.listener = netns.HostListener()
 
     def close_listener(self) -> None:
         if self.listener is not None:
             self.listener.close()
             self.listener = None
 
+    def values(self) -> dict[str, object]:
+        """The host side's part of a probe's text."""
+        return {
+            "host_port": self.listener.port if self.listener else 0,
+            "peer": self.bridge.peer_addr if self.bridge else "none",
+            "peer_port": self.bridge.peer_port if self.bridge else 0,
+        }
+
 
 HOST = _HostSide()
-atexit.register(HOST.close_listener)
 
 
 @functools.cache
@@ -66,13 +71,13 @@ class NetProbe(Probe):
     """A probe whose text also names the host side's listener and peer."""
 
     def text(self, host: Host) -> str:
-        return self.command.format(ns=host.ns, hostname=host.hostname, helper=netns.HELPER_CMD, host_port=HOST.port(),
-                                   peer=HOST.peer, peer_port=HOST.peer_port, host_addrs=_host_addrs())  # fmt: skip
+        return self.command.format(ns=host.ns, hostname=host.hostname, helper=netns.HELPER_CMD,
+                                   host_addrs=_host_addrs(), **HOST.values())  # fmt: skip
 
 
 def fresh_listener(ctx: Context) -> None:
-    """A new listener for each session, so that no earlier connection is counted."""
-    HOST.port(fresh=True)
+    """A new listener for each probe, so that no earlier connection is counted."""
+    HOST.fresh_listener()
 
 
 def close_listener(ctx: Context) -> None:
@@ -134,7 +139,7 @@ def ports_facts(raw: str, ctx: Context) -> Facts:
 
 # --- own devices ------------------------------------------------------------
 
-DEVICE = "nsprobe0"  # made by DEVICES only after the check that the namespace is not the host's
+DEVICES_MADE = ("nsprobe0", "nsprobe1")  # made by DEVICES only after the check that the namespace is not the host's
 
 DEVICES = r"""echo "net ns: $(readlink /proc/self/ns/net)"
 if [ "$(readlink /proc/self/ns/net)" = '{ns[net]}' ]; then echo "add veth: skipped, the network namespace is the host's"
@@ -145,7 +150,7 @@ echo "links: $(ip -o link | awk -F': ' '{{sub(/@.*/, "", $2); print $2}}' | past
 
 def look_devices(ctx: Context) -> str:
     names = sorted(p.name for p in Path("/sys/class/net").iterdir())
-    ctx.scratch["veth visible on the host"] = DEVICE in names
+    ctx.scratch["veth visible on the host"] = any(name in names for name in DEVICES_MADE)
     return " ".join(names)
 
 
@@ -172,37 +177,34 @@ class Bridge:
     """A second shell from the same launcher, joined with the probed shell to a
     bridge in a throw-away namespace; the peer listens for one message."""
 
-    def __init__(self, ctx: Context):
-        self.peer: ShellSession | None = None
-        self.scratch: netns.Scratch | None = None
-        # the peer is started exactly as the probed shell's launcher was
-        argv = tuple(Path(f"/proc/{ctx.launcher_pid}/cmdline").read_bytes().decode().split("\0")[:-1])
+    def __init__(self, ctx: Context, host_port: int):
+        self.stack = ExitStack()  # the throw-away namespace, then the peer (closed in reverse)
         try:
             os.close(netns.netns_fd(ctx.sh_pid))  # refuses the host's
-            self.peer = ShellSession(Launcher("peer", argv, "a second shell from the same launcher")).__enter__()
-            self.scratch = netns.Scratch().__enter__()
-            plan = netns.wire(self.scratch, [ctx.sh_pid, self.peer.sh_pid])
-            addr = plan[self.peer.sh_pid]
-            self.peer.child.sendline(f"{netns.HELPER_CMD} serve {addr} + reach {HOST.port()} {_host_addrs()}")
+            scratch = self.stack.enter_context(netns.Scratch())
+            # the peer is started exactly as the probed shell's launcher was
+            argv = tuple(Path(f"/proc/{ctx.launcher_pid}/cmdline").read_bytes().decode().split("\0")[:-1])
+            self.peer = self.stack.enter_context(ShellSession(Launcher("peer", argv, "the same launcher again")))
+            self.stack.callback(self._end_peer)
+            self.peer_addr = netns.wire(scratch, [ctx.sh_pid, self.peer.sh_pid])[self.peer.sh_pid]
+            self.peer.child.sendline(f"{netns.HELPER_CMD} serve {self.peer_addr} + reach {host_port} {_host_addrs()}")
             self.peer.child.expect(r"listening: (\d+)\r?\n")
-            HOST.peer, HOST.peer_port = addr, int(self.peer.child.match.group(1))
+            self.peer_port = int(self.peer.child.match.group(1))
         except BaseException:
-            self.close()
+            self.stack.close()
             raise
 
     def peer_output(self) -> str:
+        """What the peer printed after it started listening, up to its prompt."""
         self.peer.child.expect(self.peer.prompt)
         return self.peer.child.before.replace("\r\n", "\n")
 
+    def _end_peer(self) -> None:
+        if self.peer.child.isalive():
+            self.peer.exit(kill=signal.SIGKILL)  # PID 1 inside: only the host's SIGKILL ends it; then EOF
+
     def close(self) -> None:
-        HOST.peer, HOST.peer_port = "none", 0
-        if self.peer is not None and self.peer.child.isalive():
-            try:
-                self.peer.exit(kill=signal.SIGKILL)  # PID 1 inside: only the host's SIGKILL ends it
-            finally:
-                self.peer.close()
-        if self.scratch is not None:
-            self.scratch.close()
+        self.stack.close()
 
 
 def start_bridge(ctx: Context) -> None:
@@ -211,7 +213,7 @@ def start_bridge(ctx: Context) -> None:
         ctx.scratch["wiring"] = "skipped, the network namespace is the host's"
         return
     try:
-        HOST.bridge = Bridge(ctx)
+        HOST.bridge = Bridge(ctx, HOST.listener.port)
         ctx.scratch["wiring"] = "by the test, from the host: veth pairs to a bridge in a throw-away namespace"
     except netns.HostNamespaceError:
         ctx.scratch["wiring"] = "skipped, the network namespace is the host's"
