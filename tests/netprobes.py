@@ -12,6 +12,9 @@ whatever a command changes it changes only after checking that the network
 namespace is not the host's, and the host side touches only namespaces it
 holds and has checked.
 
+tests/probes.py imports this module at its end, to put NETWORK into PROBES;
+import tests.probes (or tests.parity), not this module, first.
+
 The commands are str.format templates over the host baseline and a few
 values the host side fills in: `{helper}` (the helper's command line),
 `{host_port}` (the host listener's port, chosen by the kernel), `{peer}` and

@@ -23,9 +23,10 @@ from pathlib import Path
 
 import pytest
 
-from tests import netns
+from tests import netns, parity
 from tests.configs import BY_NAME
-from tests.launchers import GO, PY
+from tests.launchers import BROKEN, GO, PY
+from tests.probes import BY_NAME as BY_PROBE
 from tests.shell import ShellSession
 
 # nsenter and moving links between namespaces need root on the host (ip and nsenter: make doctor)
@@ -140,3 +141,14 @@ def test_host_guard_sees_an_added_address():
     before, after = proc.stdout.splitlines()
     assert "'127.0.0.1'" in before and "198.51.100.9" not in before, proc.stdout + proc.stderr
     assert "'198.51.100.9'" in after, proc.stdout
+
+
+def test_a_launcher_without_a_network_namespace_is_caught_and_changes_nothing():
+    """The port without CLONE_NEWNET: every network probe sees the difference, and
+    none of them touches the host's namespace (the host guard checks the rest)."""
+    probes = [BY_PROBE[name] for name in ("loopback", "ports", "devices", "bridge", "exit")]
+    rows = {row["name"]: row for row in parity.compare(parity.run_all([GO, BROKEN["NET"]], probes), probes)}
+    assert [name for name, row in rows.items() if row["match"]] == ["exit"]
+    broken = {name: row["launchers"][BROKEN["NET"].name]["facts"] for name, row in rows.items()}
+    assert broken["devices"]["adding a veth pair inside"] == "skipped, the network namespace is the host's"
+    assert broken["bridge"]["wiring"] == "skipped, the network namespace is the host's"
