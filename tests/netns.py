@@ -12,6 +12,7 @@ namespaces, each checked to differ from the host's before it is touched.
         plan = wire(scratch, [sh1_pid, sh2_pid])   # {pid: address}
 """
 
+import functools
 import ipaddress
 import os
 import shlex
@@ -26,6 +27,17 @@ HELPER_CMD = shlex.join(HELPER_ARGV)
 # Documentation ranges (RFC 5737); the first one no host address is in is used.
 DOC_NETS = ("198.51.100.0/24", "203.0.113.0/24", "192.0.2.0/24")
 TIMEOUT = 5  # seconds for any ip/nsenter call
+
+
+@functools.cache
+def missing_link_kinds() -> str | None:
+    """Why the bridge cannot be built here (the kernel lacks veth or bridge links), or None."""
+    script = "ip link add nsk0 type veth peer name nsk1 || echo veth; ip link add nsk2 type bridge || echo bridge"
+    proc = subprocess.run(["unshare", "--net", "sh", "-c", script], capture_output=True, text=True, timeout=TIMEOUT)
+    missing = proc.stdout.split()
+    if proc.returncode != 0 or missing:
+        return f"the kernel has no {' or '.join(missing) or 'new network namespace'} links: {proc.stderr.strip()}"
+    return None
 
 
 class HostListener:

@@ -38,6 +38,8 @@ NOTES = {"go": GO, "py": PY}
 
 @pytest.fixture
 def scratch():
+    if why := netns.missing_link_kinds():
+        pytest.skip(why)
     with netns.Scratch() as s:
         yield s
 
