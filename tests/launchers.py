@@ -93,6 +93,14 @@ BWRAP = Launcher(
         Expected("id", "nested user namespace", "allowed",
                  "sh's uid is mapped, so it may make a user namespace; the notes' unmapped nobody may not"),
         Expected("net", "links", "lo=UNKNOWN", "bwrap brings lo up (state UNKNOWN is how lo reports up)"),
+        # and so the network probes find a loopback that works (the host's still out of reach)
+        Expected("loopback", "lo", "UNKNOWN", "bwrap brings lo up"),
+        *(Expected("loopback", fact, re.compile(r"127\.0\.0\.1/8( ::1/128)?"), "bwrap brings lo up, with its addresses")
+          for fact in ("lo's addresses", "lo's addresses after")),
+        Expected("loopback", "127.0.0.1 inside (listen, connect)", "reached its own listener", "bwrap brings lo up"),
+        Expected("loopback", "connect to the host's 127.0.0.1 listener", "connection refused",
+                 "lo is up, and nothing listens on that port in bwrap's namespace"),
+        Expected("ports", "connect to 127.0.0.1 on that port", "reached its own listener", "bwrap brings lo up"),
         Expected("signals", "shell survives kill -KILL $$ and kill -TERM $$", False,
                  "sh is not PID 1, so kill -KILL $$ ends it (a new session carries on)"),
         *NO_NOTES_LOG,
