@@ -15,11 +15,25 @@ chosen by the kernel (port 0) or is the port the test passed in.
 Several checks may go in one run, separated by "+" (one interpreter start).
 """
 
-import socket
+import _socket  # the C module: `socket` also imports enum and selectors, doubling the start
 import sys
 
 TIMEOUT = 1.0  # seconds for one connect or read; failures here are immediate
 SERVE_TIMEOUT = 5.0  # how long serve waits for its one peer
+
+
+class Socket(_socket.socket):
+    """_socket.socket with the two things used here from socket.socket: `with` and accept()."""
+
+    def __enter__(self) -> "Socket":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def accept(self) -> tuple["Socket", tuple]:
+        fd, peer = self._accept()
+        return Socket(fileno=fd), peer
 
 
 def why(e: OSError) -> str:
@@ -29,12 +43,12 @@ def why(e: OSError) -> str:
     return (e.strerror or str(e)).lower()
 
 
-def family(addr: str) -> socket.AddressFamily:
-    return socket.AF_INET6 if ":" in addr else socket.AF_INET
+def family(addr: str) -> int:
+    return _socket.AF_INET6 if ":" in addr else _socket.AF_INET
 
 
-def connect(addr: str, port: int) -> socket.socket:
-    s = socket.socket(family(addr), socket.SOCK_STREAM)
+def connect(addr: str, port: int) -> Socket:
+    s = Socket(family(addr), _socket.SOCK_STREAM)
     s.settimeout(TIMEOUT)
     try:
         s.connect((addr, port))
@@ -44,8 +58,8 @@ def connect(addr: str, port: int) -> socket.socket:
     return s
 
 
-def listener(addr: str, port: int) -> socket.socket:
-    s = socket.socket(family(addr), socket.SOCK_STREAM)
+def listener(addr: str, port: int) -> Socket:
+    s = Socket(family(addr), _socket.SOCK_STREAM)
     try:
         s.bind((addr, port))
         s.listen(1)
@@ -56,7 +70,7 @@ def listener(addr: str, port: int) -> socket.socket:
     return s
 
 
-def round_trip(server: socket.socket, addr: str, port: int) -> str:
+def round_trip(server: Socket | None, addr: str, port: int) -> str:
     """Connect to addr:port and say who took the connection: server, or someone else."""
     try:
         client = connect(addr, port)
@@ -88,7 +102,7 @@ def loopback(host_port: str) -> None:
 
 def ports(host_port: str) -> None:
     port = int(host_port)
-    any_addr = socket.socket()  # bound, never listening: nothing can reach it
+    any_addr = Socket(_socket.AF_INET, _socket.SOCK_STREAM)  # bound, never listening: nothing can reach it
     try:
         any_addr.bind(("0.0.0.0", port))
         print("same port on 0.0.0.0: bound")

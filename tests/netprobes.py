@@ -101,22 +101,32 @@ def looked(ctx: Context, *keys: str) -> Facts:
 # --- own loopback -----------------------------------------------------------
 
 LOOPBACK = r"""echo "net ns: $(readlink /proc/self/ns/net)"
-echo "lo: $(ip -o link show lo | sed 's/.*state \([A-Z]*\).*/\1/')"
-echo "lo addresses: $(ip -o addr show lo | awk '{{print $4}}' | paste -sd' ')"
+echo "lo: $(ip -br addr show dev lo)"
 if [ "$(readlink /proc/self/ns/net)" = '{ns[net]}' ]; then echo "lo up: skipped, the network namespace is the host's"
 else echo "lo up: $(ip link set lo up 2>&1 && echo allowed)"; fi
-echo "lo addresses after: $(ip -o addr show lo | awk '{{print $4}}' | paste -sd' ')"
+echo "lo after: $(ip -br addr show dev lo)"
 {helper} loopback {host_port}
 """
+
+
+def _brief(raw: str, label: str) -> tuple[str, str]:
+    """(state, addresses) from `ip -br addr` ("lo UNKNOWN 127.0.0.1/8 ::1/128")."""
+    _, state, *addrs = field_of(raw, label).split() or ["", ""]
+    return state, " ".join(addrs) or "none"
+
+
+def _each(raw: str, label: str) -> list[str]:
+    """Every value printed as "label: value", in order."""
+    return [line[len(label) + 2 :].strip() for line in raw.splitlines() if line.startswith(label + ": ")]
 
 
 def loopback_facts(raw: str, ctx: Context) -> Facts:
     return {
         "network namespace": own(field_of(raw, "net ns"), ctx.host.ns["net"]),
-        "lo": field_of(raw, "lo"),
-        "lo's addresses": field_of(raw, "lo addresses") or "none",
+        "lo": _brief(raw, "lo")[0],
+        "lo's addresses": _brief(raw, "lo")[1],
         "bringing lo up inside": field_of(raw, "lo up"),
-        "lo's addresses after": field_of(raw, "lo addresses after") or "none",
+        "lo's addresses after": _brief(raw, "lo after")[1],
         "127.0.0.1 inside (listen, connect)": field_of(raw, "127.0.0.1 inside"),
         "connect to the host's 127.0.0.1 listener": field_of(raw, "host's listener"),
         **looked(ctx, "host's listener got a connection"),
@@ -147,7 +157,7 @@ DEVICES_MADE = ("nsprobe0", "nsprobe1")  # made by DEVICES only after the check 
 DEVICES = r"""echo "net ns: $(readlink /proc/self/ns/net)"
 if [ "$(readlink /proc/self/ns/net)" = '{ns[net]}' ]; then echo "add veth: skipped, the network namespace is the host's"
 else echo "add veth: $(ip link add nsprobe0 type veth peer name nsprobe1 2>&1 && echo allowed)"; fi
-echo "links: $(ip -o link | awk -F': ' '{{sub(/@.*/, "", $2); print $2}}' | paste -sd' ')"
+ip -br link | while read -r name rest; do echo "link: ${{name%%@*}}"; done
 """
 
 
@@ -161,7 +171,7 @@ def devices_facts(raw: str, ctx: Context) -> Facts:
     return {
         "network namespace": own(field_of(raw, "net ns"), ctx.host.ns["net"]),
         "adding a veth pair inside": field_of(raw, "add veth"),
-        "links seen": field_of(raw, "links"),
+        "links seen": " ".join(_each(raw, "link")),
         **looked(ctx, "veth visible on the host"),
     }
 
@@ -169,8 +179,8 @@ def devices_facts(raw: str, ctx: Context) -> Facts:
 # --- a bridge between two shells --------------------------------------------
 
 BRIDGE = r"""echo "net ns: $(readlink /proc/self/ns/net)"
-echo "links: $(ip -o link | awk -F': ' '{{sub(/@.*/, "", $2); print $2}}' | paste -sd' ')"
-echo "addresses: $(ip -o -4 addr show scope global | awk '{{print $2 " " $4}}' | paste -sd,)"
+ip -br link | while read -r name rest; do echo "link: ${{name%%@*}}"; done
+ip -br -4 addr show scope global | while read -r name state addrs; do echo "address: ${{name%%@*}} $addrs"; done
 if [ "$(readlink /proc/self/ns/net)" = '{ns[net]}' ]; then echo "peer answered: skipped, the network namespace is the host's"; {helper} reach {host_port} {host_addrs}
 else {helper} talk {peer} {peer_port} + reach {host_port} {host_addrs}; fi
 """
@@ -245,8 +255,8 @@ def bridge_facts(raw: str, ctx: Context) -> Facts:
     return {
         "network namespace": own(field_of(raw, "net ns"), ctx.host.ns["net"]),
         **looked(ctx, "wiring"),
-        "links seen": field_of(raw, "links"),
-        "global addresses": field_of(raw, "addresses") or "none",
+        "links seen": " ".join(_each(raw, "link")),
+        "global addresses": ", ".join(_each(raw, "address")) or "none",
         "the peer's answer": field_of(raw, "peer answered"),
         **({"the peer got": ctx.scratch["peer got"]} if "peer got" in ctx.scratch else {}),
         "the host's addresses from the shell": field_of(raw, "host's addresses"),
