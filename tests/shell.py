@@ -130,7 +130,10 @@ class ShellSession:
         if self.child.isalive() and self.sh_pid is not None and procfs.comm(self.sh_pid) == "sh":
             try:
                 os.kill(self.sh_pid, signal.SIGKILL)
-            except ProcessLookupError:
+                # Let the launcher reap its shell and end: killed at once, it
+                # would leave the shell, still dying, to pytest as an orphan.
+                self.child.expect(pexpect.EOF, timeout=self.timeout)
+            except (ProcessLookupError, pexpect.TIMEOUT):
                 pass
         kill(self.child)
 
