@@ -8,7 +8,7 @@ GO ?= $(abspath $(VENV))/bin/go
 GOENV := GOTOOLCHAIN=local GOPROXY=off GOFLAGS=-trimpath
 STAMP := $(VENV)/.installed
 BYTECODE := $(VENV)/.bytecode
-GO_PROGRAMS := build/notes-go build/launcher-go
+GO_PROGRAMS := build/notes-go build/launcher-go build/null-go
 # The interpreter that makes the venv and runs doctor (before the venv exists).
 SYSPY = "$$(scripts/python-path.sh $(PYTHON))"
 # pytest's arguments: make test ARGS='-k pidfd -x'; ARGS='-n 0' runs on one worker.
@@ -16,7 +16,7 @@ ARGS ?=
 PYTEST_ARGS := -n auto --dist loadgroup $(ARGS)
 
 .SECONDEXPANSION:
-.PHONY: help doctor setup build bytecode test parity matrix trace lint fmt tables docs clean distclean venv-usable
+.PHONY: help doctor setup build bytecode test parity matrix trace bench lint fmt tables docs clean distclean venv-usable
 LAUNCHERS ?= go,py
 TRACE_LAUNCHERS ?= go,py,py-subreaper,py-relay
 
@@ -29,6 +29,8 @@ help:
 	@echo "make test      lint, build, then the whole test suite (what CI runs)"
 	@echo "               ARGS='-k pidfd -x' passes arguments to pytest (-n auto by default)"
 	@echo "make doctor    check the commands, kernel and privileges the suite needs"
+	@echo "make bench     launch speed of Go, the port and unshare: table, reports/bench.{json,md,svg}"
+	@echo "               BENCH_ARGS='--quick' or '--slow' (also times make test/parity); see --help"
 	@echo "make setup     create $(VENV) and install the dependencies"
 	@echo "make build     build the Go programs into build/"
 	@echo "make lint      ruff check and format check;  make fmt  to reformat"
@@ -100,6 +102,10 @@ matrix: build
 
 trace: build
 	$(PY) scripts/trace.py --launchers $(TRACE_LAUNCHERS)
+
+BENCH_ARGS ?=
+bench: build
+	$(PY) scripts/bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf build reports .pytest_cache .ruff_cache
