@@ -4,16 +4,14 @@
 
 Same options, same messages, same exit statuses as build/launcher-go (see
 its usage text, printed by --help). The Go launcher reads its arguments left
-to right and stops at the first one that is not an option; plumbum's switch
-parser reads them all, so plumbum only hosts the program here and the
-arguments go to a port of the Go parser (parse_args).
+to right and stops at the first one that is not an option, so the arguments
+go to a port of the Go parser (parse_args), not to an option library: this is
+a launch path, and it imports nothing the kernel calls do not need.
 """
 
+import _signal as signal  # the C module: signal.py wraps everything in enums, ~3 ms a start
 import os
-import signal
 import sys
-
-from plumbum import cli
 
 from port import exec, exec_linux, libc, log, runtime
 from port.errors import Errno, GoError, PathError
@@ -327,25 +325,19 @@ def handle_ptrace(pid: int) -> None:
         libc.ptrace(PTRACE_DETACH, pid)
 
 
-class Launcher(cli.Application):
-    PROGNAME = "launcher"
-
-    def _parse_args(self, argv):
-        # Hand every argument to parse_args (see the module docstring).
-        return {}, list(argv)
-
-    def main(self, *args: str):
-        try:
-            c = parse_args(list(args))
-        except ShowHelp:
-            runtime.write(1, USAGE.encode())  # Go: fmt.Print(usage)
-            os._exit(0)
-        except UsageError as e:
-            runtime.write(2, f"launcher: {e}\n".encode())
-            os._exit(2)
-        run(c)
+def main(args: list[str]) -> None:
+    """Go: main. Never returns."""
+    try:
+        c = parse_args(args)
+    except ShowHelp:
+        runtime.write(1, USAGE.encode())  # Go: fmt.Print(usage)
+        os._exit(0)
+    except UsageError as e:
+        runtime.write(2, f"launcher: {e}\n".encode())
+        os._exit(2)
+    run(c)
 
 
 if __name__ == "__main__":
     runtime.init()
-    Launcher.run(sys.argv)
+    main(sys.argv[1:])
