@@ -50,7 +50,6 @@ succeeded.
 
 import _signal as signal  # the C module: signal.py wraps everything in enums, ~3 ms a start
 import os
-import struct
 import sys
 
 from port import libc, runtime
@@ -61,7 +60,20 @@ SUBREAPER, RELAY, RAW_CLONE = "subreaper", "relay", "raw-clone"
 STRATEGIES = (SUBREAPER, RELAY, RAW_CLONE)
 pid_namespace_strategy = RAW_CLONE
 
-_ERRNO = struct.Struct("=Q")  # Go writes a uintptr
+
+class _Uintptr:
+    """Go writes the errno as a uintptr: struct.Struct("=Q") without importing struct."""
+
+    size = 8
+
+    def pack(self, n: int) -> bytes:
+        return n.to_bytes(8, sys.byteorder)
+
+    def unpack(self, data: bytes) -> tuple[int]:
+        return (int.from_bytes(data, sys.byteorder),)
+
+
+_ERRNO = _Uintptr()
 PR_SET_CHILD_SUBREAPER, PR_GET_CHILD_SUBREAPER = 36, 37
 
 
@@ -215,11 +227,7 @@ def fork_exec(argv0: str, argv: list[str], attr: ProcAttr) -> int:
 
 
 def _get_child_subreaper() -> int:
-    import ctypes
-
-    flag = ctypes.c_int(0)
-    libc.libc().prctl(PR_GET_CHILD_SUBREAPER, ctypes.byref(flag), 0, 0, 0)
-    return flag.value
+    return libc.prctl_get(PR_GET_CHILD_SUBREAPER)
 
 
 def _pidfd_open(pid: int) -> int:

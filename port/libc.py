@@ -1,11 +1,15 @@
-"""Call the few Linux syscalls the os module lacks, through ctypes.
+"""Call the few Linux syscalls the os module lacks, through _ctypes.
 
-ctypes is imported on first use only: on Python 3.12+ the notes program needs
-none of this (os.unshare exists), so its launch path stays light.
-Each wrapper raises OSError(errno) like the os module does.
+Every call here passes ints, bytes, None or a small array of C ints, which
+_ctypes, the C half of ctypes, handles alone: the ctypes package on top of it
+costs about 1.4 ms of imports a start (struct and many class definitions)
+that these calls do not need. Nothing is imported lazily either, since the
+child may call these after setuid(2) or chroot(2), when it can no longer read
+the standard library. Each wrapper raises OSError(errno) like the os module does.
 """
 
 import os
+import sys
 
 PR_SET_PDEATHSIG = 1
 PR_SET_KEEPCAPS = 8
@@ -21,21 +25,44 @@ LINUX_CAPABILITY_VERSION_3 = 0x20080522
 _libc = None
 
 
-def libc():
+class _Libc:
+    """What ctypes.CDLL(None, use_errno=True) gives, built from _ctypes alone:
+    functions by attribute, returning a C int, with errno saved."""
+
+    def __init__(self):
+        import _ctypes
+
+        class Int(_ctypes._SimpleCData):  # ctypes.c_int
+            _type_ = "i"
+
+        class Long(_ctypes._SimpleCData):  # ctypes.c_long
+            _type_ = "l"
+
+        class Function(_ctypes.CFuncPtr):
+            _flags_ = _ctypes.FUNCFLAG_CDECL | _ctypes.FUNCFLAG_USE_ERRNO
+            _restype_ = Int
+
+        self._handle = _ctypes.dlopen(None, 0)  # the process itself, as CDLL(None)
+        self._function, self.get_errno, self.byref = Function, _ctypes.get_errno, _ctypes.byref
+        self.Int, self.Long = Int, Long
+
+    def __getattr__(self, name: str):
+        function = self._function((name, self))
+        setattr(self, name, function)
+        return function
+
+
+def libc() -> _Libc:
     """Return the process's libc, loaded once with errno tracking."""
     global _libc
     if _libc is None:
-        import ctypes
-
-        _libc = ctypes.CDLL(None, use_errno=True)
+        _libc = _Libc()
     return _libc
 
 
 def _check(rc: int) -> int:
     if rc < 0:
-        import ctypes
-
-        err = ctypes.get_errno()
+        err = libc().get_errno()
         raise OSError(err, os.strerror(err))
     return rc
 
@@ -58,9 +85,7 @@ def set_signal_raw(sig: int, handler: int) -> None:
     glibc refuses to touch signals 32 and 33 (its SIGCANCEL and SIGSETXID),
     but the kernel does not, and Go does (see port/runtime.py).
     """
-    import ctypes
-
-    action = (ctypes.c_ulong * 4)(handler, 0, 0, 0)  # handler, flags, restorer, mask
+    action = handler.to_bytes(8, sys.byteorder) + bytes(24)  # handler, flags, restorer, mask
     _check(libc().syscall(SYS_RT_SIGACTION, sig, action, None, 8))
 
 
@@ -69,31 +94,32 @@ CGROUP2_SUPER_MAGIC = 0x63677270
 
 def is_cgroup2(fd: int) -> bool:
     """fstatfs(2): is fd a directory of the cgroup v2 file system?"""
-    import ctypes
-
-    buf = (ctypes.c_long * 16)()  # struct statfs; f_type comes first
+    buf = (libc().Long * 16)()  # struct statfs; f_type comes first
     _check(libc().fstatfs(fd, buf))
     return buf[0] == CGROUP2_SUPER_MAGIC
 
 
 def prctl(option: int, arg2: int = 0) -> None:
-    import ctypes
+    """prctl(2) with a small integer argument (libffi widens it to the register)."""
+    _check(libc().prctl(option, arg2, 0, 0, 0))
 
-    _check(libc().prctl(option, ctypes.c_ulong(arg2), 0, 0, 0))
+
+def prctl_get(option: int) -> int:
+    """prctl(2) for the options that store an int through arg2 (PR_GET_CHILD_SUBREAPER)."""
+    lib = libc()
+    value = lib.Int(0)
+    _check(lib.prctl(option, lib.byref(value), 0, 0, 0))
+    return value.value
 
 
 def mount(source: str, target: str, fstype: str | None, flags: int) -> None:
-    import ctypes
-
     fs = fstype.encode() if fstype else None
-    _check(libc().mount(source.encode(), target.encode(), fs, ctypes.c_ulong(flags), None))
+    _check(libc().mount(source.encode(), target.encode(), fs, flags, None))
 
 
 def ioctl_int(fd: int, request: int, arg: int) -> None:
     """ioctl(2) with an integer argument (TIOCSCTTY, TIOCNOTTY)."""
-    import ctypes
-
-    _check(libc().ioctl(fd, ctypes.c_ulong(request), ctypes.c_long(arg)))
+    _check(libc().ioctl(fd, request, arg))
 
 
 def ptrace(request: int, pid: int = 0) -> None:
@@ -106,24 +132,14 @@ def raise_ambient_caps(caps: list[int]) -> None:
 
     Go: syscall/exec_linux.go forkAndExecInChild1, the AmbientCaps block.
     """
-    import ctypes
-
-    class Header(ctypes.Structure):
-        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
-
-    class Data(ctypes.Structure):
-        _fields_ = [
-            ("effective", ctypes.c_uint32),
-            ("permitted", ctypes.c_uint32),
-            ("inheritable", ctypes.c_uint32),
-        ]
-
-    hdr = Header(LINUX_CAPABILITY_VERSION_3, 0)
-    data = (Data * 2)()
-    _check(libc().capget(ctypes.byref(hdr), data))
+    lib = libc()
+    header = (lib.Int * 2)(LINUX_CAPABILITY_VERSION_3, 0)  # struct __user_cap_header_struct: version, pid
+    data = (lib.Int * 6)()  # two struct __user_cap_data_struct: effective, permitted, inheritable
+    _check(lib.capget(header, data))
     for cap in caps:
-        data[cap >> 5].permitted |= 1 << (cap & 31)
-        data[cap >> 5].inheritable |= 1 << (cap & 31)
-    _check(libc().capset(ctypes.byref(hdr), data))
+        word, bit = 3 * (cap >> 5), 1 << (cap & 31)  # bit 31 wraps to a negative C int: the same bits
+        data[word + 1] |= bit
+        data[word + 2] |= bit
+    _check(lib.capset(header, data))
     for cap in caps:
-        _check(libc().prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, ctypes.c_ulong(cap), 0, 0))
+        _check(lib.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0))
