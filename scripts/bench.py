@@ -553,7 +553,7 @@ def plots(report: dict) -> None:
         title="Setup cost (launcher minus its null start), median ms",
         legend_at_bottom=True,
     )
-    names = [n for n, row in report["launch"].items() if "setup_cpu" in row]
+    names = [n for n, row in report["launch"].items() if "setup_cpu" in row][::-1]  # pygal draws bottom up
     chart.x_labels = names
     chart.add("CPU", [report["launch"][n]["setup_cpu"]["median"] for n in names])
     chart.add("wall", [report["launch"][n]["setup_wall"]["median"] for n in names])
