@@ -410,6 +410,19 @@ def verdicts(report: dict) -> list[dict]:
     return out
 
 
+def _met(g: dict) -> str:
+    return (
+        ("yes" + (f" (also the long-term {LONG_TERM_SETUP_RATIO}×)" if g.get("long_term") else ""))
+        if g["met"]
+        else "no"
+    )
+
+
+def _label(key: str) -> str:
+    """A ratio's JSON key as a column header: setup_cpu_vs_go_relay -> setup cpu ÷ Go relay."""
+    return key.replace("_vs_go", " ÷ Go").replace("_vs_notes", " ÷ notes").replace("_", " ")
+
+
 def _fmt(s: dict) -> str:
     return f"{s['median']:.1f} ({s['p25']:.1f}–{s['p75']:.1f})" if s else "–"
 
@@ -459,7 +472,7 @@ def print_tables(report: dict) -> None:
             g["target"],
             str(g["value"]),
             str(g["wall"] if g["wall"] is not None else "–"),
-            "[green]yes" if g["met"] else "[red]no",
+            ("[green]" if g["met"] else "[red]") + _met(g),
         )
     console.print(goals)
 
@@ -479,8 +492,7 @@ def markdown(report: dict) -> str:
         "| target | this run (CPU) | wall | met |",
         "|---|---|---|---|",
         *(
-            f"| {g['target']} | {g['value']} | {g['wall'] if g['wall'] is not None else '–'} | "
-            f"{'yes' if g['met'] else 'no'} |"
+            f"| {g['target']} | {g['value']} | {g['wall'] if g['wall'] is not None else '–'} | {_met(g)} |"
             for g in report["verdicts"]
         ),
         "",
@@ -495,7 +507,12 @@ def markdown(report: dict) -> str:
             f"{_fmt(row.get('setup_cpu', {}))} | {','.join(map(str, row['statuses']))}"
             f"{'' if row['status_ok'] else ' (unexpected)'} |"
         )
-    lines += ["", "## Ratios", "", "| python | " + " | ".join(next(iter(report["ratios"].values()), {})) + " |"]
+    lines += [
+        "",
+        "## Ratios",
+        "",
+        "| python | " + " | ".join(map(_label, next(iter(report["ratios"].values()), {}))) + " |",
+    ]
     lines.append("|---" * (1 + len(next(iter(report["ratios"].values()), {}))) + "|")
     for v, rat in report["ratios"].items():
         lines.append(f"| {v} | " + " | ".join(str(x) for x in rat.values()) + " |")
