@@ -217,7 +217,10 @@ def launch_targets(pythons: list[dict]) -> list[Target]:
                 f"py{v} launcher", [py, "-m", "port.launcher", "--clone", SIX, "--", "sh"], env=env, null=null, python=v
             )
         )
-    return targets
+    missing = {t.name for t in targets if not os.access(t.argv[0], os.X_OK)}
+    for name in sorted(missing):
+        console.print(f"[yellow]{name}: {next(t.argv[0] for t in targets if t.name == name)} not found, skipped")
+    return [t for t in targets if t.name not in missing and t.null not in missing]
 
 
 def flag_targets(python: dict) -> list[Target]:
