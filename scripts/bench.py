@@ -535,7 +535,8 @@ def markdown(report: dict) -> str:
     if report["flags"]:
         lines += [
             "",
-            f"## One namespace flag alone ({report['settings']['flag_runs']} launches each, `-- true`)",
+            f"## One namespace flag alone ({report['settings']['flag_runs']} launches each of `launcher --clone FLAG "
+            f"-- true`; py is Python {report['settings']['flags_python']})",
             "",
             "| flag | go setup CPU | py setup CPU | go setup wall | py setup wall |",
             "|---|---|---|---|---|",
@@ -589,7 +590,10 @@ def plots(report: dict) -> None:
         )
         chart.x_labels = list(FLAGS)
         for rt in ("go", "py"):
-            chart.add(f"{rt} launcher", [report["flags"][f"{rt} {f}"]["setup_cpu"]["median"] for f in FLAGS])
+            chart.add(
+                f"{rt} launcher" if rt == "go" else f"py{report['settings']['flags_python']} launcher",
+                [report["flags"][f"{rt} {f}"]["setup_cpu"]["median"] for f in FLAGS],
+            )
         chart.render_to_file(str(REPORTS / "bench-flags.svg"))
 
 
@@ -683,6 +687,7 @@ def main() -> int:
             "import_runs": args.import_runs,
             "probe_runs": args.probe_runs,
             "seed": seed,
+            "flags_python": pythons[0]["version"],
         },
         "pythons": [{k: p[k] for k in ("version", "path", "how", "strategies")} for p in pythons],
         "launch": summarize(launch),
