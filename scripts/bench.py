@@ -279,7 +279,10 @@ def import_times(pythons: list[dict], runs: int, stdin_path: str) -> dict:
             extra = sorted((n for n in by_module if n not in modules["bare"]), key=lambda n: -by_module[n])
             entry[key] = {
                 "total": stats(totals[key]),
-                "above_bare_ms": round(statistics.median(totals[key]) - statistics.median(totals["bare"]), 2),
+                # -X importtime measures wall time, which the load only ever adds to: the
+                # fastest runs are the import cost itself; the medians are kept beside them.
+                "above_bare_ms": round(min(totals[key]) - min(totals["bare"]), 2),
+                "above_bare_median_ms": round(statistics.median(totals[key]) - statistics.median(totals["bare"]), 2),
                 "modules_not_in_bare": len(extra),
                 "top_modules": {n: by_module[n] for n in extra[:12]},
             }
@@ -404,7 +407,7 @@ def verdicts(report: dict) -> list[dict]:
             above = imp[key]["above_bare_ms"]
             out.append(
                 {
-                    "target": f"py{v}: {key} imports ≤ {TARGET_IMPORT_MS} ms above bare",
+                    "target": f"py{v}: {key} imports ≤ {TARGET_IMPORT_MS} ms above bare (fastest runs)",
                     "value": above,
                     "wall": None,
                     "met": above <= TARGET_IMPORT_MS,
@@ -462,9 +465,9 @@ def print_tables(report: dict) -> None:
             v,
             _fmt(imp["bare"]),
             _fmt(imp["notes"]["total"]),
-            f"{imp['notes']['above_bare_ms']:.1f}",
+            f"{imp['notes']['above_bare_ms']:.1f} (median {imp['notes']['above_bare_median_ms']:.1f})",
             _fmt(imp["launcher"]["total"]),
-            f"{imp['launcher']['above_bare_ms']:.1f}",
+            f"{imp['launcher']['above_bare_ms']:.1f} (median {imp['launcher']['above_bare_median_ms']:.1f})",
         )
     console.print(imports)
     goals = Table(title="Targets")
@@ -523,6 +526,9 @@ def markdown(report: dict) -> str:
         "",
         "## Import time of the launch path (sum of `-X importtime` self times)",
         "",
+        "Above bare: fastest run minus fastest run (importtime is wall time, which load only adds to); "
+        "the difference of the medians in brackets.",
+        "",
         "| python | bare | notes | above bare | launcher | above bare | heaviest modules the bare start lacks |",
         "|---|---|---|---|---|---|---|",
     ]
@@ -530,7 +536,9 @@ def markdown(report: dict) -> str:
         top = ", ".join(f"{n} {ms:.1f}" for n, ms in list(imp["launcher"]["top_modules"].items())[:6])
         lines.append(
             f"| {v} | {_fmt(imp['bare'])} | {_fmt(imp['notes']['total'])} | {imp['notes']['above_bare_ms']}"
-            f" | {_fmt(imp['launcher']['total'])} | {imp['launcher']['above_bare_ms']} | {top} |"
+            f" ({imp['notes']['above_bare_median_ms']})"
+            f" | {_fmt(imp['launcher']['total'])} | {imp['launcher']['above_bare_ms']}"
+            f" ({imp['launcher']['above_bare_median_ms']}) | {top} |"
         )
     if report["flags"]:
         lines += [
@@ -625,7 +633,7 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=30, help="interleaved rounds kept (default 30)")
     ap.add_argument("--warmup", type=int, default=3, help="rounds run first and thrown away (default 3)")
     ap.add_argument("--flag-runs", type=int, default=200, help="launches per namespace flag (default 200; 0: skip)")
-    ap.add_argument("--import-runs", type=int, default=10, help="-X importtime runs per path (default 10)")
+    ap.add_argument("--import-runs", type=int, default=20, help="-X importtime runs per path (default 20)")
     ap.add_argument("--probe-runs", type=int, default=30, help="pexpect round trips per launcher (default 30; 0: skip)")
     ap.add_argument("--python", default=",".join(VERSIONS), help="Python versions (default %(default)s)")
     ap.add_argument("--quick", action="store_true", help="8 rounds, 30 launches per flag, 3 import runs")
