@@ -44,7 +44,20 @@ class _Libc:
 
         self._handle = _ctypes.dlopen(None, 0)  # the process itself, as CDLL(None)
         self._function, self.get_errno, self.byref = Function, _ctypes.get_errno, _ctypes.byref
-        self.Int, self.Long = Int, Long
+        self.Int, self.Long, self.addressof = Int, Long, _ctypes.addressof
+
+    def python_function(self, name: str, restype: type | None):
+        """What ctypes.PyDLL(None, use_errno=True)[name] gives: the GIL stays held across the call
+        (CDLL releases it), and restype None is void."""
+        import _ctypes
+
+        class Function(_ctypes.CFuncPtr):
+            _flags_ = _ctypes.FUNCFLAG_CDECL | _ctypes.FUNCFLAG_PYTHONAPI | _ctypes.FUNCFLAG_USE_ERRNO
+            _restype_ = self.Int
+
+        function = Function((name, self))
+        function.restype = restype
+        return function
 
     def __getattr__(self, name: str):
         function = self._function((name, self))

@@ -3,14 +3,14 @@
 Go starts a process with a single clone(2) (clone3(2) for CLONE_INTO_CGROUP
 or CLONE_NEWTIME) that carries every Cloneflags bit, so the child is born in
 its namespaces: PID 1 of a new PID namespace, a child of the launcher. This
-module makes that same call through ctypes, with a NULL stack (fork-like: the
+module makes that same call through _ctypes (port/libc.py), with a NULL stack (fork-like: the
 child runs on a copy of the caller's stack) and SIGCHLD as exit signal, and
 brackets it with CPython's own fork hooks, exactly as os.fork() does:
 PyOS_BeforeFork() (takes the import lock, runs os.register_at_fork's
 `before` callbacks), the syscall, then PyOS_AfterFork_Child() in the child
 (re-initialises the GIL, threading, the import lock, runs `after_in_child`)
-or PyOS_AfterFork_Parent() in the parent. The functions come from PyDLL
-handles, so the GIL stays held across the call: no other Python thread runs
+or PyOS_AfterFork_Parent() in the parent. The functions are called as
+ctypes.PyDLL's are, so the GIL stays held across the call: no other Python thread runs
 between the hooks.
 
 What a raw clone skips, compared with glibc's fork(), and how each hazard is
@@ -46,8 +46,10 @@ user namespace (the parent sleeps until execve); a Python child cannot share
 the interpreter's memory, so this is a plain fork-like clone.
 """
 
-import ctypes
 import os
+import sys
+
+from port import libc
 
 CLONE_PIDFD = 0x1000
 CLONE_INTO_CGROUP = 0x200000000
@@ -59,24 +61,22 @@ MACHINE = os.uname().machine
 SYS_CLONE = {"x86_64": 56, "aarch64": 220}.get(MACHINE)
 
 
-class CloneArgs(ctypes.Structure):
-    """struct clone_args (linux/sched.h), as Go's cloneArgs."""
-
-    _fields_ = [
-        (name, ctypes.c_uint64)
-        for name in ("flags", "pidfd", "child_tid", "parent_tid", "exit_signal", "stack", "stack_size", "tls",
-                     "set_tid", "set_tid_size", "cgroup")
-    ]  # fmt: skip
+# struct clone_args (linux/sched.h), as Go's cloneArgs: every field a u64.
+CLONE_ARGS = ("flags", "pidfd", "child_tid", "parent_tid", "exit_signal", "stack", "stack_size", "tls",
+              "set_tid", "set_tid_size", "cgroup")  # fmt: skip
 
 
-# PyDLL: the GIL is held across each call (CDLL would release it around the syscall).
-_syscall = ctypes.PyDLL(None, use_errno=True).syscall
-_syscall.restype = ctypes.c_long
-_before_fork = ctypes.pythonapi.PyOS_BeforeFork
-_after_fork_parent = ctypes.pythonapi.PyOS_AfterFork_Parent
-_after_fork_child = ctypes.pythonapi.PyOS_AfterFork_Child
-for _hook in (_before_fork, _after_fork_parent, _after_fork_child):
-    _hook.argtypes, _hook.restype = [], None
+def clone_args(**fields: int) -> bytes:
+    """struct clone_args with the given fields, the rest 0."""
+    return b"".join(fields.get(name, 0).to_bytes(8, sys.byteorder) for name in CLONE_ARGS)
+
+
+# As ctypes.PyDLL: the GIL is held across each call (CDLL would release it around the syscall).
+_lib = libc.libc()
+_syscall = _lib.python_function("syscall", _lib.Long)
+_before_fork = _lib.python_function("PyOS_BeforeFork", None)
+_after_fork_parent = _lib.python_function("PyOS_AfterFork_Parent", None)
+_after_fork_child = _lib.python_function("PyOS_AfterFork_Child", None)
 
 
 def unusable() -> str | None:
@@ -97,23 +97,23 @@ def clone(flags: int, cgroup_fd: int | None = None, pidfd: bool = False) -> tupl
 
     flags are the namespace flags; SIGCHLD is added. Raises OSError.
     """
-    fd = ctypes.c_int(-1)
+    fd = _lib.Int(-1)
     if pidfd:
         flags |= CLONE_PIDFD
     if cgroup_fd is not None or flags & CSIGNAL:
         # Go: clone3 for CLONE_INTO_CGROUP and for CLONE_NEWTIME (not expressible in clone(2)).
         if cgroup_fd is not None:
             flags |= CLONE_INTO_CGROUP
-        args = CloneArgs(flags=flags, pidfd=ctypes.addressof(fd), exit_signal=SIGCHLD, cgroup=cgroup_fd or 0)
-        call = (ctypes.c_long(SYS_CLONE3), ctypes.byref(args), ctypes.c_size_t(ctypes.sizeof(args)))
+        args = clone_args(flags=flags, pidfd=_lib.addressof(fd), exit_signal=SIGCHLD, cgroup=cgroup_fd or 0)
+        call = (_lib.Long(SYS_CLONE3), args, _lib.Long(len(args)))
     else:
-        call = (ctypes.c_long(SYS_CLONE), ctypes.c_ulong(flags | SIGCHLD), None, ctypes.byref(fd), None, None)
+        call = (_lib.Long(SYS_CLONE), _lib.Long(flags | SIGCHLD), None, _lib.byref(fd), None, None)
     _before_fork()
     pid = _syscall(*call)
     if pid == 0:
         _after_fork_child()
         return 0, -1
-    err = ctypes.get_errno()
+    err = _lib.get_errno()
     _after_fork_parent()
     if pid < 0:
         raise OSError(err, os.strerror(err))
