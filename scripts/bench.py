@@ -176,7 +176,8 @@ def _strategies(python: str, env: dict) -> list[str]:
     """The PID-namespace strategies port/exec_linux.py has (RAW_CLONE only where it has landed)."""
     code = (
         "from port import exec_linux as e; "
-        "print(' '.join(getattr(e, n) for n in ('SUBREAPER', 'RELAY', 'RAW_CLONE') if hasattr(e, n)))"
+        "print(' '.join(getattr(e, 'STRATEGIES', None) or "
+        "(getattr(e, n) for n in ('SUBREAPER', 'RELAY', 'RAW_CLONE') if hasattr(e, n))))"
     )
     out = subprocess.run([python, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, check=True)
     return out.stdout.split()
