@@ -609,9 +609,8 @@ def plots(report: dict) -> None:
 def reset_make_signals() -> list[int]:
     """Give signals 32 and 33 back their default, as a login shell has them.
 
-    GNU make starts its commands with both ignored, and an ignored 33 makes
-    the port's child reset it with a raw rt_sigaction (port/runtime.py), which
-    a launch from a shell never pays. Returns the signals that were ignored.
+    GNU make starts its commands with both ignored, a state that a launch
+    from a shell never has. Returns the signals that were ignored.
     """
     with open("/proc/self/status") as f:
         ignored = int(next(line for line in f if line.startswith("SigIgn:")).split()[1], 16)
