@@ -1,4 +1,4 @@
-"""Run commands the way Go's os/exec does: Command, look_path and Go's errors.
+"""Run commands the way Go's os/exec does: Command, look_path, Cmd and Go's errors.
 
     cmd = exec.Command("sh", "-c", "exit 3")
     cmd.sys_proc_attr = SysProcAttr(cloneflags=CLONE_NEWUTS)
@@ -6,18 +6,31 @@
 
 Errors are GoError subclasses whose str() is the text Go prints:
 `exit status N`, `signal: killed`, `fork/exec PATH: <errno text>`,
-`exec: "x": executable file not found in $PATH`.
+`exec: "x": executable file not found in $PATH`. Where Go returns a value
+and an error (Output, CombinedOutput), the port returns the value or raises
+the error, with the partial value as its `output` attribute.
+
+Streams (stdin, stdout, stderr, extra_files) are None (/dev/null; in
+extra_files: closed), an fd, an object with a working fileno() (Go's
+*os.File), or any other reader/writer, which a thread copies through a pipe
+(Go's goroutines). Only the plain cases import nothing beyond the stdlib's
+os and posixpath, so the notes program's launch path stays light.
 """
 
+import _signal as signal  # the C module, as port.runtime: signal.py costs ~3 ms a start
 import os
 import posixpath
 
+from port import runtime
 from port.errors import Errno, GoError, PathError, signal_text
 from port.exec_linux import ProcAttr, fork_exec
+from port.fmt import quote
 from port.sysprocattr import SysProcAttr
 
 ERR_NOT_FOUND = "executable file not found in $PATH"
 ERR_DOT = "cannot run executable found relative to current directory"
+ERR_WAIT_DELAY = "exec: WaitDelay expired before I/O complete"
+ERR_PROCESS_DONE = "os: process already finished"
 
 
 class Error(GoError):  # Go: exec.Error, a failed look_path
@@ -26,20 +39,21 @@ class Error(GoError):  # Go: exec.Error, a failed look_path
         self.name, self.err = name, err
 
     def __str__(self) -> str:
-        return f"exec: {_quote(self.name)}: {self.err}"
+        return f"exec: {quote(self.name)}: {self.err}"
 
 
-class ExitError(GoError):  # Go: exec.ExitError, its Error() is ProcessState.String()
-    def __init__(self, status: int, stderr: bytes = b""):
-        super().__init__(status)
-        self.status, self.stderr = status, stderr
-
-    def exit_code(self) -> int:
-        """Go: ExitCode(): the exit status, or -1 after a signal."""
-        return os.WEXITSTATUS(self.status) if os.WIFEXITED(self.status) else -1
+class WrappedError(GoError):  # Go: exec.wrappedError
+    def __init__(self, prefix: str, err: Exception):
+        super().__init__(prefix, err)
+        self.prefix, self.err = prefix, err
 
     def __str__(self) -> str:
-        return process_state_string(self.status)
+        return f"{self.prefix}: {self.err}"
+
+
+class ProcessDoneError(GoError):  # Go: os.ErrProcessDone
+    def __str__(self) -> str:
+        return ERR_PROCESS_DONE
 
 
 def process_state_string(status: int) -> str:
@@ -55,11 +69,50 @@ def process_state_string(status: int) -> str:
     return text + (" (core dumped)" if os.WCOREDUMP(status) else "")
 
 
-def _quote(s: str) -> str:
-    """Go: strconv.Quote, for the printable names error messages carry."""
-    out = s.replace("\\", "\\\\").replace('"', '\\"')
-    out = "".join(c if c.isprintable() else repr(c)[1:-1] for c in out)
-    return f'"{out}"'
+class ProcessState:  # Go: os.ProcessState
+    def __init__(self, pid: int, status: int):
+        self._pid, self.status = pid, status
+
+    def pid(self) -> int:
+        return self._pid
+
+    def sys(self) -> int:
+        """Go: Sys().(syscall.WaitStatus): the raw wait status."""
+        return self.status
+
+    def exited(self) -> bool:
+        return os.WIFEXITED(self.status)
+
+    def success(self) -> bool:
+        return os.WIFEXITED(self.status) and os.WEXITSTATUS(self.status) == 0
+
+    def exit_code(self) -> int:
+        """Go: ExitCode(): the exit status, or -1 after a signal."""
+        return os.WEXITSTATUS(self.status) if os.WIFEXITED(self.status) else -1
+
+    def string(self) -> str:
+        return process_state_string(self.status)
+
+    __str__ = string
+
+
+class ExitError(GoError):  # Go: exec.ExitError{*os.ProcessState, Stderr}
+    def __init__(self, state: "ProcessState | int", stderr: bytes = b""):
+        if isinstance(state, int):
+            state = ProcessState(0, state)
+        super().__init__(state.status)
+        self.process_state, self.stderr = state, stderr
+        self.status = state.status
+
+    def exit_code(self) -> int:
+        return self.process_state.exit_code()
+
+    def __str__(self) -> str:
+        return self.process_state.string()
+
+
+def godebug(key: str) -> str:
+    return runtime.godebug(key)
 
 
 def _clean(path: str) -> str:
@@ -68,12 +121,61 @@ def _clean(path: str) -> str:
     return path[1:] if path.startswith("//") else path
 
 
+def _base(path: str) -> str:
+    """Go: filepath.Base: "." for "", trailing slashes dropped, "/" for only slashes."""
+    if path == "":
+        return "."
+    path = path.rstrip("/")
+    return posixpath.basename(path) if path else "/"
+
+
+def _stat_same(a: os.stat_result, b: os.stat_result) -> bool:
+    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
+
+
+def getwd() -> str:
+    """Go: os.Getwd: $PWD when it names ".", else getcwd(2), as "getwd: ..." on error."""
+    pwd = os.environ.get("PWD", "")
+    if pwd.startswith("/"):
+        try:
+            dot = os.stat(".")
+        except OSError as e:
+            raise PathError("stat", ".", Errno(e.errno)) from None
+        try:
+            if _stat_same(dot, os.stat(pwd)):
+                return pwd
+        except OSError:
+            pass
+    try:
+        return os.getcwd()
+    except OSError as e:
+        raise WrappedSyscallError("getwd", Errno(e.errno)) from None
+
+
+class WrappedSyscallError(GoError):  # Go: os.SyscallError
+    def __init__(self, syscall: str, err: Exception):
+        super().__init__(syscall, err)
+        self.syscall, self.err = syscall, err
+
+    def __str__(self) -> str:
+        return f"{self.syscall}: {self.err}"
+
+
+def abs_path(path: str) -> str:
+    """Go: filepath.Abs."""
+    if path.startswith("/"):
+        return _clean(path)
+    return _clean(posixpath.join(getwd(), path))
+
+
 def _find_executable(file: str) -> Exception | None:
     """Go: os/exec findExecutable: stat, not a directory, eaccess(X_OK)."""
     try:
         st = os.stat(file)
     except OSError as e:
         return PathError("stat", file, Errno(e.errno))
+    except ValueError:  # an embedded NUL: Go's stat says EINVAL
+        return PathError("stat", file, Errno(22))
     if os.path.stat.S_ISDIR(st.st_mode):
         return Errno(21)  # EISDIR
     if not os.access(file, os.X_OK, effective_ids=True):
@@ -98,14 +200,14 @@ def look_path(file: str) -> str:
     for d in path_env.split(":") if path_env else []:
         path = _clean(posixpath.join(d or ".", file))
         if _find_executable(path) is None:
-            if not path.startswith("/") and "execerrdot=0" not in os.environ.get("GODEBUG", ""):
-                raise _DotError(file, ERR_DOT, path)
+            if not path.startswith("/") and godebug("execerrdot") != "0":
+                raise DotError(file, ERR_DOT, path)
             return path
     raise Error(file, ERR_NOT_FOUND)
 
 
-class _DotError(Error):
-    """Go returns the path found *and* ErrDot; Command keeps the path."""
+class DotError(Error):
+    """Go: &Error{file, ErrDot}, returned together with the path found; Command keeps the path."""
 
     def __init__(self, name: str, err: object, path: str):
         super().__init__(name, err)
@@ -113,102 +215,424 @@ class _DotError(Error):
 
 
 def environ() -> list[bytes]:
-    """Go: syscall.Environ(): this process's environment as "KEY=value" entries.
+    """Go: syscall.Environ(): the environment as the list execve(2) gave it, with changes.
 
-    CPython coerces a C locale at start-up (PEP 538) by setting
-    LC_CTYPE=C.UTF-8 in its own environment; a Go program has no such step,
-    so the value the process started with (from /proc/self/environ) is put back.
+    Go keeps the list it started with: entries without "=" stay, and of
+    duplicate keys the first one (copyenv). The start is read back from
+    /proc/self/environ; what the program changed since through os.environ is
+    applied to it. CPython coerces a C locale at start-up (PEP 538) by
+    setting LC_CTYPE=C.UTF-8 in its own environment; a Go program has no
+    such step, so that change is not one of the program's.
     """
-    env = dict(os.environb)
-    if env.get(b"LC_CTYPE") == b"C.UTF-8":
-        try:
-            with open("/proc/self/environ", "rb") as f:
-                start = dict(e.partition(b"=")[::2] for e in f.read().split(b"\0") if e)
-        except OSError:
-            start = {b"LC_CTYPE": b"C.UTF-8"}
-        if b"LC_CTYPE" in start:
-            env[b"LC_CTYPE"] = start[b"LC_CTYPE"]
-        else:
-            del env[b"LC_CTYPE"]
-    return [k + b"=" + v for k, v in env.items()]
+    current = os.environb
+    try:
+        with open("/proc/self/environ", "rb") as f:
+            start = f.read().split(b"\0")
+    except OSError:
+        return [k + b"=" + v for k, v in current.items()]
+    first: dict[bytes, bytes] = {}
+    for e in start:
+        k, eq, v = e.partition(b"=")
+        if eq and k not in first:
+            first[k] = v
+    coerced = current.get(b"LC_CTYPE") == b"C.UTF-8" and first.get(b"LC_CTYPE") != b"C.UTF-8"
+    out, seen = [], set()
+    for e in start:
+        k, eq, v = e.partition(b"=")
+        if not eq:
+            if e:
+                out.append(e)
+            continue
+        if k in seen:
+            continue  # Go: copyenv clears a later duplicate
+        seen.add(k)
+        if k == b"LC_CTYPE" and coerced:
+            out.append(e)
+        elif k in current:
+            out.append(e if current[k] == v else k + b"=" + current[k])
+    out += [k + b"=" + v for k, v in current.items() if k not in seen and not (k == b"LC_CTYPE" and coerced)]
+    return out
 
 
-def _dedup_env(env: list[bytes]) -> list[bytes]:
-    """Go: dedupEnv: the last value of a key wins; a NUL is an error."""
-    if any(b"\0" in kv for kv in env):
-        raise GoError("exec: environment variable contains NUL")
-    last = {kv.partition(b"=")[0]: i for i, kv in enumerate(env)}
-    return [kv for i, kv in enumerate(env) if last[kv.partition(b"=")[0]] == i]
+def dedup_env(env: list[bytes]) -> tuple[list[bytes], GoError | None]:
+    """Go: dedupEnv: the last value of a key wins; entries with a NUL are dropped, with an error.
+
+    The key ends at the first "=", except that a leading "=" belongs to the
+    key (so "=C:=x" has the key "=C:"); an entry without "=" is kept as it is.
+    """
+    out, saw, err = [], set(), None
+    for kv in reversed(env):
+        if b"\0" in kv:
+            err = GoError("exec: environment variable contains NUL")
+            continue
+        i = kv.find(b"=")
+        if i == 0:
+            i = kv.find(b"=", 1)
+            i = 0 if i < 0 else i
+        if i < 0:
+            if kv:
+                out.append(kv)
+            continue
+        if kv[:i] in saw:
+            continue
+        saw.add(kv[:i])
+        out.append(kv)
+    out.reverse()
+    return out, err
 
 
-class Process:  # Go: os.Process
+class Process:  # Go: os.Process, with a pidfd as Go (1.23+) uses one
     def __init__(self, pid: int):
         self.pid = pid
+        self._done = False
+        try:
+            self._pidfd = os.pidfd_open(pid)
+        except OSError:
+            self._pidfd = -1
 
     def signal(self, sig: int) -> None:
-        os.kill(self.pid, sig)
+        """Go: Process.Signal; ProcessDoneError once it has exited."""
+        if self._done:
+            raise ProcessDoneError()
+        try:
+            if self._pidfd >= 0:
+                signal.pidfd_send_signal(self._pidfd, sig)
+            else:
+                os.kill(self.pid, sig)
+        except ProcessLookupError:
+            raise ProcessDoneError() from None
+        except OSError as e:
+            raise Errno(e.errno) from None
 
     def kill(self) -> None:
-        self.signal(9)
+        self.signal(signal.SIGKILL)
+
+    def wait(self) -> ProcessState:
+        """Go: Process.Wait."""
+        if self._done:
+            raise GoError("os: process already released")  # pragma: no cover - Cmd.wait guards this
+        while True:
+            try:
+                _, status = os.waitpid(self.pid, 0)
+                break
+            except ChildProcessError as e:
+                raise WrappedSyscallError("wait", Errno(e.errno)) from None
+        self._done = True
+        if self._pidfd >= 0:
+            os.close(self._pidfd)
+            self._pidfd = -1
+        return ProcessState(self.pid, status)
+
+
+class _Saver:
+    """Go: prefixSuffixSaver: the first and last n bytes of what is written."""
+
+    def __init__(self, n: int = 32 << 10):
+        self.n, self.prefix, self.suffix, self.skipped = n, b"", b"", 0
+
+    def write(self, data: bytes) -> int:
+        room = self.n - len(self.prefix)
+        self.prefix += data[:room]
+        rest = data[max(room, 0) :]
+        self.suffix += rest
+        if len(self.suffix) > self.n:
+            self.skipped += len(self.suffix) - self.n
+            self.suffix = self.suffix[-self.n :]
+        return len(data)
+
+    def bytes(self) -> bytes:
+        if not self.skipped:
+            return self.prefix + self.suffix
+        return self.prefix + b"\n... omitting %d bytes ...\n" % self.skipped + self.suffix
+
+
+class _Buffer:
+    """Go: bytes.Buffer, as a writer: written by the copying threads."""
+
+    def __init__(self):
+        self.data = bytearray()
+
+    def write(self, data: bytes) -> int:
+        self.data += data
+        return len(data)
+
+
+def _fileno(stream) -> int | None:
+    """The fd of an int or of an object whose fileno() works (Go: an *os.File), else None."""
+    if isinstance(stream, int):
+        return stream
+    try:
+        return stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        return None
+    except Exception:  # noqa: BLE001 - io.UnsupportedOperation and the like: not a file
+        return None
 
 
 class Cmd:  # Go: exec.Cmd
-    """A command to run. Streams are None (/dev/null), an fd, or a file object."""
+    """A command to run, in Go's shape (fields in snake_case)."""
 
-    def __init__(self, path: str, args: list[str]):
+    def __init__(self, path: str, args: list[str] | None = None):
         self.path = path
-        self.args = args
-        self.env: list[str] | None = None
+        self.args = list(args or [])
+        self.env: list[str | bytes] | None = None
         self.dir = ""
         self.stdin = self.stdout = self.stderr = None
         self.extra_files: list = []
         self.sys_proc_attr: SysProcAttr | None = None
         self.process: Process | None = None
-        self.process_state: int | None = None  # the wait status
+        self.process_state: ProcessState | None = None
         self.err: Exception | None = None
-        self._close_after_start: list[int] = []
+        self.cancel = None  # Go: Cancel func() error; CommandContext sets it
+        self.wait_delay = 0.0  # Go: WaitDelay, in seconds
+        self._ctx = None
+        self._start_called = False
+        self._child_io: list[int] = []  # closed after start (Go: childIOFiles)
+        self._parent_io: list = []  # closed after wait (Go: parentIOPipes)
+        self._goroutines: list = []
+        self._goroutine_err = None  # a queue with the first goroutine error, once all are done
+        self._ctx_result = None
+        self._copies_interrupted = False
+        self._interrupt_r = self._interrupt_w = -1  # wakes the copying threads (see _read_interruptibly)
 
-    def _child_fd(self, stream, mode: int) -> int:
-        if stream is None:
-            fd = os.open(os.devnull, mode)
-            self._close_after_start.append(fd)
-            return fd
-        return stream if isinstance(stream, int) else stream.fileno()
+    # -- Go: String, Environ, argv
+
+    def string(self) -> str:
+        """Go: Cmd.String: the resolved path and the arguments."""
+        if self.err is not None:
+            return " ".join(self.args)
+        return " ".join([self.path, *self.args[1:]])
+
+    __str__ = string
+
+    def _argv(self) -> list[str]:
+        return self.args if self.args else [self.path]
+
+    def _environ(self) -> tuple[list[bytes], Exception | None]:
+        err = None
+        if self.env is None:
+            env = environ()
+            if self.dir:
+                try:
+                    env.append(b"PWD=" + os.fsencode(abs_path(self.dir)))
+                except GoError as e:
+                    err = e
+        else:
+            env = [os.fsencode(e) for e in self.env]
+        env, dedup_err = dedup_env(env)
+        return env, err or dedup_err
 
     def environ(self) -> list[bytes]:
-        """Go: Cmd.Environ: Env, or this process's environment plus PWD for Dir."""
-        if self.env is not None:
-            return [os.fsencode(e) for e in self.env]
-        env = environ()
-        if self.dir:
-            env.append(b"PWD=" + os.fsencode(os.path.abspath(self.dir)))
-        return env
+        """Go: Cmd.Environ: the environment the command would run with."""
+        return self._environ()[0]
+
+    # -- the child's stdin, stdout, stderr
+
+    def _dev_null(self, mode: int) -> int:
+        fd = os.open(os.devnull, mode)
+        self._child_io.append(fd)
+        return fd
+
+    def _child_stdin(self) -> int:
+        if self.stdin is None:
+            return self._dev_null(os.O_RDONLY)
+        if (fd := _fileno(self.stdin)) is not None:
+            return fd
+        r, w = os.pipe()
+        self._child_io.append(r)
+        self._parent_io.append(w)
+        reader = self.stdin
+
+        def copy_stdin():
+            try:
+                while chunk := reader.read(32 << 10):
+                    os.write(w, chunk) if isinstance(chunk, bytes) else os.write(w, os.fsencode(chunk))
+            except (BrokenPipeError, OSError) as e:
+                if not isinstance(e, BrokenPipeError):  # Go: skipStdinCopyError ignores EPIPE
+                    return e
+            finally:
+                self._close_parent(w)
+            return None
+
+        self._goroutines.append(copy_stdin)
+        return r
+
+    def _child_writer(self, stream) -> int:
+        if stream is None:
+            return self._dev_null(os.O_WRONLY)
+        if (fd := _fileno(stream)) is not None:
+            return fd
+        r, w = os.pipe()
+        self._child_io.append(w)
+        self._parent_io.append(r)
+        self._goroutines.append(lambda: self._copy_out(r, stream))
+        return w
+
+    def _copy_out(self, r: int, writer) -> Exception | None:
+        """Go: io.Copy(w, pr) in a goroutine; the read end may be closed under it (WaitDelay)."""
+        try:
+            while chunk := _read_interruptibly(r, self):
+                writer.write(chunk)
+        except OSError as e:
+            return e
+        finally:
+            self._close_parent(r)
+        return None
+
+    def _close_parent(self, fd: int) -> None:
+        if fd in self._parent_io:
+            self._parent_io.remove(fd)
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    def _close_parent_io(self) -> None:
+        for f in list(self._parent_io):
+            if isinstance(f, int):
+                self._close_parent(f)
+            else:
+                self._parent_io.remove(f)
+                f.close()
+
+    # -- Go: Start, Wait, Run
 
     def start(self) -> None:
         """Go: Cmd.Start. Raise Error, PathError("fork/exec", ...) or GoError."""
-        if self.process is not None:
+        if self._start_called:
             raise GoError("exec: already started")
-        if self.err is not None:
-            raise self.err
-        if not self.path:
-            raise GoError("exec: no command")
+        self._start_called = True
+        started = False
         try:
-            files = [
-                self._child_fd(self.stdin, os.O_RDONLY),
-                self._child_fd(self.stdout, os.O_WRONLY),
-                self._child_fd(self.stderr, os.O_WRONLY),
-                *(self._child_fd(f, os.O_RDWR) for f in self.extra_files),
-            ]
-            attr = ProcAttr(self.dir, _dedup_env(self.environ()), files, self.sys_proc_attr)
+            if not self.path and self.err is None:
+                self.err = GoError("exec: no command")
+            if self.err is not None:
+                raise self.err
+            if self.cancel is not None and self._ctx is None:
+                raise GoError("exec: command with a non-nil Cancel was not created with CommandContext")
+            if self._ctx is not None and self._ctx.done():
+                raise self._ctx.err()
+            files = [self._child_stdin(), self._child_writer(self.stdout)]
+            if self.stderr is not None and self.stderr is self.stdout:
+                files.append(files[1])
+            else:
+                files.append(self._child_writer(self.stderr))
+            files += [-1 if f is None else _fileno(f) for f in self.extra_files]
+            env, err = self._environ()
+            if err is not None:
+                raise err
+            if self.sys_proc_attr is None and self.dir:
+                try:  # Go: os.StartProcess checks Dir itself when there is no SysProcAttr
+                    os.stat(self.dir)
+                except OSError as e:
+                    raise PathError("chdir", self.dir, Errno(e.errno)) from None
+            attr = ProcAttr(self.dir, env, files, self.sys_proc_attr)
             try:
-                pid = fork_exec(self.path, self.args, attr)
+                pid = fork_exec(self.path, self._argv(), attr)
             except GoError as e:
                 raise PathError("fork/exec", self.path, e) from None
+            self.process = Process(pid)
+            started = True
         finally:
-            for fd in self._close_after_start:
+            for fd in self._child_io:
                 os.close(fd)
-            self._close_after_start.clear()
-        self.process = Process(pid)
+            self._child_io.clear()
+            if not started:
+                self._goroutines.clear()
+                self._close_parent_io()
+        if self._goroutines:
+            self._start_goroutines()
+        if (self.cancel is not None or self.wait_delay) and self._ctx is not None:
+            self._start_watch_ctx()
+
+    def _start_goroutines(self) -> None:
+        import queue
+        import threading
+
+        fns, self._goroutines = self._goroutines, []
+        self._goroutine_err = done = queue.Queue(1)
+        self._interrupt_r, self._interrupt_w = os.pipe()
+        results: list = []
+        lock = threading.Lock()
+
+        def run(fn):
+            err = fn()
+            with lock:
+                results.append(err)
+                if len(results) == len(fns):
+                    done.put(next((e for e in results if e is not None), None))
+
+        for fn in fns:
+            threading.Thread(target=run, args=(fn,), daemon=True).start()
+
+    def _start_watch_ctx(self) -> None:
+        import queue
+        import threading
+
+        self._ctx_result = queue.Queue(1)
+        self._waited = threading.Event()
+        self._ctx.notify(self._waited_or_done)
+        threading.Thread(target=self._watch_ctx, daemon=True).start()
+
+    @property
+    def _waited_or_done(self):
+        import threading
+
+        if not hasattr(self, "_wake"):
+            self._wake = threading.Event()
+        return self._wake
+
+    def _watch_ctx(self) -> None:
+        """Go: Cmd.watchCtx: on cancellation call Cancel, then after WaitDelay kill."""
+        self._waited_or_done.wait()
+        if self._waited.is_set() and not self._ctx.done():
+            self._ctx_result.put((None, None))
+            return
+        err = None
+        if self.cancel is not None:
+            try:
+                self.cancel()
+                err = self._ctx.err()
+            except ProcessDoneError:
+                pass
+            except Exception as e:  # noqa: BLE001 - whatever Cancel returns
+                err = WrappedError("exec: canceling Cmd", e)
+        if not self.wait_delay:
+            self._ctx_result.put((err, None))
+            return
+        import time
+
+        deadline = time.monotonic() + self.wait_delay
+        if self._waited.wait(self.wait_delay):
+            self._ctx_result.put((err, deadline))
+            return
+        killed = False
+        try:
+            self.process.kill()
+            killed = True
+        except ProcessDoneError:
+            pass
+        except GoError as e:
+            err = WrappedError("exec: killing Cmd", e)
+        if self._goroutine_err is not None:
+            import queue
+
+            try:
+                goroutine_err = self._goroutine_err.get_nowait()
+                if err is None and not killed:
+                    err = goroutine_err
+            except queue.Empty:
+                self._interrupt_copies()
+                self._goroutine_err.get()
+                if err is None:
+                    err = GoError(ERR_WAIT_DELAY)
+            self._goroutine_err = None
+        self._ctx_result.put((err, None))
+
+    def _interrupt_copies(self) -> None:
+        """Go closes the parent's pipe ends; a thread blocked in read(2) must be woken too."""
+        self._copies_interrupted = True
+        os.write(self._interrupt_w, b"x")
 
     def wait(self) -> None:
         """Go: Cmd.Wait. Raise ExitError unless the command exited 0."""
@@ -216,39 +640,170 @@ class Cmd:  # Go: exec.Cmd
             raise GoError("exec: not started")
         if self.process_state is not None:
             raise GoError("exec: Wait was already called")
-        _, self.process_state = os.waitpid(self.process.pid, 0)
-        if not (os.WIFEXITED(self.process_state) and os.WEXITSTATUS(self.process_state) == 0):
-            raise ExitError(self.process_state)
+        err = None
+        state = self.process.wait()
+        if not state.success():
+            err = ExitError(state)
+        self.process_state = state
+        deadline = None
+        if self._ctx_result is not None:
+            self._waited.set()
+            self._waited_or_done.set()
+            watch_err, deadline = self._ctx_result.get()
+            if err is None and watch_err is not None:
+                err = watch_err
+        goroutine_err = self._await_goroutines(deadline)
+        if err is None:
+            err = goroutine_err
+        self._close_parent_io()
+        for fd in (self._interrupt_r, self._interrupt_w):
+            if fd >= 0:
+                os.close(fd)
+        self._interrupt_r = self._interrupt_w = -1
+        if err is not None:
+            raise err
+
+    def _await_goroutines(self, deadline: float | None) -> Exception | None:
+        """Go: Cmd.awaitGoroutines: wait for the copies, at most WaitDelay when set."""
+        q, self._goroutine_err = self._goroutine_err, None
+        if q is None:
+            return None
+        import queue
+        import time
+
+        if deadline is None:
+            if not self.wait_delay:
+                return q.get()
+            try:
+                return q.get_nowait()
+            except queue.Empty:
+                deadline = time.monotonic() + self.wait_delay
+        try:
+            return q.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            self._interrupt_copies()
+            q.get()
+            return GoError(ERR_WAIT_DELAY)
 
     def run(self) -> None:
         """Go: Cmd.Run: start, then wait."""
         self.start()
         self.wait()
 
+    # -- Go: Output, CombinedOutput, the pipes
+
     def output(self) -> bytes:
-        """Go: Cmd.Output: run with stdout captured and return it."""
+        """Go: Cmd.Output: run with stdout captured; an ExitError carries the stderr."""
         if self.stdout is not None:
             raise GoError("exec: Stdout already set")
-        r, w = os.pipe()
-        self.stdout = w
+        out = _Buffer()
+        self.stdout = out
+        capture = self.stderr is None
+        if capture:
+            self.stderr = _Saver()
         try:
-            self.start()
-        finally:
-            os.close(w)
-        with os.fdopen(r, "rb") as f:
-            out = f.read()
-        self.wait()
-        return out
+            self.run()
+        except GoError as e:
+            if capture and isinstance(e, ExitError):
+                e.stderr = self.stderr.bytes()
+            e.output = bytes(out.data)
+            raise
+        return bytes(out.data)
+
+    def combined_output(self) -> bytes:
+        """Go: Cmd.CombinedOutput: stdout and stderr into one buffer."""
+        if self.stdout is not None:
+            raise GoError("exec: Stdout already set")
+        if self.stderr is not None:
+            raise GoError("exec: Stderr already set")
+        out = _Buffer()
+        self.stdout = self.stderr = out
+        try:
+            self.run()
+        except GoError as e:
+            e.output = bytes(out.data)
+            raise
+        return bytes(out.data)
+
+    def stdin_pipe(self):
+        """Go: Cmd.StdinPipe: a writer connected to the command's stdin, closed by Wait."""
+        if self.stdin is not None:
+            raise GoError("exec: Stdin already set")
+        if self.process is not None:
+            raise GoError("exec: StdinPipe after process started")
+        r, w = os.pipe()
+        self.stdin = r
+        self._child_io.append(r)
+        f = _CloseOnce(os.fdopen(w, "wb", buffering=0))
+        self._parent_io.append(f)
+        return f
+
+    def _out_pipe(self, name: str):
+        if getattr(self, name) is not None:
+            raise GoError(f"exec: {name.capitalize()} already set")
+        if self.process is not None:
+            raise GoError(f"exec: {name.capitalize()}Pipe after process started")
+        r, w = os.pipe()
+        setattr(self, name, w)
+        self._child_io.append(w)
+        f = _CloseOnce(os.fdopen(r, "rb", buffering=0))
+        self._parent_io.append(f)
+        return f
+
+    def stdout_pipe(self):
+        """Go: Cmd.StdoutPipe: a reader of the command's stdout, closed by Wait."""
+        return self._out_pipe("stdout")
+
+    def stderr_pipe(self):
+        """Go: Cmd.StderrPipe: a reader of the command's stderr, closed by Wait."""
+        return self._out_pipe("stderr")
+
+
+class _CloseOnce:
+    """A pipe end for the caller; closing it twice is fine (Go: closeOnce)."""
+
+    def __init__(self, f):
+        self._f = f
+
+    def __getattr__(self, name):
+        return getattr(self._f, name)
+
+    def close(self) -> None:
+        if not self._f.closed:
+            self._f.close()
+
+
+def _read_interruptibly(fd: int, cmd: Cmd) -> bytes:
+    """read(2) that Cmd._interrupt_copies can end, as Go's poller ends a read on a closed pipe."""
+    import select
+
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    poller.register(cmd._interrupt_r, select.POLLIN)
+    while not cmd._copies_interrupted:
+        if fd in {f for f, _ in poller.poll()}:
+            return os.read(fd, 32 << 10)
+    return b""
 
 
 def Command(name: str, *args: str) -> Cmd:  # noqa: N802 - Go's name, kept greppable
     """Go: exec.Command. A bare name is looked up in $PATH now, as in Go."""
     cmd = Cmd(name, [name, *args])
-    if posixpath.basename(name) == name:
+    if _base(name) == name:
         try:
             cmd.path = look_path(name)
-        except _DotError as e:
+        except DotError as e:
             cmd.path, cmd.err = e.path, e
         except Error as e:
             cmd.err = e
+    return cmd
+
+
+def CommandContext(ctx, name: str, *args: str) -> Cmd:  # noqa: N802 - Go's name
+    """Go: exec.CommandContext: Cancel kills the process when ctx is done."""
+    if ctx is None:
+        raise ValueError("nil Context")
+    cmd = Command(name, *args)
+    cmd._ctx = ctx
+    cmd.cancel = lambda: cmd.process.kill()
     return cmd

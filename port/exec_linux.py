@@ -130,8 +130,13 @@ def fork_exec(argv0: str, argv: list[str], attr: ProcAttr) -> int:
     """
     sys_attr = attr.sys or SysProcAttr()
     path, args = _cstring(argv0), [_cstring(a) for a in argv]
-    # Go hands execve the list as it is; Python's execve wants a mapping.
-    env = dict(_cstring(e).partition(b"=")[::2] for e in attr.env)
+    # Go hands execve the list as it is; os.execve wants a mapping, which
+    # cannot hold duplicates, an empty name or an entry without "=".
+    env_list = [_cstring(e) for e in attr.env]
+    env = dict(e.partition(b"=")[::2] for e in env_list)
+    raw_execve = None
+    if len(env) != len(env_list) or any(b"=" not in e or e.startswith(b"=") for e in env_list):
+        raw_execve = libc.prepare_execve(path, args, env_list)
     chroot = _cstring(sys_attr.chroot) if sys_attr.chroot else None
     wdir = _cstring(attr.dir) if attr.dir else None
     if sys_attr.setctty and sys_attr.foreground:
@@ -160,6 +165,7 @@ def fork_exec(argv0: str, argv: list[str], attr: ProcAttr) -> int:
         os.pipe() if adopt else None,
     )
     step = _Child(path, args, env, chroot, wdir, attr.files, sys_attr, maps, pipes, os.getpid(), strategy)
+    step.raw_execve = raw_execve
     for stream in (sys.stdout, sys.stderr):
         if stream is not None:
             stream.flush()
@@ -295,6 +301,7 @@ class _Child(Record):
     ppid: int  # Go records the parent's pid for the Pdeathsig check
     strategy: str = RAW_CLONE
     mask: frozenset = frozenset()  # the signal mask to restore
+    raw_execve: object = None  # execve(2) with the env list as it is, when a mapping cannot hold it
 
     def fail(self, e: BaseException) -> None:
         """Go: childerror: send the errno to the launcher and exit 253. Never returns."""
@@ -475,11 +482,14 @@ class _Child(Record):
                 libc.ioctl_int(0, libc.TIOCNOTTY, 0)
             if sys_attr.setctty:
                 libc.ioctl_int(sys_attr.ctty, libc.TIOCSCTTY, 1)
-            # 15. Restore RLIMIT_NOFILE: Go raised it at start-up; Python never did.
+            # 15. Restore RLIMIT_NOFILE: runtime.init raised it, as Go does at start-up.
+            runtime.restore_nofile_limit_in_child()
             # 16. Enable tracing
             if sys_attr.ptrace:
                 libc.ptrace(libc.PTRACE_TRACEME)
             # 17. Time to exec.
+            if self.raw_execve is not None:
+                self.raw_execve()
             os.execve(self.path, self.args, self.env)
         except BaseException as e:  # noqa: BLE001 - every failure goes to the launcher
             self.fail(e)

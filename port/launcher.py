@@ -15,6 +15,7 @@ import sys
 
 from port import exec, exec_linux, libc, log, runtime
 from port.errors import Errno, GoError, PathError
+from port.fmt import to_bytes
 from port.sysprocattr import NAMESPACES, Credential, SysProcAttr, SysProcIDMap
 
 MAX_ID = (1 << 32) - 1
@@ -280,7 +281,7 @@ def run(c: Config) -> None:
         try:
             attr.cgroup_fd = os.open(c.cgroup_dir, os.O_RDONLY | os.O_DIRECTORY)
         except OSError as e:
-            runtime.write(2, f"launcher: --cgroup: {PathError('open', c.cgroup_dir, Errno(e.errno))}\n".encode())
+            runtime.write(2, to_bytes(f"launcher: --cgroup: {PathError('open', c.cgroup_dir, Errno(e.errno))}\n"))
             os._exit(2)
         attr.use_cgroup_fd = True
     if c.pidfd:
@@ -333,7 +334,7 @@ def main(args: list[str]) -> None:
         runtime.write(1, USAGE.encode())  # Go: fmt.Print(usage)
         os._exit(0)
     except UsageError as e:
-        runtime.write(2, f"launcher: {e}\n".encode())
+        runtime.write(2, to_bytes(f"launcher: {e}\n"))
         os._exit(2)
     run(c)
 

@@ -156,3 +156,31 @@ def raise_ambient_caps(caps: list[int]) -> None:
     _check(lib.capset(header, data))
     for cap in caps:
         _check(lib.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0))
+
+
+def prepare_execve(path: bytes, argv: list[bytes], envp: list[bytes]):
+    """Build execve(2)'s arrays now, before the fork; return a call that execs or raises OSError.
+
+    os.execve takes the environment as a mapping; Go passes a list, which may
+    repeat a name or hold entries without "=".
+    """
+    import _ctypes
+
+    class CharP(_ctypes._SimpleCData):  # ctypes.c_char_p
+        _type_ = "z"
+
+    def array(items: list[bytes]):
+        class Array(_ctypes.Array):  # char *[]: the items, then NULL
+            _type_ = CharP
+            _length_ = len(items) + 1
+
+        return Array(*items, None)
+
+    c_argv, c_envp = array(argv), array(envp)
+    execve = libc().execve
+
+    def call() -> None:
+        execve(path, c_argv, c_envp)
+        _check(-1)
+
+    return call

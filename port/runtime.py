@@ -1,23 +1,31 @@
-"""Give a Python process the signal behaviour a Go program has.
+"""Give a Python process the start-up state a Go program has.
 
-The Go runtime installs a handler for nearly every signal at start-up
-(runtime/signal_unix.go initsig, runtime/sigtable_linux_generic.go):
-SIGHUP, SIGINT and SIGTERM then kill the program, SIGPIPE kills it only for
-a write to fd 1 or 2, and most others (SIGUSR1, SIGALRM, ...) are caught and
-dropped. In a forked child Go resets every signal it handles to SIG_DFL
-(clearSignalHandlers) and leaves the signal mask as the program started with.
-CPython instead ignores SIGPIPE and SIGXFSZ and turns SIGINT into
-KeyboardInterrupt, and ignored dispositions survive execve(2); init() and
-reset_signals_for_child() close that gap.
+Before main, Go's runtime and its syscall package
+- open /dev/null on any of fds 0, 1, 2 that is closed (runtime/fds_unix.go checkfds);
+- install a handler for nearly every signal (runtime/signal_unix.go initsig,
+  runtime/sigtab_linux_generic.go), even one inherited as ignored: SIGHUP,
+  SIGINT and SIGTERM then kill the program, SIGPIPE kills it only for a
+  write to fd 1 or 2, most others (SIGUSR1, SIGCHLD, ...) are caught and
+  dropped; only SIGHUP and SIGINT stay ignored when they started ignored;
+- unblock, in every thread, the signals it must see (minitSignalMask);
+- raise the RLIMIT_NOFILE soft limit to hard-1 (syscall/rlimit.go).
+A forked child gets the inherited state back: every handled signal to
+SIG_DFL (clearSignalHandlers), the start-up signal mask, the original limit.
+CPython does none of this, ignores SIGPIPE and SIGXFSZ, turns SIGINT into
+KeyboardInterrupt, and ignored dispositions survive execve(2); init() and the
+helpers below close that gap. write() is Go's poller for a std fd that is
+non-blocking: wait until it is writable instead of dropping the bytes.
 """
 
 import _signal as signal  # the C module: signal.py wraps everything in enums, ~3 ms a start
+import errno
 import os
 
-# Go: sigtable entries with _SigDefault (left alone: the system default, or what
-# was inherited) and signal 32, which Go never touches. Signal 33 Go does
-# handle (sigPerThreadSyscall, for setuid in every thread), so its child gets
-# it back as SIG_DFL even when the program started with it ignored (GNU make
+# Go: sigtable entries with _SigDefault (left alone: the system default, or
+# what was inherited), the uncatchable ones, and those with _SigSetStack
+# (32 and 34), which Go never touches. Signal 33 Go does handle
+# (sigPerThreadSyscall, for setuid in every thread), so its child gets it
+# back as SIG_DFL even when the program started with it ignored (GNU make
 # starts its commands with 32 and 33 ignored); glibc will not set 33, hence
 # the raw rt_sigaction. Signal 34 (musl's SIGSYNCCALL, _SigSetStack) Go leaves
 # alone, so it kills a Go program (found by make trace's child: one more
@@ -32,20 +40,37 @@ _THROW = {
     signal.SIGQUIT, signal.SIGILL, signal.SIGTRAP, signal.SIGABRT, signal.SIGBUS,
     signal.SIGFPE, signal.SIGSEGV, signal.SIGSTKFLT, signal.SIGSYS,
 }  # fmt: skip
-# Whose default action is already "ignore", so SIG_DFL already matches Go.
+# Caught and dropped by Go; their default action is already "ignore", so
+# SIG_DFL is Go's behaviour, and unlike SIG_IGN it keeps SIGCHLD's children
+# waitable.
 _IGNORED_BY_DEFAULT = {signal.SIGCHLD, signal.SIGURG, signal.SIGWINCH}
+# Go: blockableSig is false for _SigUnblock, _SigKill and _SigThrow signals and
+# for sigPreempt (SIGURG); minitSignalMask unblocks them in every thread.
+_UNBLOCKED = {
+    signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGILL, signal.SIGTRAP, signal.SIGABRT,
+    signal.SIGBUS, signal.SIGFPE, signal.SIGSEGV, signal.SIGTERM, signal.SIGSTKFLT, signal.SIGCHLD,
+    signal.SIGURG, signal.SIGPROF, signal.SIGSYS, 32, 33, 34,
+}  # fmt: skip
 # Go keeps SIGHUP and SIGINT ignored when the program started with them ignored
 # (sigInstallGoHandler); CPython leaves both alone in that case too.
 IGNORED_AT_START = frozenset(s for s in (signal.SIGHUP, signal.SIGINT) if signal.getsignal(s) == signal.SIG_IGN)
 GO_HANDLED = frozenset(range(1, signal.NSIG)) - _UNTOUCHED - _UNCATCHABLE
 
+orig_rlimit_nofile: tuple[int, int] | None = None  # Go: syscall.origRlimitNofile
+_RLIM_INFINITY = (1 << 64) - 1
+
 
 def init() -> None:
-    """Set this process's dispositions to what the Go runtime gives a program."""
-    for sig in GO_HANDLED - IGNORED_AT_START - _THROW - _IGNORED_BY_DEFAULT - {_SIGSETXID}:
+    """Put this process in the state the Go runtime gives a program before main."""
+    _check_fds()
+    _raise_nofile_limit()
+    for sig in GO_HANDLED - IGNORED_AT_START - {_SIGSETXID}:
         # Caught-and-dropped signals become SIG_IGN. SIGPIPE stays ignored so
         # that writes to pipes fail with EPIPE; write() below dies for fd 1 and 2.
-        disposition = signal.SIG_DFL if sig in _KILL else signal.SIG_IGN
+        if sig in _KILL or sig in _THROW or sig in _IGNORED_BY_DEFAULT:
+            disposition = signal.SIG_DFL
+        else:
+            disposition = signal.SIG_IGN
         signal.signal(sig, disposition)
     # Go catches 33 too and drops it when it is not its own (kill -33 leaves a Go
     # program running). glibc installs its own handler only once a thread starts,
@@ -53,6 +78,56 @@ def init() -> None:
     from port import libc
 
     libc.set_signal_raw(_SIGSETXID, libc.SIG_IGN)
+    # glibc keeps 32 and 33 for itself and never blocks them (nor lets Python name them).
+    # A child restores this unblocked mask, as Go's does (seen in tests/test_startup.py).
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _UNBLOCKED - {32, 33})
+
+
+def _check_fds() -> None:
+    """Go: runtime.checkfds: a closed fd 0, 1 or 2 becomes /dev/null (read-write)."""
+    for fd in range(3):
+        try:
+            os.get_inheritable(fd)  # fcntl(fd, F_GETFD)
+        except OSError as e:
+            if e.errno != errno.EBADF:
+                raise
+            if os.open(os.devnull, os.O_RDWR) != fd:  # the lowest free fd: this one
+                write(2, b"runtime: opened unexpected file descriptor when attempting to open %d\n" % fd)
+                os._exit(2)
+            os.set_inheritable(fd, True)  # Go's open has no O_CLOEXEC
+
+
+def _raise_nofile_limit() -> None:
+    """Go: syscall/rlimit.go init: soft RLIMIT_NOFILE to hard-1, remembering the original."""
+    import resource
+
+    global orig_rlimit_nofile
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    unsigned = [_RLIM_INFINITY if v == resource.RLIM_INFINITY else v for v in (soft, hard)]
+    if unsigned[1] > 0 and unsigned[0] < unsigned[1] - 1:
+        orig_rlimit_nofile = (soft, hard)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (unsigned[1] - 1, hard))
+        except (OSError, ValueError, OverflowError):
+            pass  # Go ignores the error too
+
+
+def restore_nofile_limit_in_child() -> None:
+    """Go: forkAndExecInChild1, before ptrace: give back the original RLIMIT_NOFILE.
+
+    Only when the limit is still the one set at start-up (hard-1): a later
+    change, by the program or by prlimit(1) from outside, is kept.
+    """
+    if orig_rlimit_nofile is None:
+        return
+    import resource
+
+    soft, hard = orig_rlimit_nofile
+    cur, cur_hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    max_ = _RLIM_INFINITY if hard == resource.RLIM_INFINITY else hard
+    cur = _RLIM_INFINITY if cur == resource.RLIM_INFINITY else cur
+    if cur == max_ - 1 and cur_hard == hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 
 def reset_signals_for_child() -> None:
@@ -64,16 +139,34 @@ def reset_signals_for_child() -> None:
     libc.set_signal_raw(_SIGSETXID, libc.SIG_DFL)
 
 
+def godebug(key: str) -> str:
+    """Go: internal/godebug: $GODEBUG is a comma list of key=value; the last one wins."""
+    value = ""
+    for item in os.environ.get("GODEBUG", "").split(","):
+        k, eq, v = item.partition("=")
+        if eq and k == key:
+            value = v
+    return value
+
+
 def write(fd: int, data: bytes) -> None:
     """Write all of data to fd; die of SIGPIPE on a broken fd 1 or 2, as Go does.
 
-    Go: os/file_unix.go epipecheck and runtime sigpipe. Other errors are
-    returned to Go callers that ignore them (fmt.Println, log), so they are
-    dropped here too.
+    Go: os/file_unix.go epipecheck and runtime sigpipe. A non-blocking fd
+    that is full (EAGAIN) is waited for, as Go's poller does. Other errors
+    are returned to Go callers that ignore them (fmt.Println, log), so they
+    are dropped here too.
     """
     try:
         while data:
-            data = data[os.write(fd, data) :]
+            try:
+                data = data[os.write(fd, data) :]
+            except BlockingIOError:
+                import select
+
+                poller = select.poll()
+                poller.register(fd, select.POLLOUT)
+                poller.poll()
     except BrokenPipeError:
         if fd in (1, 2):
             signal.signal(signal.SIGPIPE, signal.SIG_DFL)

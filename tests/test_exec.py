@@ -44,9 +44,19 @@ def test_fork_exec_error_names_the_path():
 def test_child_step_failure_comes_back_as_errno():
     cmd = exec.Command("true")
     cmd.dir = "/nonexistent"
+    cmd.sys_proc_attr = SysProcAttr()  # with one, Go leaves the chdir to the child
     with pytest.raises(PathError) as e:
         cmd.run()
     assert str(e.value) == "fork/exec /usr/bin/true: no such file or directory"
+
+
+def test_missing_dir_without_sys_proc_attr_is_a_chdir_error():
+    """Go: os.StartProcess stats Dir first when SysProcAttr is nil."""
+    cmd = exec.Command("true")
+    cmd.dir = "/nonexistent"
+    with pytest.raises(PathError) as e:
+        cmd.run()
+    assert str(e.value) == "chdir /nonexistent: no such file or directory"
 
 
 def test_start_twice_and_wait_twice():

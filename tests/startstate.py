@@ -1,0 +1,59 @@
+"""Exec a program in an odd start-up state, as a user's shell or a supervisor might hand it over.
+
+    python -m tests.startstate [--close FD] [--ignore SIG] [--block SIG] [--nofile N]
+                               [--env ENTRY]... [--] PROG ARG...
+
+--close closes fd 0, 1 or 2; --ignore sets a signal to SIG_IGN; --block adds it
+to the mask; --nofile sets the RLIMIT_NOFILE soft limit; --env, given at least
+once, makes the environment exactly these entries, in order, as execve(2)
+gets them (duplicates, an empty name, no "=" at all: what os.execve's mapping
+cannot express). Options repeat. SIGPIPE and SIGXFSZ, which CPython ignores,
+go back to SIG_DFL first, so only the asked-for state is odd.
+"""
+
+import ctypes
+import os
+import resource
+import signal
+import sys
+
+
+def _execve(path: bytes, argv: list[bytes], env: list[bytes]) -> None:
+    libc = ctypes.CDLL(None, use_errno=True)
+    arr_argv = (ctypes.c_char_p * (len(argv) + 1))(*argv, None)
+    arr_env = (ctypes.c_char_p * (len(env) + 1))(*env, None)
+    libc.execve(path, arr_argv, arr_env)
+    os.write(2, f"startstate: execve {path!r}: {os.strerror(ctypes.get_errno())}\n".encode())
+    os._exit(127)
+
+
+def main(args: list[bytes]) -> None:
+    for sig in (signal.SIGPIPE, signal.SIGXFSZ):
+        signal.signal(sig, signal.SIG_DFL)
+    close, env = [], None
+    while args and args[0].startswith(b"--"):
+        opt = args.pop(0).decode()
+        if opt == "--":
+            break
+        value = args.pop(0)
+        if opt == "--close":
+            close.append(int(value))
+        elif opt == "--ignore":
+            signal.signal(signal.Signals[f"SIG{value.decode()}"], signal.SIG_IGN)
+        elif opt == "--block":
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.Signals[f"SIG{value.decode()}"]})
+        elif opt == "--nofile":
+            resource.setrlimit(resource.RLIMIT_NOFILE, (int(value), resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+        elif opt == "--env":
+            env = [*(env or []), value]
+        else:
+            sys.exit(f"startstate: unknown option {opt}")
+    if env is None:
+        env = [k + b"=" + v for k, v in os.environb.items()]
+    for fd in close:
+        os.close(fd)
+    _execve(args[0], args, env)
+
+
+if __name__ == "__main__":
+    main([os.fsencode(a) for a in sys.argv[1:]])
