@@ -1,13 +1,14 @@
 """Exec a program in an odd start-up state, as a user's shell or a supervisor might hand it over.
 
     python -m tests.startstate [--close FD] [--ignore SIG] [--block SIG] [--nofile N]
-                               [--env ENTRY]... [--] PROG ARG...
+                               [--env ENTRY]... [--cwd-deleted DIR] [--] PROG ARG...
 
 --close closes fd 0, 1 or 2; --ignore sets a signal to SIG_IGN; --block adds it
 to the mask; --nofile sets the RLIMIT_NOFILE soft limit; --env, given at least
 once, makes the environment exactly these entries, in order, as execve(2)
 gets them (duplicates, an empty name, no "=" at all: what os.execve's mapping
-cannot express). Options repeat. SIGPIPE and SIGXFSZ, which CPython ignores,
+cannot express); --cwd-deleted makes DIR (which must not exist) the current
+directory and removes it. Options repeat. SIGPIPE and SIGXFSZ, which CPython ignores,
 go back to SIG_DFL first, so only the asked-for state is odd.
 """
 
@@ -44,6 +45,10 @@ def main(args: list[bytes]) -> None:
             signal.pthread_sigmask(signal.SIG_BLOCK, {signal.Signals[f"SIG{value.decode()}"]})
         elif opt == "--nofile":
             resource.setrlimit(resource.RLIMIT_NOFILE, (int(value), resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+        elif opt == "--cwd-deleted":
+            os.mkdir(value)
+            os.chdir(value)
+            os.rmdir(value)
         elif opt == "--env":
             env = [*(env or []), value]
         else:

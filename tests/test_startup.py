@@ -1,0 +1,360 @@
+"""Go's start-up behaviour in odd states: the port does what the Go programs do.
+
+Each case starts the notes program and the launcher (as `launcher --clone
+<the notes' six> -- sh`), Go and port, through tests/startstate.py, which
+execs them in the asked-for state: a closed std fd, signals inherited as
+ignored or blocked, a low RLIMIT_NOFILE, an environment list that a mapping
+cannot hold, a deleted current directory. Results are compared byte for byte
+(log time masked), and the Go side's facts are asserted too, so a case cannot
+pass by both failing alike. What Go does is in port/runtime.py's docstring.
+"""
+
+import fcntl
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests import procfs
+from tests.launchers import BUILD, ROOT
+from tests.piped import LOG_TIME, Result, assert_same
+
+pytestmark = pytest.mark.userns
+
+NOTES = {"go": (str(BUILD / "notes-go"),), "py": (sys.executable, "-m", "port.notes")}
+LAUNCHER = {"go": (str(BUILD / "launcher-go"),), "py": (sys.executable, "-m", "port.launcher")}
+SIX = ("--clone", "uts,ipc,pid,ns,user,net")
+# Both programs end up running sh in the notes' six namespaces; the launcher's
+# status is the shell's success (0) or 1, the notes' 255 or 1.
+PROGRAMS = {
+    "notes": (NOTES, 255, b"main starting...\n"),
+    "launcher": ({k: (*v, *SIX, "--", "sh") for k, v in LAUNCHER.items()}, 0, b""),
+}
+STARTSTATE = (sys.executable, "-m", "tests.startstate")
+
+
+def _argv(prog: tuple, state: tuple = ()) -> list:
+    return [*STARTSTATE, *state, "--", *prog]
+
+
+def run(prog: tuple, stdin: bytes, state: tuple = (), env=None, **kw) -> Result:
+    proc = subprocess.run(
+        _argv(prog, state), input=stdin, capture_output=True, cwd=ROOT, env=env, timeout=20, **kw
+    )  # fmt: skip
+    return Result(proc.stdout, proc.stderr, proc.returncode)
+
+
+def _run_plain(argv: tuple, env=None, cwd=ROOT) -> Result:
+    proc = subprocess.run(argv, input=b"", capture_output=True, cwd=cwd, env=env, timeout=20)
+    return Result(proc.stdout, proc.stderr, proc.returncode)
+
+
+def both(which: str, stdin: bytes, state: tuple = (), **kw) -> Result:
+    progs = PROGRAMS[which][0]
+    go, py = run(progs["go"], stdin, state, **kw), run(progs["py"], stdin, state, **kw)
+    assert_same(go, py)
+    return go
+
+
+def masked(err: bytes) -> bytes:
+    return LOG_TIME.sub(b"", err)
+
+
+@pytest.fixture(params=PROGRAMS, ids=str)
+def which(request):
+    return request.param
+
+
+# --- fds 0, 1, 2 closed: Go opens /dev/null there (runtime.checkfds)
+
+
+def test_stdin_closed(which):
+    go = both(which, b"", ("--close", "0"))
+    _, ok, banner = PROGRAMS[which]
+    assert (go.stdout, go.stderr, go.status) == (banner, b"", ok)  # sh read /dev/null: end of input
+
+
+def test_stdout_closed(which):
+    go = both(which, b"exec 3>&1; readlink /proc/self/fd/3 >&2; exit 3\n", ("--close", "1"))
+    assert (go.stdout, masked(go.stderr), go.status) == (b"", b"/dev/null\nexit status 3\n", 1)
+
+
+def test_stderr_closed(which):
+    go = both(which, b"readlink /proc/self/fd/2; exit 3\n", ("--close", "2"))
+    _, _, banner = PROGRAMS[which]
+    assert (go.stdout, go.stderr, go.status) == (banner + b"/dev/null\n", b"", 1)
+
+
+# --- signal dispositions and mask
+
+
+IGNORED = ("HUP", "QUIT", "TRAP", "ABRT", "USR1", "CHLD", "URG", "WINCH", "PIPE", "XFSZ", "ALRM")
+BLOCKED = ("TERM", "QUIT", "USR1", "CHLD", "URG", "HUP", "PROF")
+
+
+def _signal_state() -> tuple:
+    return (*(a for s in IGNORED for a in ("--ignore", s)), *(a for s in BLOCKED for a in ("--block", s)))
+
+
+def _bits(*sigs: int) -> int:
+    return sum(1 << (s - 1) for s in sigs)
+
+
+def test_sigchld_ignored_at_start(which):
+    """CPython would auto-reap with SIGCHLD ignored; Go reinstalls its handler and waits normally."""
+    go = both(which, b"echo ran; exit 3\n", ("--ignore", "CHLD"))
+    _, _, banner = PROGRAMS[which]
+    assert (go.stdout, masked(go.stderr), go.status) == (banner + b"ran\n", b"exit status 3\n", 1)
+
+
+def test_ignored_and_blocked_signals_reach_the_command_as_under_go():
+    """The command's dispositions and mask: Go resets what it handles, keeps SIGHUP ignored,
+    and the child gets the launcher's mask, from which Go removed the signals it must see."""
+    cmd = ("grep", "-E", "^Sig(Ign|Blk)", "/proc/self/status")
+    go, py = (run((*LAUNCHER[k], "--clone", "user,pid", "--", *cmd), b"", _signal_state()) for k in ("go", "py"))
+    assert_same(go, py)
+    want_blk, want_ign = _bits(signal.SIGUSR1), _bits(signal.SIGHUP)  # SIGPROF: _SigUnblock
+    assert go.stdout == f"SigBlk:\t{want_blk:016x}\nSigIgn:\t{want_ign:016x}\n".encode()
+
+
+def test_ignored_signals_under_notes_sh():
+    go = both("notes", b"grep -E '^SigIgn' /proc/self/status; exit 3\n", _signal_state())
+    assert go.stdout == b"main starting...\nSigIgn:\t%016x\n" % _bits(signal.SIGHUP)
+
+
+def _start_live(prog: tuple, state: tuple) -> tuple[subprocess.Popen, int]:
+    proc = subprocess.Popen(_argv(prog, state), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, cwd=ROOT)  # fmt: skip
+    try:
+        sh = procfs.wait_for_descendant(proc.pid, "sh")
+        procfs.wait_until_reading_stdin(sh)
+    except BaseException:
+        proc.kill()
+        proc.communicate()
+        raise
+    return proc, sh
+
+
+def _end_orphan(proc: subprocess.Popen, sh: int) -> None:
+    """The launcher is gone; end its shell (end of input) and reap it: the suite is its subreaper."""
+    proc.stdin.close()
+    try:
+        os.waitpid(sh, 0)
+    except ChildProcessError:  # not re-parented to us: wait until it is gone
+        while procfs.state(sh) not in (None, "Z"):
+            time.sleep(0.01)
+
+
+@pytest.mark.root
+def test_blocked_sigterm_still_kills_the_launcher(which):
+    """Go unblocks SIGTERM at start (minitSignalMask): SIGTERM kills it even when it started blocked."""
+    statuses = {}
+    for k, prog in PROGRAMS[which][0].items():
+        proc, sh = _start_live(prog, ("--block", "TERM", "--ignore", "CHLD"))
+        os.kill(proc.pid, signal.SIGTERM)  # the pid we started
+        statuses[k] = proc.wait(timeout=20)
+        _end_orphan(proc, sh)
+        proc.stdout.close()
+        proc.stderr.close()
+    assert statuses == {"go": -signal.SIGTERM, "py": -signal.SIGTERM}
+
+
+# --- RLIMIT_NOFILE
+
+
+def test_low_nofile_limit(which):
+    """Go raises the soft limit at start and gives the command the original back."""
+    go = both(which, b"ulimit -n; exit 3\n", ("--nofile", "8"))
+    _, _, banner = PROGRAMS[which]
+    assert (go.stdout, masked(go.stderr), go.status) == (banner + b"8\n", b"exit status 3\n", 1)
+
+
+@pytest.mark.root
+def test_launcher_runs_with_the_raised_limit(which):
+    limits = {}
+    for k, prog in PROGRAMS[which][0].items():
+        proc, _ = _start_live(prog, ("--nofile", "8"))
+        try:
+            lines = Path(f"/proc/{proc.pid}/limits").read_text().splitlines()
+            limits[k] = next(line for line in lines if line.startswith("Max open files"))
+        finally:
+            proc.communicate(b"exit 0\n", timeout=20)
+    hard = int(limits["go"].split()[4])
+    assert limits["go"].split()[3] == str(hard - 1)  # Go: soft = hard - 1
+    assert limits["go"] == limits["py"]
+
+
+# --- a non-blocking std fd that is full: Go's poller waits
+
+
+_POLL_SYSCALLS = {"7", "23", "232", "270", "271", "281", "441"}  # x86_64 poll, select, epoll_wait, ...
+
+
+def _waiting_to_write(pid: int) -> bool:
+    """Whether pid is waiting in a poll-like call (Go's poller, the port's poll) or has exited."""
+    if procfs.state(pid) in (None, "Z"):
+        return True
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return True
+    for tid in tasks:
+        try:
+            if Path(f"/proc/{pid}/task/{tid}/syscall").read_text().split()[0] in _POLL_SYSCALLS:
+                return True
+        except (OSError, IndexError):
+            pass
+    return False
+
+
+def _full_nonblocking_pipe() -> tuple[int, int, int]:
+    r, w = os.pipe()
+    fcntl.fcntl(w, fcntl.F_SETPIPE_SZ, 4096)
+    os.set_blocking(w, False)
+    filled = 0
+    try:
+        while True:
+            filled += os.write(w, b"x" * 4096)
+    except BlockingIOError:
+        pass
+    return r, w, filled
+
+
+def _run_with_full_fd(prog: tuple, fd: int, stdin: bytes) -> tuple[bytes, int]:
+    r, w, filled = _full_nonblocking_pipe()
+    other = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    other["stdout" if fd == 1 else "stderr"] = w
+    try:
+        proc = subprocess.Popen(_argv(prog), stdin=subprocess.PIPE, cwd=ROOT, **other)
+    finally:
+        os.close(w)
+    with proc:
+        proc.stdin.write(stdin)
+        proc.stdin.close()
+        # Drain only once the program met the full pipe: it waits (Go) or has dropped the
+        # bytes and exited (what the port did). The deadline bounds a hang; it asserts nothing.
+        deadline = time.monotonic() + 10
+        while not _waiting_to_write(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.005)
+        data = b""
+        while chunk := os.read(r, 65536):
+            data += chunk
+        os.close(r)
+        return data[filled:], proc.wait(timeout=20)
+
+
+@pytest.mark.root
+def test_full_nonblocking_stdout_waits_for_room():
+    out = {k: _run_with_full_fd(prog, 1, b"exit 3\n") for k, prog in NOTES.items()}
+    assert out["go"] == (b"main starting...\n", 1)
+    assert out["py"] == out["go"]
+
+
+@pytest.mark.root
+def test_full_nonblocking_stderr_waits_for_room(which):
+    out = {k: _run_with_full_fd(prog, 2, b"exit 3\n") for k, prog in PROGRAMS[which][0].items()}
+    assert masked(out["go"][0]) == b"exit status 3\n" and out["go"][1] == 1
+    assert masked(out["py"][0]) == masked(out["go"][0]) and out["py"][1] == 1
+
+
+# --- GODEBUG, parsed as Go parses it
+
+
+def _fake_sh_dir(tmp_path: Path) -> Path:
+    d = tmp_path / "bin"
+    d.mkdir()
+    (d / "sh").write_bytes(b"#!/bin/sh\necho fake; exit 4\n")
+    (d / "sh").chmod(0o755)
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("godebug", "allowed"),
+    [("execerrdot=0", True), ("xexecerrdot=0", False), ("execerrdot=0,execerrdot=1", False),
+     ("execerrdot=1,execerrdot=0", True), ("foo,execerrdot=0,", True), ("execerrdot=00", False),
+     (" execerrdot=0", False)],
+)  # fmt: skip
+def test_godebug_execerrdot(tmp_path, which, godebug, allowed):
+    """A comma list of key=value, the last one wins; no substring match."""
+    env = {**os.environ, "PATH": "bin", "GODEBUG": godebug}
+    cwd = _fake_sh_dir(tmp_path)
+    go, py = (_run_plain(prog, env=env, cwd=cwd) for prog in PROGRAMS[which][0].values())
+    assert_same(go, py)
+    _, _, banner = PROGRAMS[which]
+    if allowed:
+        assert (go.stdout, masked(go.stderr)) == (banner + b"fake\n", b"exit status 4\n")
+    else:
+        assert masked(go.stderr) == b'exec: "sh": cannot run executable found relative to current directory\n'
+
+
+# --- the environment is a list
+
+
+ENV_LIST = ("PATH=/usr/bin:/bin", "A=1", "A=2", "=x", "=a=b", "noeq", "", "B=", "=", "C=3", "C=4")
+
+
+def test_environment_list_reaches_sh_as_go_passes_it(which):
+    state = tuple(a for e in ENV_LIST for a in ("--env", e))
+    environs = {}
+    for k, prog in PROGRAMS[which][0].items():
+        proc, sh = _start_live(prog, state)
+        try:
+            environs[k] = Path(f"/proc/{sh}/environ").read_bytes()
+        finally:
+            proc.communicate(b"exit 0\n", timeout=20)
+    # Go: syscall.Environ keeps the first of duplicate names and entries without "=",
+    # then exec's dedupEnv keeps the last of each key ("=x" and "=" share the key "").
+    assert environs["go"] == b"PATH=/usr/bin:/bin\0A=1\0=x\0noeq\0B=\0C=3\0"
+    assert environs["py"] == environs["go"]
+
+
+# --- bytes that are not UTF-8, and Go's quoting
+
+
+def test_path_dir_not_utf8(tmp_path):
+    d = tmp_path / os.fsdecode(b"d\xff\xc2\xa0")
+    d.mkdir()
+    (d / "sh").write_bytes(b"\x7fELF garbage")
+    (d / "sh").chmod(0o755)
+    env = {**os.environ, "PATH": str(d)}
+    go = both("notes", b"", env=env)
+    assert masked(go.stderr) == b"fork/exec " + os.fsencode(d) + b"/sh: exec format error\n"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [[b"\xff"], [b"a\xc2\xa0"], [b"\xe2\x80\xa8x"], [b"t\tq\"\\"], [b"--dir", b"/nonexistent\xff", b"true"],
+     [b"--clone=\xff", b"true"], [b"--uid-map", b"\xc2\xa0", b"true"], [b"--cgroup", b"/nonexistent\xff", b"true"],
+     [b"--pdeathsig", b"\xff", b"true"], [b"--chroot", b"/nonexistent\xfe", b"true"], [b"-h"], [b"--version"],
+     [b"--help-all"], [b""], [b"/"], [b"dir/"], [b"--\xff"]],
+    ids=repr,
+)  # fmt: skip
+def test_launcher_bytes_and_quoting(args):
+    go, py = (_run_plain((*LAUNCHER[k], *args)) for k in ("go", "py"))
+    assert_same(go, py)
+    assert go.stderr.count(b"\n") == 1 and go.status in (1, 2)
+    if go.status == 2:
+        assert go.stderr.startswith(b"launcher: ")
+
+
+def test_go_quotes_names_in_messages():
+    go = _run_plain((*LAUNCHER["go"], b"a\xc2\xa0\xff"))
+    assert masked(go.stderr) == b'exec: "a\\u00a0\\xff": executable file not found in $PATH\n'
+
+
+# --- a deleted current directory
+
+
+@pytest.mark.parametrize(("dir_", "want"), [("sub", b"getwd: no such file or directory\n"), ("/", b"")])
+def test_deleted_cwd_with_dir(tmp_path, dir_, want):
+    go, py = (
+        run((*prog, "--dir", dir_, "true"), b"", ("--cwd-deleted", str(tmp_path / f"gone-{uuid.uuid4().hex}")))
+        for prog in LAUNCHER.values()
+    )
+    assert_same(go, py)
+    assert (masked(go.stderr), go.status) == (want, 1 if want else 0)
