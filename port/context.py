@@ -9,11 +9,13 @@ error text ("context canceled", "context deadline exceeded").
 
 import threading
 
+from port.errors import GoError
+
 CANCELED = "context canceled"
 DEADLINE_EXCEEDED = "context deadline exceeded"
 
 
-class ContextError(Exception):
+class ContextError(GoError):
     """Go: context.Canceled / context.DeadlineExceeded; str() is Go's text."""
 
 

@@ -96,6 +96,11 @@ class ProcessState:  # Go: os.ProcessState
     __str__ = string
 
 
+def exit_code(state: "ProcessState | None") -> int:
+    """Go: (*ProcessState).ExitCode, which is -1 for a nil state (a command not yet waited for)."""
+    return -1 if state is None else state.exit_code()
+
+
 class ExitError(GoError):  # Go: exec.ExitError{*os.ProcessState, Stderr}
     def __init__(self, state: "ProcessState | int", stderr: bytes = b""):
         if isinstance(state, int):
@@ -255,30 +260,49 @@ def environ() -> list[bytes]:
 
 
 def dedup_env(env: list[bytes]) -> tuple[list[bytes], GoError | None]:
-    """Go: dedupEnv: the last value of a key wins; entries with a NUL are dropped, with an error.
+    """Go: dedupEnv on Linux: case-sensitive keys, NUL not allowed."""
+    return dedup_env_case(False, False, env)
+
+
+def dedup_env_case(no_case: bool, nul_ok: bool, env: list) -> tuple[list, GoError | None]:
+    """Go: dedupEnvCase: the last value of a key wins; an entry with a NUL is dropped, with an error.
 
     The key ends at the first "=", except that a leading "=" belongs to the
     key (so "=C:=x" has the key "=C:"); an entry without "=" is kept as it is.
+    Works on str or bytes entries alike.
     """
     out, saw, err = [], set(), None
     for kv in reversed(env):
-        if b"\0" in kv:
+        eq, nul = ("=", "\0") if isinstance(kv, str) else (b"=", b"\0")
+        if not nul_ok and nul in kv:
             err = GoError("exec: environment variable contains NUL")
             continue
-        i = kv.find(b"=")
+        i = kv.find(eq)
         if i == 0:
-            i = kv.find(b"=", 1)
+            i = kv.find(eq, 1)
             i = 0 if i < 0 else i
         if i < 0:
             if kv:
                 out.append(kv)
             continue
-        if kv[:i] in saw:
+        k = kv[:i].lower() if no_case else kv[:i]
+        if k in saw:
             continue
-        saw.add(kv[:i])
+        saw.add(k)
         out.append(kv)
     out.reverse()
     return out, err
+
+
+def wraps(err: BaseException | None, kind: type) -> bool:
+    """Go: errors.Is for the port's errors: err or anything it wraps (.err, __cause__) is a kind."""
+    seen = set()
+    while err is not None and id(err) not in seen:
+        if isinstance(err, kind):
+            return True
+        seen.add(id(err))
+        err = getattr(err, "err", None) if isinstance(getattr(err, "err", None), BaseException) else err.__cause__
+    return False
 
 
 class Process:  # Go: os.Process, with a pidfd as Go (1.23+) uses one
@@ -446,10 +470,11 @@ class Cmd:  # Go: exec.Cmd
         def copy_stdin():
             try:
                 while chunk := reader.read(32 << 10):
-                    os.write(w, chunk) if isinstance(chunk, bytes) else os.write(w, os.fsencode(chunk))
-            except (BrokenPipeError, OSError) as e:
-                if not isinstance(e, BrokenPipeError):  # Go: skipStdinCopyError ignores EPIPE
-                    return e
+                    _write_interruptibly(w, chunk if isinstance(chunk, bytes) else os.fsencode(chunk), self)
+            except BrokenPipeError:
+                pass  # Go: skipStdinCopyError: the command exited without reading all of it
+            except Exception as e:  # noqa: BLE001 - Go returns the reader's or the write's error
+                return e
             finally:
                 self._close_parent(w)
             return None
@@ -473,7 +498,7 @@ class Cmd:  # Go: exec.Cmd
         try:
             while chunk := _read_interruptibly(r, self):
                 writer.write(chunk)
-        except OSError as e:
+        except Exception as e:  # noqa: BLE001 - Go: the writer's error ends the copy and is returned
             return e
         finally:
             self._close_parent(r)
@@ -591,12 +616,13 @@ class Cmd:  # Go: exec.Cmd
         err = None
         if self.cancel is not None:
             try:
-                self.cancel()
+                interrupt_err = self.cancel()  # Go's Cancel returns an error; here it may raise it too
+            except Exception as e:  # noqa: BLE001 - whatever Cancel fails with
+                interrupt_err = e
+            if not isinstance(interrupt_err, BaseException):
                 err = self._ctx.err()
-            except ProcessDoneError:
-                pass
-            except Exception as e:  # noqa: BLE001 - whatever Cancel returns
-                err = WrappedError("exec: canceling Cmd", e)
+            elif not wraps(interrupt_err, ProcessDoneError):
+                err = WrappedError("exec: canceling Cmd", interrupt_err)
         if not self.wait_delay:
             self._ctx_result.put((err, None))
             return
@@ -771,6 +797,24 @@ class _CloseOnce:
     def close(self) -> None:
         if not self._f.closed:
             self._f.close()
+
+
+def _write_interruptibly(fd: int, data: bytes, cmd: Cmd) -> None:
+    """write(2) all of data unless Cmd._interrupt_copies ends it (Go closes the pipe: EPIPE)."""
+    import select
+
+    os.set_blocking(fd, False)
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT)
+    poller.register(cmd._interrupt_r, select.POLLIN)
+    while data:
+        if cmd._copies_interrupted:
+            raise BrokenPipeError(32, "interrupted")
+        if fd in {f for f, _ in poller.poll()}:
+            try:
+                data = data[os.write(fd, data) :]
+            except BlockingIOError:
+                pass
 
 
 def _read_interruptibly(fd: int, cmd: Cmd) -> bytes:
