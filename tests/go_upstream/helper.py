@@ -81,7 +81,7 @@ def cmd_pipetest(*_args: str) -> None:
 STDIN_CLOSE_TEST_STRING = b"Some test string."
 
 
-def cmd_stdinClose(*_args: str) -> None:  # noqa: N802 - Go's helper name
+def cmd_stdinClose(*_args: str) -> None:
     data = sys.stdin.buffer.read()
     if data != STDIN_CLOSE_TEST_STRING:
         _out(b"Error: Read %r, want %r" % (data, STDIN_CLOSE_TEST_STRING), 2)
@@ -222,6 +222,14 @@ def cmd_readlink(path: str) -> None:
 
 
 def cmd_sleep(seconds: str) -> None:
+    time.sleep(float(seconds))
+
+
+def cmd_go_sleep(seconds: str) -> None:
+    """Go's helper sleeping an hour: as a Go program, SIGINT kills it (port.runtime.init)."""
+    from port import runtime
+
+    runtime.init()
     time.sleep(float(seconds))
 
 

@@ -181,7 +181,7 @@ def test_PipeLookPathLeak():
 def test_ExtraFiles(tmp_path):
     """Go builds read3.go, which prints what it reads from fd 3; a Python helper does the same."""
     text = b"Hello, fd 3!"
-    tf = open(tmp_path / "tf", "w+b")  # noqa: SIM115 - closed below
+    tf = open(tmp_path / "tf", "w+b")
     try:
         tf.write(text)
         tf.seek(0)
