@@ -268,6 +268,14 @@ def cmd_rlimit_restored(*_args: str) -> None:
     _out(f"exec rlimit = {got}, want {want}\n".encode() if got != want else b"ok\n")
 
 
+def cmd_nofile(soft: str, name: str, *args: str) -> None:
+    """Start helper NAME with this soft RLIMIT_NOFILE, as a shell's `ulimit -Sn` would."""
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_NOFILE, (int(soft), resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+    os.execv(sys.executable, [sys.executable, HELPER, name, *args])
+
+
 def cmd_prlimit1(*_args: str) -> None:
     """TestPrlimitFileLimit helper 1: after prlimit from outside, a child keeps the changed limit."""
     from port import exec, runtime
@@ -317,6 +325,52 @@ def cmd_deathsig_parent(uid: str, gid: str, child: str) -> None:
         cmd.wait()
     except exec.GoError:
         pass
+
+
+def _foreground(watch_signals: bool) -> None:
+    """TestForeground / TestForegroundSignal, in a process whose controlling terminal is a pty."""
+    from port import exec
+    from port.sysprocattr import SysProcAttr
+
+    received = []
+    if watch_signals:  # Go: signal.Notify(ch1, SIGTTIN, SIGTTOU): none may arrive
+        for sig in (signal.SIGTTIN, signal.SIGTTOU):
+            signal.signal(sig, lambda s, _f: received.append(s))
+    else:
+        for sig in (signal.SIGTTIN, signal.SIGTTOU):
+            signal.signal(sig, signal.SIG_IGN)
+    tty = os.open("/dev/tty", os.O_RDWR)
+    fpgrp = os.tcgetpgrp(tty)
+    assert fpgrp != 0, "Foreground process group is zero"
+    ppid, ppgrp = os.getpid(), os.getpgrp()
+    cmd = exec.Command("cat")
+    stdin = cmd.stdin_pipe()
+    cmd.sys_proc_attr = SysProcAttr(ctty=tty, foreground=True)
+    cmd.start()
+    cpid, cpgrp = cmd.process.pid, os.getpgid(cmd.process.pid)
+    problems = []
+    if not watch_signals:
+        if cpid == ppid:
+            problems.append("Parent and child have the same process ID")
+        if cpgrp == ppgrp:
+            problems.append("Parent and child are in the same process group")
+        if cpid != cpgrp:
+            problems.append("Child's process group is not the child's process ID")
+    stdin.close()
+    cmd.wait()
+    for sig in (signal.SIGTTIN, signal.SIGTTOU):
+        signal.signal(sig, signal.SIG_IGN)
+    os.tcsetpgrp(tty, fpgrp)
+    problems += [f"unexpected signal {signal.Signals(s).name}" for s in received]
+    print("\n".join(problems) or "PASS")
+
+
+def cmd_foreground(*_args: str) -> None:
+    _foreground(False)
+
+
+def cmd_foreground_signal(*_args: str) -> None:
+    _foreground(True)
 
 
 COMMANDS = {name.removeprefix("cmd_"): fn for name, fn in globals().items() if name.startswith("cmd_")}

@@ -297,4 +297,3 @@ def test_AmbientCapsUserns():
     if knob.exists() and knob.read_text().strip() == "1":
         pytest.skip("AppArmor restriction for unprivileged user namespaces is enabled")
     _test_ambient_caps(True)
-
