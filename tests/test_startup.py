@@ -366,3 +366,25 @@ def test_deleted_cwd_with_dir(tmp_path, dir_, want):
     )
     assert_same(go, py)
     assert (masked(go.stderr), go.status) == (want, 1 if want else 0)
+
+
+# --- what cannot match
+
+
+@pytest.mark.root
+def test_sigquit_go_crashes_with_a_dump_the_port_dies_of_the_signal():
+    """A known difference: Go's handler turns SIGQUIT into a goroutine dump and exit status 2;
+    a Python program has no goroutines to dump, so the port keeps the system default (killed by it)."""
+    results = {}
+    for k, prog in PROGRAMS["launcher"][0].items():
+        proc, sh = _start_live(prog, ())
+        os.kill(proc.pid, signal.SIGQUIT)  # the pid we started
+        status = proc.wait(timeout=20)
+        _end_orphan(proc, sh)  # the shell holds stderr too: end it before reading to the end
+        err = proc.stderr.read()
+        proc.stdout.close()
+        proc.stderr.close()
+        results[k] = (status, err)
+    assert results["go"][0] == 2 and results["go"][1].startswith(b"SIGQUIT: quit\n")
+    assert b"\ngoroutine " in results["go"][1]
+    assert results["py"] == (-signal.SIGQUIT, b"")

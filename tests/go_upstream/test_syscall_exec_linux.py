@@ -156,6 +156,10 @@ def test_UnshareUidGidMapping():
             return
         import subprocess
 
+        from tests import matrix
+
+        if problem := matrix.nobody_problem():
+            pytest.skip(problem)
         code = (
             "import sys; sys.path[:0] = sys.argv[1:2]\n"
             "from tests.go_upstream.test_syscall_exec_linux import _uid_gid_mapping_cmd\n"
