@@ -3,18 +3,31 @@
 import io
 import os
 import pwd
+import re
 import shutil
 import signal
 import tempfile
+import time
 
 import pytest
 
 from port import exec
+from tests import procfs
 from tests.go_upstream.common import EXE
 
 # Go's child is its test binary run as nobody; sh is one nobody can run. It prints "start",
 # then "ok" on SIGUSR1, or "not ok" if its stdin ends first.
 DEATHSIG_CHILD = b'trap "echo ok; exit 0" USR1\necho start\nread x\necho "not ok"\nexit 1\n'
+
+
+def _reap_child(parent_stderr: bytes) -> None:
+    """The orphaned child is re-parented to the suite (a subreaper): wait for it, by the pid its parent named."""
+    for pid in re.findall(rb"child pid (\d+)", parent_stderr):
+        try:
+            os.waitpid(int(pid), 0)
+        except ChildProcessError:
+            while procfs.state(int(pid)) not in (None, "Z"):
+                time.sleep(0.01)
 
 
 @pytest.mark.root
@@ -47,5 +60,6 @@ def test_DeathSignalSetuid():
                 cmd.wait()
             except exec.GoError:
                 pass
+            _reap_child(cmd.stderr.getvalue())
     finally:
         shutil.rmtree(temp_dir, ignore_errors=True)
