@@ -594,22 +594,15 @@ class Cmd:  # Go: exec.Cmd
         import queue
         import threading
 
-        self._ctx_result = queue.Queue(1)
-        self._waited = threading.Event()
-        self._ctx.notify(self._waited_or_done)
+        self._ctx_result = queue.Queue(1)  # Go: resultc
+        self._waited = threading.Event()  # the process has been waited for
+        self._wake = threading.Event()  # that, or the context is done
+        self._ctx.notify(self._wake)
         threading.Thread(target=self._watch_ctx, daemon=True).start()
-
-    @property
-    def _waited_or_done(self):
-        import threading
-
-        if not hasattr(self, "_wake"):
-            self._wake = threading.Event()
-        return self._wake
 
     def _watch_ctx(self) -> None:
         """Go: Cmd.watchCtx: on cancellation call Cancel, then after WaitDelay kill."""
-        self._waited_or_done.wait()
+        self._wake.wait()
         if self._waited.is_set() and not self._ctx.done():
             self._ctx_result.put((None, None))
             return
@@ -674,7 +667,7 @@ class Cmd:  # Go: exec.Cmd
         deadline = None
         if self._ctx_result is not None:
             self._waited.set()
-            self._waited_or_done.set()
+            self._wake.set()
             watch_err, deadline = self._ctx_result.get()
             if err is None and watch_err is not None:
                 err = watch_err

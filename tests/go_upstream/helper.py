@@ -321,7 +321,6 @@ def cmd_deathsig_parent(uid: str, gid: str, child: str) -> None:
     except exec.GoError as e:
         _out(f"{e}\n".encode(), 2)
         sys.exit(1)
-    _out(f"child pid {cmd.process.pid}\n".encode(), 2)  # for the test to reap: it outlives us
     try:
         cmd.wait()
     except exec.GoError:

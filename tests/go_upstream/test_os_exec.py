@@ -6,7 +6,6 @@ re-executes the test binary; here tests/go_upstream/helper.py plays it.
 
 import io
 import os
-import re
 import signal
 import socket
 import sys
@@ -19,6 +18,7 @@ from port import context, exec
 from port.errors import GoError
 from tests import procfs
 from tests.go_upstream.common import helper_command, helper_command_context
+from tests.go_upstream.helper import HELPER
 
 # The Go tests do not need namespaces; these run as any user.
 
@@ -384,17 +384,30 @@ def start_hang(ctx, hang_time: str, interrupt, wait_delay: float, *flags: str) -
     return cmd
 
 
-def _reap_orphans(cmd: exec.Cmd) -> None:
-    """The hang helper's -subsleep orphan (named in its stderr) is ours to end: by its pid."""
-    for pid in re.findall(rb"started (\d+):", cmd.stderr.getvalue()):
+def _hang_orphans() -> list[int]:
+    """The hang helpers among this process's descendants: a -subsleep orphan is re-parented to us (subreaper)."""
+    found = []
+    for pid in procfs.descendants(os.getpid()):
         try:
-            os.kill(int(pid), signal.SIGKILL)
+            argv = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")
+        except OSError:
+            continue
+        if HELPER.encode() in argv and b"hang" in argv:
+            found.append(pid)
+    return found
+
+
+def _reap_orphans(pids: list[int]) -> None:
+    """End the hang helper's -subsleep orphan (ours: the suite is its subreaper), by its pid."""
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             continue
         try:
-            os.waitpid(int(pid), 0)  # re-parented to the suite (a subreaper)
+            os.waitpid(pid, 0)
         except ChildProcessError:
-            while procfs.state(int(pid)) not in (None, "Z"):
+            while procfs.state(pid) not in (None, "Z"):
                 time.sleep(0.01)
 
 
@@ -422,7 +435,7 @@ def test_WaitInterrupt_SIGKILL_hang():
         with pytest.raises(exec.ExitError):
             cmd.wait()
     finally:
-        _reap_orphans(cmd)
+        _reap_orphans(_hang_orphans())
 
 
 def test_WaitInterrupt_Exit_hang():
@@ -432,7 +445,7 @@ def test_WaitInterrupt_Exit_hang():
             cmd.wait()
         assert str(e.value) == exec.ERR_WAIT_DELAY
     finally:
-        _reap_orphans(cmd)
+        _reap_orphans(_hang_orphans())
 
 
 def test_WaitInterrupt_SIGINT_ignored():

@@ -3,7 +3,6 @@
 import io
 import os
 import pwd
-import re
 import shutil
 import signal
 import tempfile
@@ -20,14 +19,13 @@ from tests.go_upstream.common import EXE
 DEATHSIG_CHILD = b'trap "echo ok; exit 0" USR1\necho start\nread x\necho "not ok"\nexit 1\n'
 
 
-def _reap_child(parent_stderr: bytes) -> None:
-    """The orphaned child is re-parented to the suite (a subreaper): wait for it, by the pid its parent named."""
-    for pid in re.findall(rb"child pid (\d+)", parent_stderr):
-        try:
-            os.waitpid(int(pid), 0)
-        except ChildProcessError:
-            while procfs.state(int(pid)) not in (None, "Z"):
-                time.sleep(0.01)
+def _reap(pid: int) -> None:
+    """The orphaned child is re-parented to the suite (a subreaper): wait for it."""
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        while procfs.state(pid) not in (None, "Z"):
+            time.sleep(0.01)
 
 
 @pytest.mark.root
@@ -47,11 +45,13 @@ def test_DeathSignalSetuid():
         chld_stdin, chld_stdout = cmd.stdin_pipe(), cmd.stdout_pipe()
         cmd.stderr = io.BytesIO()
         cmd.start()
+        child_pid = 0
         try:
             got = chld_stdout.readline()
             if got == b"skip\n":
                 pytest.skip("skipping: parent could not run child program as selected user")
             assert got == b"start\n", f"did not receive start from child, received {got!r}"
+            child_pid = procfs.wait_for_descendant(cmd.process.pid, "sh")  # to reap it once orphaned
             os.kill(cmd.process.pid, signal.SIGTERM)
             assert chld_stdout.readline() == b"ok\n"
         finally:
@@ -60,6 +60,7 @@ def test_DeathSignalSetuid():
                 cmd.wait()
             except exec.GoError:
                 pass
-            _reap_child(cmd.stderr.getvalue())
+            if child_pid:
+                _reap(child_pid)
     finally:
         shutil.rmtree(temp_dir, ignore_errors=True)
