@@ -385,30 +385,44 @@ def start_hang(ctx, hang_time: str, interrupt, wait_delay: float, *flags: str) -
 
 
 def _hang_orphans() -> list[int]:
-    """The hang helpers among this process's descendants: a -subsleep orphan is re-parented to us (subreaper)."""
+    """Hang helpers among this process's descendants (a -subsleep orphan is re-parented to us, the
+    subreaper), and any descendant already exiting (its cmdline is gone)."""
     found = []
     for pid in procfs.descendants(os.getpid()):
         try:
-            argv = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                argv = f.read().split(b"\0")
         except OSError:
             continue
-        if HELPER.encode() in argv and b"hang" in argv:
+        exiting = argv == [b""] and (procfs.state(pid) != "Z" or _ppid(pid) == os.getpid())
+        if exiting or (HELPER.encode() in argv and b"hang" in argv):
             found.append(pid)
     return found
 
 
-def _reap_orphans(pids: list[int]) -> None:
-    """End the hang helper's -subsleep orphan (ours: the suite is its subreaper), by its pid."""
-    for pid in pids:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            continue
-        try:
-            os.waitpid(pid, 0)
-        except ChildProcessError:
-            while procfs.state(pid) not in (None, "Z"):
-                time.sleep(0.01)
+def _ppid(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def _reap_orphans() -> None:
+    """End the hang helper's -subsleep orphan, by its pid, and reap it; until none is left."""
+    deadline = time.monotonic() + 10
+    while (pids := _hang_orphans()) and time.monotonic() < deadline:
+        for pid in pids:
+            if procfs.state(pid) != "Z":
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    continue
+            try:
+                os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                pass
+        time.sleep(0.01)
 
 
 def test_WaitInterrupt_Wait():
@@ -435,7 +449,7 @@ def test_WaitInterrupt_SIGKILL_hang():
         with pytest.raises(exec.ExitError):
             cmd.wait()
     finally:
-        _reap_orphans(_hang_orphans())
+        _reap_orphans()
 
 
 def test_WaitInterrupt_Exit_hang():
@@ -445,7 +459,7 @@ def test_WaitInterrupt_Exit_hang():
             cmd.wait()
         assert str(e.value) == exec.ERR_WAIT_DELAY
     finally:
-        _reap_orphans(_hang_orphans())
+        _reap_orphans()
 
 
 def test_WaitInterrupt_SIGINT_ignored():
