@@ -254,8 +254,8 @@ def test_PidFDWithUserNS():
     _test_pid_fd(True)
 
 
-@pytest.mark.skip(reason="Go runtime internal: syscall.ForceClone3 switches Go's own clone3 path; "
-                  "Python has no clone3, the port starts every process one way")  # fmt: skip
+@pytest.mark.skip(reason="Go runtime internal: syscall.ForceClone3 makes Go's every start a clone3; the port "
+                  "takes clone3 only where Go does without it (CLONE_INTO_CGROUP, CLONE_NEWTIME)")  # fmt: skip
 def test_PidFDClone3():
     pass
 
