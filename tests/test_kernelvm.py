@@ -1,0 +1,178 @@
+"""The kernel runner's pure parts (tests/kernelvm.py): no qemu, no network, no apt."""
+
+import lzma
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests import kernelvm
+from tests.kernelvm import Apt, Kernel, KernelError
+
+# The image packages the private lists held on 2026-11-29, plus flavours that must be ignored.
+PACKAGES = [
+    "linux-image-5.10.0-43-amd64", "linux-image-5.10.0-46-amd64", "linux-image-5.10.0-45-amd64",
+    "linux-image-6.1.0-0.deb11.52-amd64", "linux-image-6.1.0-50-amd64", "linux-image-6.1.0-47-amd64",
+    "linux-image-6.12.107+deb13-amd64", "linux-image-6.12.117+deb13-amd64", "linux-image-7.2.13+deb14-amd64",
+    "linux-image-6.1.0-50-cloud-amd64", "linux-image-6.1.0-50-rt-amd64", "linux-image-6.12.117+deb13-amd64-dbg",
+    "linux-image-amd64", "linux-image-6.1-amd64", "linux-image-7.3.1+deb14-cloud-amd64",
+]  # fmt: skip
+
+
+def test_series_only_for_the_plain_amd64_flavour():
+    assert kernelvm.series("linux-image-5.10.0-46-amd64") == "5.10"
+    assert kernelvm.series("linux-image-6.12.117+deb13-amd64") == "6.12"
+    assert kernelvm.series("linux-image-6.1.0-0.deb11.52-amd64") == "6.1"
+    for other in ("linux-image-6.1.0-50-cloud-amd64", "linux-image-6.1.0-50-rt-amd64", "linux-image-amd64",
+                  "linux-image-6.12.117+deb13-amd64-dbg", "linux-image-6.1-amd64"):  # fmt: skip
+        assert kernelvm.series(other) is None, other
+
+
+def test_resolve_picks_the_newest_of_each_series():
+    chosen = kernelvm.resolve(["5.10", "6.1", "6.12", "newest"], PACKAGES)
+    assert chosen == {
+        "5.10": "linux-image-5.10.0-46-amd64",  # not 5.10.0-45 (string order would say 45 < 46 too, but 9 > 46)
+        "6.1": "linux-image-6.1.0-50-amd64",  # the ABI 50 beats the bullseye backport 0.deb11.52
+        "6.12": "linux-image-6.12.117+deb13-amd64",
+        "newest": "linux-image-7.2.13+deb14-amd64",  # the cloud flavour's 7.3 does not count
+    }
+
+
+def test_resolve_takes_numbers_not_strings():
+    assert kernelvm.resolve(["5.10"], ["linux-image-5.10.0-9-amd64", "linux-image-5.10.0-10-amd64"]) == {
+        "5.10": "linux-image-5.10.0-10-amd64"
+    }
+
+
+def test_resolve_takes_an_exact_release_or_package():
+    assert kernelvm.resolve(["5.10.0-43-amd64"], PACKAGES) == {"5.10.0-43-amd64": "linux-image-5.10.0-43-amd64"}
+    assert kernelvm.resolve(["linux-image-6.1.0-47-amd64"], PACKAGES)["linux-image-6.1.0-47-amd64"].endswith("47-amd64")
+
+
+def test_resolve_unknown_names_what_there_is():
+    with pytest.raises(KernelError, match=r"no Debian kernel '4.19' .*there are: 5.10, 6.1, 6.12, 7.2\)"):
+        kernelvm.resolve(["4.19"], PACKAGES)
+    with pytest.raises(KernelError, match="no linux-image packages"):
+        kernelvm.resolve(["5.10"], ["linux-image-amd64"])
+
+
+def test_release_is_what_uname_says():
+    assert kernelvm.release("linux-image-6.12.117+deb13-amd64") == "6.12.117+deb13-amd64"
+
+
+def test_private_apt_configuration_points_only_inside_its_root(tmp_path):
+    apt = Apt(tmp_path / "apt")
+    conf = (tmp_path / "apt" / "apt.conf").read_text()
+    paths = [line.split('"')[1] for line in conf.splitlines() if line.startswith("Dir::")]
+    assert len(paths) == 8 and all(p.startswith(str(tmp_path / "apt")) for p in paths)
+    assert apt.env["APT_CONFIG"] == str(tmp_path / "apt" / "apt.conf")
+    sources = (tmp_path / "apt" / "sources.list").read_text().splitlines()
+    assert [s.split()[-2] for s in sources] == ["bullseye-security", "bookworm", "trixie", "sid"]
+    assert all("signed-by=/usr/share/keyrings/debian-archive-keyring.gpg" in s for s in sources)
+    # apt itself reads it so (keys are case-blind; dump spells them its way): these, not the system's.
+    dump = subprocess.run(["apt-config", "dump"], env=apt.env, capture_output=True, text=True, check=True).stdout
+    assert f'Dir::Etc::sourcelist "{tmp_path}/apt/sources.list";' in dump
+    assert f'Dir::State::lists "{tmp_path}/apt/lists";' in dump
+
+
+def test_split_images_bring_their_binary_and_modules():
+    depends = ("dracut | initramfs-tools (>= 0.120+deb8u2) | linux-initramfs-tool, "
+               "linux-base-7.2.13+deb14-amd64 (= 7.2.13-1), linux-binary-7.2.13+deb14-amd64 (= 7.2.13-1), "
+               "linux-modules-7.2.13+deb14-amd64 (= 7.2.13-1)")  # fmt: skip
+    assert kernelvm.same_abi_depends(depends, "7.2.13+deb14-amd64") == [
+        "linux-binary-7.2.13+deb14-amd64",
+        "linux-modules-7.2.13+deb14-amd64",
+    ]
+    assert kernelvm.same_abi_depends("kmod, initramfs-tools (>= 0.120+deb8u2) | linux-initramfs-tool", "x") == []
+
+
+def _module(tmp_path: Path, rel: str, depends: str, xz: bool = False) -> Path:
+    data = b"\x7fELF...\0license=GPL\0depends=" + depends.encode() + b"\0intree=Y\0name=" + rel.encode() + b"\0"
+    path = tmp_path / (rel + (".ko.xz" if xz else ".ko"))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(lzma.compress(data) if xz else data)
+    return path
+
+
+def test_modules_load_after_their_dependencies(tmp_path):
+    _module(tmp_path, "net/9p/9pnet_virtio", "9pnet,virtio,virtio_ring", xz=True)
+    _module(tmp_path, "net/9p/9pnet", "netfs")
+    _module(tmp_path, "fs/netfs/netfs", "")
+    _module(tmp_path, "fs/9p/9p", "9pnet,netfs", xz=True)
+    _module(tmp_path, "drivers/net/dummy", "")
+    index = kernelvm.module_index(tmp_path)
+
+    def deps(name):
+        return [d for d in kernelvm.modinfo(kernelvm.read_module(index[name]))["depends"].split(",") if d]
+
+    # virtio and virtio_ring are built in: not in the index, so left out.
+    assert kernelvm.load_order(["9pnet_virtio", "9p", "dummy"], index, deps) == [
+        "netfs", "9pnet", "9pnet_virtio", "9p", "dummy",
+    ]  # fmt: skip
+
+
+def test_module_cycles_are_an_error():
+    index = {"a": Path("a.ko"), "b": Path("b.ko")}
+    with pytest.raises(KernelError, match="a -> b -> a"):
+        kernelvm.load_order(["a"], index, {"a": ["b"], "b": ["a"]}.get)
+
+
+def test_zstd_modules_are_refused_by_name(tmp_path):
+    with pytest.raises(KernelError, match=r"cannot read x\.ko\.zst"):
+        kernelvm.read_module(tmp_path / "x.ko.zst")
+
+
+def test_newc_archive_is_what_cpio_reads(tmp_path):
+    data = kernelvm.newc(
+        [("bin", 0o040755, b""), ("bin/hello", 0o100755, b"#!/bin/sh\necho hi\n"), ("odd", 0o100644, b"x")]
+    )
+    assert len(data) % 4 == 0
+    assert data.startswith(b"070701") and b"TRAILER!!!\0" in data
+    cpio = subprocess.run(["busybox", "cpio", "-t", "-v"], input=data, capture_output=True)
+    if cpio.returncode == 127:
+        pytest.skip("busybox not found (apt-get install busybox-static)")
+    listing = cpio.stdout.decode().splitlines()
+    assert [line.split()[-1] for line in listing] == ["bin", "bin/hello", "odd"]
+    assert listing[1].startswith("-rwxr-xr-x") and " 18 " in listing[1]
+
+
+def test_qemu_command_line():
+    argv = kernelvm.qemu_argv(Path("/k/vmlinuz"), Path("/c/x.cpio"), Path("/j"), cpus=2)
+    assert argv[:3] == ["nice", "-n", "15"]
+    assert argv[argv.index("-accel") + 1] == "tcg,thread=multi" and argv[argv.index("-smp") + 1] == "2"
+    append = argv[argv.index("-append") + 1].split()
+    assert "mitigations=off" in append and "console=ttyS0" in append and "panic=-1" in append
+    shares = [argv[i + 1] for i, a in enumerate(argv) if a == "-virtfs"]
+    assert shares[0].endswith("path=/,mount_tag=hostroot,readonly=on")
+    assert shares[1].endswith("path=/j,mount_tag=job") and "readonly" not in shares[1]
+    assert "-no-reboot" in argv  # a panic ends qemu instead of booting again
+    assert kernelvm.qemu_argv(Path("k"), Path("c"), Path("j"), nice=0)[0] == "qemu-system-x86_64"
+
+
+def test_result_trusted_only_from_the_claimed_kernel(tmp_path):
+    assert kernelvm.job_result(tmp_path, "5.10.0-46-amd64") == (
+        "", None, "the guest never reached the command (see the console log)",
+    )  # fmt: skip
+    (tmp_path / "uname").write_text("6.18.44-fc-v657\n")
+    (tmp_path / "status").write_text("0\n")
+    assert kernelvm.job_result(tmp_path, "5.10.0-46-amd64")[2] == (
+        "the guest ran 6.18.44-fc-v657, not 5.10.0-46-amd64: its results are not used"
+    )
+    (tmp_path / "uname").write_text("5.10.0-46-amd64\n")
+    assert kernelvm.job_result(tmp_path, "5.10.0-46-amd64") == ("5.10.0-46-amd64", 0, None)
+    (tmp_path / "status").write_text("")
+    assert kernelvm.job_result(tmp_path, "5.10.0-46-amd64")[2] == "the command did not finish (no exit status)"
+
+
+def test_kernel_files_in_either_layout(tmp_path):
+    old = Kernel("linux-image-5.10.0-46-amd64", tmp_path / "old")
+    (old.tree / "boot").mkdir(parents=True)
+    (old.tree / "boot/vmlinuz-5.10.0-46-amd64").touch()
+    (old.tree / "lib/modules/5.10.0-46-amd64").mkdir(parents=True)
+    assert old.vmlinuz.name == "vmlinuz-5.10.0-46-amd64" and old.modules.parts[-3:-1] == ("lib", "modules")
+    new = Kernel("linux-image-7.2.13+deb14-amd64", tmp_path / "new")
+    (new.tree / "usr/lib/modules/7.2.13+deb14-amd64").mkdir(parents=True)
+    (new.tree / "usr/lib/modules/7.2.13+deb14-amd64/vmlinuz").touch()
+    assert new.vmlinuz == new.modules / "vmlinuz"
+    with pytest.raises(KernelError, match=r"has no /lib/modules/6\.1\.0-1-amd64"):
+        _ = Kernel("linux-image-6.1.0-1-amd64", tmp_path / "none").modules
