@@ -16,9 +16,13 @@ ARGS ?=
 PYTEST_ARGS := -n auto --dist loadgroup $(ARGS)
 
 .SECONDEXPANSION:
-.PHONY: help doctor setup build bytecode test parity matrix trace bench lint fmt tables docs clean distclean venv-usable
+.PHONY: help doctor setup build bytecode test parity matrix trace bench kernels lint fmt tables docs clean distclean venv-usable
 LAUNCHERS ?= go,py
 TRACE_LAUNCHERS ?= go,py,py-subreaper,py-relay
+# make kernels: which kernels, where their downloads stay, the whole suite or not.
+KERNELS ?= 5.10,6.1,6.12,newest
+KERNELS_CACHE ?= $(HOME)/.cache/nsport-kernels
+KERNELS_FULL ?=
 
 help:
 	@echo "make parity    run every probe under each launcher and write reports/parity.{md,html,json}"
@@ -26,6 +30,8 @@ help:
 	@echo "               exits 0 when the only differences are the ones a launcher declares, with the reason"
 	@echo "make matrix    every --clone flag set x {root, nobody} under Go and Python; reports/matrix.{md,html,json}"
 	@echo "make trace     each launcher (and strategy) under strace -f: reports/trace.{md,html,json}"
+	@echo "make kernels   the same under other Linux kernels (qemu guests); reports/kernels.{md,html,json}"
+	@echo "               KERNELS=5.10,6.1,6.12,newest  KERNELS_CACHE=dir  KERNELS_FULL=1 (the whole suite)"
 	@echo "make test      lint, build, then the whole test suite (what CI runs)"
 	@echo "               ARGS='-k pidfd -x' passes arguments to pytest (-n auto by default)"
 	@echo "make doctor    check the commands, kernel and privileges the suite needs"
@@ -106,6 +112,10 @@ trace: build
 BENCH_ARGS ?=
 bench: build
 	$(PY) scripts/bench.py $(BENCH_ARGS)
+
+kernels: build
+	@VENV=$(VENV) $(SYSPY) scripts/doctor.py --quiet
+	$(PY) scripts/kernels.py --kernels $(KERNELS) --cache $(KERNELS_CACHE) $(if $(KERNELS_FULL),--full)
 
 clean:
 	rm -rf build reports .pytest_cache .ruff_cache

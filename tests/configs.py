@@ -47,6 +47,8 @@ class Config:
     # The launcher writes while the command runs (pidfd), so the two writers'
     # lines interleave either way round, under Go as well: compare them as a set.
     unordered: bool = False
+    # Kernel features it needs (tests/kernel_features.py): skipped, by the feature's name, without them.
+    kernel: tuple[str, ...] = ()
 
     def launchers(self, extra: tuple[str, ...] = ()) -> tuple[Launcher, Launcher]:
         """The Go and Python launchers with these options, as suite entries."""
@@ -79,7 +81,8 @@ CONFIGS = [
                    "bridge": {"the peer's answer": "hello back", "the peer got": "hello from the other shell"}},
            root=True),
     Config("setgroups-allow", ("--clone", "user", "--uid-map", "0:0:1", "--gid-map", "0:0:1", "--setgroups", "allow"),
-           ("gid_mappings_enable_setgroups",), STATUS, ("setgroups: allow", "Uid: 0\t0\t0\t0"), root=True),
+           ("gid_mappings_enable_setgroups",), STATUS, ("setgroups: allow", "Uid: 0\t0\t0\t0"), root=True,
+           kernel=("setgroups_file",)),
     Config("unmapped-user-ns", ("--clone", "user"), ("cloneflags",), STATUS, ("Uid: 65534\t65534\t65534\t65534",)),
     Config("credential-mapped", ("--clone", "user", "--uid-map", "0:0:2", "--gid-map", "0:0:2", "--credential", "1:1"),
            ("credential",), STATUS, ("Uid: 1\t1\t1\t1", "Gid: 1\t1\t1\t1", "Groups: ", "setgroups: deny"), root=True),
@@ -120,16 +123,17 @@ CONFIGS = [
     Config("unshare-user-maps", ("--unshare", "user", "--uid-map", "0:0:1", "--gid-map", "0:0:1"),
            ("unshareflags", "uid_mappings", "gid_mappings"), STATUS, ("Uid: 0\t0\t0\t0", "setgroups: deny"), root=True),
     Config("cgroup-time", ("--clone", "user,cgroup,time"), ("cloneflags",),
-           expect={"namespaces": {"cgroup": "own", "time": "own", "time_for_children": "own", "user": "own"}}),
+           expect={"namespaces": {"cgroup": "own", "time": "own", "time_for_children": "own", "user": "own"}},
+           kernel=("time_ns",)),
     Config("ambient", ("--credential", "65534:65534", "--ambient-caps", "net_raw,net_bind_service"),
            ("ambient_caps",), STATUS, ("Uid: 65534\t65534\t65534\t65534", "CapEff: 0000000000002400",
                                        "CapAmb: 0000000000002400"), root=True),
     Config("pidfd", ("--clone", "user", "--pidfd"), ("pid_fd",), "echo started", ("pidfd: ok", "started"),
-           unordered=True),
+           unordered=True, kernel=("pidfd_open",)),
     Config("ptrace", ("--ptrace",), ("ptrace",), "echo traced", ("ptrace: stopped (trace/breakpoint trap)", "traced")),
     Config("chroot", ("--chroot", "$CHROOT"), ("chroot",), 'echo /*; cd /bin && echo "$PWD"', ("/bin /lib /lib64",),
            command=("/bin/sh",), needs="chroot", root=True),
     Config("cgroup", ("--cgroup", "$CGROUP"), ("use_cgroup_fd", "cgroup_fd"), "cat /proc/self/cgroup | grep '^0::'",
-           ("0::/nsport-test",), needs="cgroup", root=True),
+           ("0::/nsport-test",), needs="cgroup", root=True, kernel=("clone_into_cgroup",)),
 ]  # fmt: skip
 BY_NAME = {c.name: c for c in CONFIGS}

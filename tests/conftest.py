@@ -7,7 +7,7 @@ import subprocess
 import pytest
 
 from port import libc
-from tests import hostguard, machine
+from tests import hostguard, kernel_features, machine
 from tests.launchers import GO, PAIR
 
 PR_SET_CHILD_SUBREAPER = 36
@@ -64,3 +64,5 @@ def pytest_runtest_setup(item):
         pytest.skip("needs euid 0 on the host (CI runs as root)")
     if item.get_closest_marker("userns") and (problem := userns_problem()):
         pytest.skip(problem)
+    if (mark := item.get_closest_marker("kernel")) and (missing := kernel_features.missing(*mark.args)):
+        pytest.skip(f"the kernel lacks {missing}")

@@ -100,6 +100,7 @@ def test_conflicting_fields_rejected():
         cmd.run()
 
 
+@pytest.mark.kernel("pidfd_open")
 def test_pid_fd_is_set():
     cmd = exec.Command("sleep", "30")
     cmd.sys_proc_attr = SysProcAttr(pid_fd=[-1])

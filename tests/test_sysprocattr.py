@@ -99,7 +99,8 @@ def makes_middle_process(config: Config) -> bool:
 
 
 CASES = [
-    pytest.param(c, s, id=f"{c.name}-{s}", marks=[pytest.mark.root] if c.root else [])
+    pytest.param(c, s, id=f"{c.name}-{s}",
+                 marks=[pytest.mark.root] * c.root + [pytest.mark.kernel(*c.kernel)] * bool(c.kernel))  # fmt: skip
     for c in CONFIGS
     for s in STRATEGIES
     if s != RELAY or makes_middle_process(c)

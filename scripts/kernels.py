@@ -1,0 +1,125 @@
+"""Run the parity suite under other kernels, one qemu guest at a time: `make kernels`.
+
+    kernels.py [--kernels 5.10,6.1,6.12,newest] [--cache DIR] [--full] [--cpus 1] [--timeout 1800]
+
+Each kernel is a stock Debian image (fetched once into the cache, through a
+private APT_CONFIG), booted under qemu with the host's / read-only as its root
+(tests/kernelvm.py). Inside: the kernel feature checks, scripts/parity.py, and
+the SysProcAttr configurations and start-up paths under pytest (--full: the
+whole suite). Writes reports/kernels.{md,html,json}, and each guest's own
+parity report and console log under reports/kernels/RELEASE/. Exits 1 when Go
+and Python differ anywhere, or a kernel gave no result it could prove ran on it.
+"""
+
+import json
+import os
+import shlex
+import shutil
+import sys
+from pathlib import Path
+
+from plumbum import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests import kernel_report, kernelvm  # noqa: E402
+from tests.kernelvm import KernelError  # noqa: E402
+
+TESTS = ("tests/test_sysprocattr.py", "tests/test_notes_paths.py")
+NEEDS = {"qemu-system-x86_64": "qemu-system-x86", "busybox": "busybox-static", "dpkg-deb": "dpkg", "apt-get": "apt"}
+
+
+def guest_command(python: str, tests: tuple[str, ...]) -> str:
+    """What the guest runs (sh), in the project's directory; everything it reports goes to /job/out."""
+    py = shlex.quote(python)
+    return f"""out=/job/out
+rm -rf "$out" && mkdir -p "$out"
+{py} -c 'import json; from tests import kernel_features as k; print(json.dumps(k.report()))' > "$out/features.json"
+{py} scripts/parity.py --launchers go,py --out "$out"
+echo $? > "$out/parity.status"
+{py} -m pytest -n 0 -p no:cacheprovider -v -rs --junitxml="$out/pytest.xml" {" ".join(map(shlex.quote, tests))}
+echo $? > "$out/pytest.status"
+"""
+
+
+def collect(asked: str, kernel: kernelvm.Kernel, run: kernelvm.Run, job: Path) -> dict:
+    """One kernel's record for tests/kernel_report.py."""
+    record = {"asked": asked, "package": kernel.package, "release": run.release, "error": run.error,
+              "seconds": round(run.seconds, 1), "features": {}, "probes": {}, "tests": {}}  # fmt: skip
+    if run.error:
+        return record
+    out = job / "out"
+    try:
+        record["features"] = json.loads((out / "features.json").read_text())
+        record["probes"] = kernel_report.parity_probes((out / "parity.json").read_text())
+        record["tests"] = kernel_report.junit_tests((out / "pytest.xml").read_text())
+    except (OSError, ValueError) as e:
+        record["error"] = f"the guest's reports are missing or unreadable ({e}); see {job}/console.log"
+    return record
+
+
+class Kernels(cli.Application):
+    """Compare Go and Python on other Linux kernels, booted under qemu."""
+
+    kernels = cli.SwitchAttr("--kernels", str, default="5.10,6.1,6.12,newest", envname="KERNELS",
+                             help="comma list: a series (5.10), newest, or an exact release")  # fmt: skip
+    cache = cli.SwitchAttr("--cache", str, envname="KERNELS_CACHE",
+                           default=os.path.expanduser("~/.cache/nsport-kernels"),
+                           help="where kernels, package lists and initramfs images are kept between runs")  # fmt: skip
+    out = cli.SwitchAttr("--out", str, default=str(ROOT / "reports"), help="where the reports go")
+    full = cli.Flag("--full", envname="KERNELS_FULL", help="run the whole test suite in each guest")
+    cpus = cli.SwitchAttr("--cpus", int, default=1, envname="KERNELS_CPUS", help="guest CPUs (qemu -smp)")
+    timeout = cli.SwitchAttr("--timeout", float, default=1800.0, envname="KERNELS_TIMEOUT",
+                             help="seconds per guest, boot included")  # fmt: skip
+    quiet = cli.Flag("--quiet", help="do not copy the guests' consoles to the terminal")
+
+    def main(self):
+        try:
+            return self.run_kernels()
+        except KernelError as e:
+            print(f"kernels: {e}", file=sys.stderr)
+            return 2
+
+    def run_kernels(self) -> int:
+        missing = [f"{cmd} (apt-get install {pkg})" for cmd, pkg in NEEDS.items() if not shutil.which(cmd)]
+        if missing:
+            raise KernelError(f"missing {', '.join(missing)}")
+        if not (ROOT / "build" / "launcher-go").exists():
+            raise KernelError("build/launcher-go is missing: run `make build` (make kernels does)")
+        wanted = [k.strip() for k in self.kernels.split(",") if k.strip()]
+        if not wanted:
+            raise KernelError("name at least one kernel (KERNELS=5.10,newest)")
+        cache = Path(self.cache)
+        apt = kernelvm.Apt(cache / "apt")
+        if apt.update():
+            print(f"kernels: package lists refreshed in {cache / 'apt'}")
+        chosen = kernelvm.resolve(wanted, apt.kernel_packages())
+        tests = ("tests",) if self.full else TESTS
+        command = guest_command(sys.executable, tests)
+        records = []
+        for asked, package in chosen.items():
+            kernel = kernelvm.fetch(apt, package, cache / "kernels")
+            initrd = kernelvm.initramfs(kernel, cache / "initrd")
+            job = Path(self.out) / "kernels" / kernel.release
+            print(f"kernels: {asked} is {package}: booting (qemu, TCG, {self.cpus} CPU)", flush=True)
+            echo = None if self.quiet else (lambda line: print(f"  {line}", end="", flush=True))
+            run = kernelvm.boot(kernel, command, job, initrd, cwd=ROOT, timeout=self.timeout, echo=echo,
+                                cpus=self.cpus)  # fmt: skip
+            records.append(collect(asked, kernel, run, job))
+            state = run.error or f"done, uname -r {run.release}"
+            print(f"kernels: {kernel.release}: {state} ({run.seconds:.0f} s)", flush=True)
+        out = Path(self.out)
+        (out / "kernels.md").write_text(kernel_report.markdown(records))
+        (out / "kernels.html").write_text(kernel_report.html_page(records))
+        (out / "kernels.json").write_text(kernel_report.json_report(records))
+        findings, failures = kernel_report.findings(records), kernel_report.failures(records)
+        print(f"\n{len(findings)} findings (the kernel changes what both do), {len(failures)} failures")
+        for line in failures:
+            print(f"FAILURE {line}")
+        print(f"reports: {out}/kernels.md, kernels.html, kernels.json")
+        return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    Kernels.run()

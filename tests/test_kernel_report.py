@@ -1,0 +1,139 @@
+"""make kernels' reports (tests/kernel_report.py) and its guest command (scripts/kernels.py): no qemu."""
+
+import importlib.util
+import json
+import subprocess
+from pathlib import Path
+
+from tests import kernel_report as kr
+from tests.kernelvm import Kernel, Run
+
+_spec = importlib.util.spec_from_file_location(
+    "kernels_script", Path(__file__).parent.parent / "scripts" / "kernels.py"
+)
+script = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(script)
+
+JUNIT = """<?xml version="1.0" encoding="utf-8"?><testsuites><testsuite name="pytest">
+<testcase classname="tests.test_sysprocattr" name="test_field_parity[notes]" time="30.1"/>
+<testcase classname="tests.test_sysprocattr" name="test_field_parity[cgroup-time]" time="0.1">
+<skipped type="pytest.skip" message="the kernel lacks time namespaces (/proc/self/ns/time)">skip</skipped></testcase>
+<testcase classname="tests.test_sysprocattr" name="test_field_parity[ptrace]" time="1.0">
+<failure message="AssertionError: go and py differ">trace</failure></testcase>
+<testcase classname="tests.test_notes_paths" name="test_shell_exits_zero" time="0.4">
+<skipped type="pytest.skip" message="needs euid 0 on the host (CI runs as root)">skip</skipped></testcase>
+</testsuite></testsuites>"""
+
+
+def test_junit_outcomes_and_skip_reasons():
+    tests = kr.junit_tests(JUNIT)
+    assert tests == {
+        "test_sysprocattr::test_field_parity[notes]": {"outcome": "passed", "message": ""},
+        "test_sysprocattr::test_field_parity[cgroup-time]": {
+            "outcome": "skipped",
+            "message": "the kernel lacks time namespaces (/proc/self/ns/time)",
+        },
+        "test_sysprocattr::test_field_parity[ptrace]": {
+            "outcome": "failed",
+            "message": "AssertionError: go and py differ",
+        },
+        "test_notes_paths::test_shell_exits_zero": {
+            "outcome": "skipped",
+            "message": "needs euid 0 on the host (CI runs as root)",
+        },
+    }
+
+
+def test_parity_json_becomes_go_and_python_facts():
+    data = {
+        "launchers": [{"name": "go"}, {"name": "py"}],
+        "probes": [
+            {"name": "net", "match": True, "differs": {},
+             "launchers": {"go": {"facts": {"links": "lo=DOWN"}}, "py": {"facts": {"links": "lo=DOWN"}}}},
+            {"name": "id", "match": False, "differs": {"py": ["uid"]},
+             "launchers": {"go": {"facts": {"uid": "65534"}}, "py": {"facts": {"uid": "0"}}}},
+        ],
+    }  # fmt: skip
+    probes = kr.parity_probes(json.dumps(data))
+    assert probes["net"] == {"match": True, "differs": [], "go": {"links": "lo=DOWN"}, "py": {"links": "lo=DOWN"}}
+    assert probes["id"]["differs"] == ["uid"] and probes["id"]["py"] == {"uid": "0"}
+
+
+def _kernel(release, time_ns="own", *, tests=None, features=None, match=True):
+    facts = {"time": time_ns, "user": "own"}
+    return {
+        "asked": release.split(".0-")[0], "package": f"linux-image-{release}", "release": release, "error": None,
+        "seconds": 300.0, "features": features or {"time_ns": True, "pidfd_open": True},
+        "probes": {"namespaces": {"match": match, "differs": [] if match else ["time"], "go": facts,
+                                  "py": facts if match else {**facts, "time": "host's"}}},
+        "tests": tests or {"test_sysprocattr::test_field_parity[notes]": {"outcome": "passed", "message": ""}},
+    }  # fmt: skip
+
+
+def test_a_kernel_that_changes_both_alike_is_a_finding_not_a_failure():
+    old = _kernel(
+        "5.4.0-1-amd64",
+        time_ns="-",
+        features={"time_ns": False, "pidfd_open": True},
+        tests={"test_sysprocattr::test_field_parity[cgroup-time]": {
+            "outcome": "skipped", "message": "the kernel lacks time namespaces (/proc/self/ns/time)"}},
+    )  # fmt: skip
+    new = _kernel("6.12.117+deb13-amd64")
+    kernels = [old, new]
+    assert kr.reference(kernels) is new
+    assert kr.failures(kernels) == []
+    wheres = [(f["kernel"], f["where"]) for f in kr.findings(kernels)]
+    assert wheres == [
+        ("5.4.0-1-amd64", "feature time_ns"),
+        ("5.4.0-1-amd64", "test_sysprocattr::test_field_parity[cgroup-time]"),
+        ("5.4.0-1-amd64", "namespaces: time"),
+    ]
+    cells = dict(kr.grid(kernels))
+    assert cells["namespaces"] == [("Go = Python, kernel differs", "finding"), ("Go = Python", "ok")]
+    assert cells["test_sysprocattr::test_field_parity[cgroup-time]"][0][1] == "finding"
+    assert cells["test_sysprocattr::test_field_parity[cgroup-time]"][1] == ("-", "none")
+
+
+def test_go_and_python_disagreeing_is_a_failure_everywhere_it_shows():
+    kernels = [_kernel("5.10.0-46-amd64", match=False), _kernel("6.12.117+deb13-amd64")]
+    assert kr.failures(kernels) == ["5.10.0-46-amd64: probe namespaces: Go and Python differ in time"]
+    assert dict(kr.grid(kernels))["namespaces"][0] == ("Go ≠ Python: time", "bad")
+    assert "✗ Go ≠ Python: time" in kr.markdown(kernels)
+    assert '<td class="bad">✗ Go ≠ Python: time</td>' in kr.html_page(kernels)
+    assert json.loads(kr.json_report(kernels))["failures"] == kr.failures(kernels)
+
+
+def test_a_kernel_without_a_trusted_result_is_a_failure():
+    bad = {"asked": "6.1", "package": "linux-image-6.1.0-50-amd64", "release": "", "seconds": 12.0,
+           "error": "the guest never reached the command (see the console log)",
+           "features": {}, "probes": {}, "tests": {}}  # fmt: skip
+    kernels = [bad, _kernel("6.12.117+deb13-amd64")]
+    assert kr.failures(kernels) == ["6.1: no result: the guest never reached the command (see the console log)"]
+    assert dict(kr.grid(kernels))["namespaces"][0] == ("no result", "bad")
+    assert "| 6.1 | `linux-image-6.1.0-50-amd64` | 12 s | the guest never reached" in kr.markdown(kernels)
+
+
+def test_guest_command_runs_checks_parity_and_the_chosen_tests():
+    text = script.guest_command("/w/.venv/bin/python", script.TESTS)
+    assert "scripts/parity.py --launchers go,py --out" in text
+    assert "-m pytest -n 0" in text and "--junitxml=" in text
+    assert "tests/test_sysprocattr.py tests/test_notes_paths.py" in text
+    proc = subprocess.run(["sh", "-n"], input=text, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_collect_reads_what_the_guest_left(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "features.json").write_text('{"time_ns": true}')
+    parity = {"launchers": [{"name": "go"}, {"name": "py"}], "probes": []}
+    (out / "parity.json").write_text(json.dumps(parity))
+    (out / "pytest.xml").write_text(JUNIT)
+    kernel = Kernel("linux-image-5.10.0-46-amd64", tmp_path)
+    record = script.collect("5.10", kernel, Run("5.10.0-46-amd64", 0, 290.0, ""), tmp_path)
+    assert record["error"] is None and record["features"] == {"time_ns": True} and len(record["tests"]) == 4
+    (out / "pytest.xml").unlink()
+    record = script.collect("5.10", kernel, Run("5.10.0-46-amd64", 0, 290.0, ""), tmp_path)
+    assert record["error"].startswith("the guest's reports are missing or unreadable")
+    untrusted = Run("6.18.44-fc-v657", 0, 1.0, "", error="the guest ran 6.18.44-fc-v657, not 5.10.0-46-amd64")
+    assert script.collect("5.10", kernel, untrusted, tmp_path)["tests"] == {}
