@@ -100,7 +100,12 @@ class Kernels(cli.Application):
         records = []
         for asked, package in chosen.items():
             kernel = kernelvm.fetch(apt, package, cache / "kernels")
-            initrd = kernelvm.initramfs(kernel, cache / "initrd")
+            try:
+                initrd = kernelvm.initramfs(kernel, cache / "initrd")
+            except KernelError as e:  # this kernel cannot boot here; the others still can
+                print(f"kernels: {e}", file=sys.stderr)
+                records.append(collect(asked, kernel, kernelvm.Run("", None, 0.0, "", error=str(e)), Path()))
+                continue
             job = Path(self.out) / "kernels" / kernel.release
             print(f"kernels: {asked} is {package}: booting (qemu, TCG, {self.cpus} CPU)", flush=True)
             echo = None if self.quiet else (lambda line: print(f"  {line}", end="", flush=True))

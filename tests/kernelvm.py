@@ -44,6 +44,7 @@ SUITES = (
 MODULES = ("virtio_pci", "9pnet_virtio", "9p", "overlay", "dummy")
 BUSYBOX = "/bin/busybox"  # Debian's busybox-static: one static binary is stage 1's whole userland
 LISTS_MAX_AGE = 24 * 3600
+SPLIT_PARTS = ("linux-base-", "linux-binary-", "linux-modules-")  # what a Debian 7.x image depends on
 # The stock amd64 flavour: 5.10.0-46, 6.1.0-0.deb11.52 (a backport), 6.12.117+deb13.
 IMAGE = re.compile(r"^linux-image-(\d+)\.(\d+)\.(\d+)(-\d+|-0\.deb\d+\.\d+|\+deb\d+)-amd64$")
 
@@ -155,9 +156,9 @@ class Apt:
 
 
 def same_abi_depends(depends: str, abi: str) -> list[str]:
-    """The packages a split image (Debian 7.x: linux-binary-X, linux-modules-X) needs for its files."""
+    """The packages a split image (Debian 7.x) needs for its files: vmlinuz, the modules, modules.builtin."""
     names = [alt.split()[0] for dep in depends.split(",") for alt in [dep.strip()] if alt and "|" not in alt]
-    return [n for n in names if n.endswith(f"-{abi}") and n.startswith(("linux-binary-", "linux-modules-"))]
+    return [n for n in names if n.endswith(f"-{abi}") and n.startswith(SPLIT_PARTS)]
 
 
 @dataclass(frozen=True)
