@@ -15,7 +15,9 @@ import json
 import os
 import shlex
 import shutil
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 from plumbum import cli
@@ -23,7 +25,7 @@ from plumbum import cli
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests import kernel_report, kernelvm  # noqa: E402
+from tests import kernel_report, kernelvm, report  # noqa: E402
 from tests.kernelvm import KernelError  # noqa: E402
 
 TESTS = ("tests/test_sysprocattr.py", "tests/test_notes_paths.py")
@@ -98,6 +100,7 @@ class Kernels(cli.Application):
         tests = ("tests",) if self.full else TESTS
         command = guest_command(sys.executable, tests)
         records = []
+        start = time.monotonic()
         for asked, package in chosen.items():
             kernel = kernelvm.fetch(apt, package, cache / "kernels")
             try:
@@ -114,10 +117,19 @@ class Kernels(cli.Application):
             records.append(collect(asked, kernel, run, job))
             state = run.error or f"done, uname -r {run.release}"
             print(f"kernels: {kernel.release}: {state} ({run.seconds:.0f} s)", flush=True)
+        meta = {
+            **report.run_metadata(),
+            "host kernel": os.uname().release,
+            "qemu": subprocess.run(["qemu-system-x86_64", "--version"], capture_output=True, text=True).stdout.split(
+                "\n"
+            )[0],
+            "guests": f"TCG, {self.cpus} CPU, one at a time; {'the whole suite' if self.full else ' '.join(TESTS)}",
+            "seconds": f"{time.monotonic() - start:.0f}",
+        }
         out = Path(self.out)
-        (out / "kernels.md").write_text(kernel_report.markdown(records))
-        (out / "kernels.html").write_text(kernel_report.html_page(records))
-        (out / "kernels.json").write_text(kernel_report.json_report(records))
+        (out / "kernels.md").write_text(kernel_report.markdown(records, meta))
+        (out / "kernels.html").write_text(kernel_report.html_page(records, meta))
+        (out / "kernels.json").write_text(kernel_report.json_report(records, meta))
         findings, failures = kernel_report.findings(records), kernel_report.failures(records)
         print(f"\n{len(findings)} findings (the kernel changes what both do), {len(failures)} failures")
         for line in failures:

@@ -14,11 +14,11 @@ the reference kernel (the newest one run), a test skipped because the kernel
 lacks a feature, a feature the reference kernel has and this one lacks.
 """
 
-import html
 import json
 import xml.etree.ElementTree as ET
 
 from tests.kernelvm import version_key
+from tests.report import templates
 
 LACKS = "the kernel lacks "
 
@@ -151,84 +151,40 @@ def _short(value: object) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _header(k: dict) -> str:
-    return k["release"] or f"{k['asked']} (no result)"
-
-
 MARK = {"ok": "✓", "finding": "◆", "skip": "–", "bad": "✗", "none": ""}
 
 
-def markdown(kernels: list[dict]) -> str:
+def view(kernels: list[dict], meta: dict | None = None) -> dict:
+    """What the templates (tests/templates/kernels.*) show."""
     ref = reference(kernels)
-    out = ["# Parity across kernels", ""]
-    out += ["| asked | kernel | booted and ran in | result |", "|---|---|---|---|"]
-    for k in kernels:
-        result = k["error"] or "trusted: uname -r inside the guest matched"
-        out.append(f"| {k['asked']} | `{k['release'] or k['package']}` | {k['seconds']:.0f} s | {result} |")
-    out += [
-        "",
-        f"Reference for findings: **{ref['release'] if ref else 'none'}** (the newest kernel with a result).",
-        "",
-    ]
-    out += [
-        "✓ Go = Python · ◆ Go = Python, and the kernel changes what both do (a finding) · – skipped · ✗ failure",
-        "",
-    ]
-    out += ["| probe / test | " + " | ".join(_header(k) for k in kernels) + " |", "|---" * (len(kernels) + 1) + "|"]
-    for name, cells in grid(kernels):
-        out.append(
-            f"| {name} | " + " | ".join(f"{MARK[kind]} {text}".replace("|", "\\|") for text, kind in cells) + " |"
-        )
-    out += ["", "## Findings: the kernel changes what Go and Python both do", ""]
-    out += [f"- **{f['kernel']}**, {f['where']}: {f['what']}" for f in findings(kernels)] or ["(none)"]
-    out += ["", "## Failures: Go and Python differ, or a kernel gave no trusted result", ""]
-    out += [f"- {line}" for line in failures(kernels)] or ["(none)"]
-    return "\n".join(out) + "\n"
+    rows = [{"name": name, "cells": [{"text": t, "kind": k, "mark": MARK[k]} for t, k in cells]}
+            for name, cells in grid(kernels)]  # fmt: skip
+    heads = [{**k, "header": k["release"] or f"{k['asked']} (no result)",
+              "parity": None if k["error"] else f"kernels/{k['release']}/out/parity.html"}
+             for k in kernels]  # fmt: skip
+    return {
+        "meta": meta or {},
+        "kernels": heads,
+        "reference": ref["release"] if ref else None,
+        "probes": [r for r in rows if "::" not in r["name"]],
+        "tests": [r for r in rows if "::" in r["name"]],
+        "findings": findings(kernels),
+        "failures": failures(kernels),
+    }
 
 
-def html_page(kernels: list[dict]) -> str:
-    esc = html.escape
-    ref = reference(kernels)
-    head = "".join(f"<th>{esc(h)}</th>" for h in ["probe / test", *map(_header, kernels)])
-    body = []
-    for name, cells in grid(kernels):
-        tds = "".join(f'<td class="{kind}">{MARK[kind]} {esc(text)}</td>' for text, kind in cells)
-        body.append(f"<tr><th>{esc(name)}</th>{tds}</tr>")
-    runs = "".join(
-        f"<tr><td>{esc(k['asked'])}</td><td><code>{esc(k['release'] or k['package'])}</code></td>"
-        f"<td>{k['seconds']:.0f} s</td><td>{esc(k['error'] or 'trusted: uname -r inside matched')}</td></tr>"
-        for k in kernels
-    )
-    found = "".join(
-        f"<li><b>{esc(f['kernel'])}</b>, {esc(f['where'])}: {esc(f['what'])}</li>" for f in findings(kernels)
-    )
-    failed = "".join(f"<li>{esc(line)}</li>" for line in failures(kernels))
-    return f"""<!doctype html>
-<html><head><meta charset="utf-8"><title>Parity across kernels</title><style>
-body {{ font: 14px system-ui, sans-serif; margin: 2em; }}
-table {{ border-collapse: collapse; margin-bottom: 1.5em; }}
-td, th {{ border: 1px solid #ccc; padding: 3px 8px; vertical-align: top; text-align: left; }}
-th {{ font-weight: 600; }} td.ok {{ background: #e8f6e8; }} td.finding {{ background: #fff3c4; }}
-td.bad {{ background: #fdd; }} td.skip {{ background: #eee; color: #555; }}
-</style></head><body>
-<h1>Parity across kernels</h1>
-<table><tr><th>asked</th><th>kernel</th><th>booted and ran in</th><th>result</th></tr>{runs}</table>
-<p>Reference for findings: <b>{esc(ref["release"] if ref else "none")}</b> (the newest kernel with a result).
-✓ Go = Python · ◆ Go = Python, and the kernel changes what both do (a finding) · – skipped · ✗ failure</p>
-<table><tr>{head}</tr>
-{chr(10).join(body)}
-</table>
-<h2>Findings: the kernel changes what Go and Python both do</h2>
-<ul>{found or "<li>(none)</li>"}</ul>
-<h2>Failures: Go and Python differ, or a kernel gave no trusted result</h2>
-<ul>{failed or "<li>(none)</li>"}</ul>
-</body></html>
-"""
+def markdown(kernels: list[dict], meta: dict | None = None) -> str:
+    return templates().get_template("kernels.md").render(v=view(kernels, meta))
 
 
-def json_report(kernels: list[dict]) -> str:
+def html_page(kernels: list[dict], meta: dict | None = None) -> str:
+    return templates().get_template("kernels.html").render(v=view(kernels, meta))
+
+
+def json_report(kernels: list[dict], meta: dict | None = None) -> str:
     ref = reference(kernels)
     data = {
+        "meta": meta or {},
         "reference": ref["release"] if ref else None,
         "kernels": kernels,
         "findings": findings(kernels),

@@ -74,3 +74,18 @@ def _ppid(pid: str) -> int | None:
 def test_marker_runs_where_the_kernel_has_the_features():
     # Here only when every check passed; where one fails, conftest skips naming it.
     assert kf.missing("time_ns", "pidfd_open", "clone_into_cgroup", "setgroups_file") is None
+
+
+def test_a_test_needing_a_missing_feature_is_skipped_with_its_name(monkeypatch):
+    from tests import conftest
+
+    class Item:
+        def get_closest_marker(self, name):
+            return pytest.mark.kernel("pidfd_open", "time_ns").mark if name == "kernel" else None
+
+    monkeypatch.setitem(kf.CHECKS, "time_ns", lambda: "time namespaces (/proc/self/ns/time)")
+    monkeypatch.setitem(kf.CHECKS, "pidfd_open", lambda: None)
+    with pytest.raises(pytest.skip.Exception, match=r"^the kernel lacks time namespaces \(/proc/self/ns/time\)$"):
+        conftest.pytest_runtest_setup(Item())
+    monkeypatch.setitem(kf.CHECKS, "time_ns", lambda: None)
+    conftest.pytest_runtest_setup(Item())  # every feature there: runs
