@@ -11,6 +11,7 @@ parity report and console log under reports/kernels/RELEASE/. Exits 1 when Go
 and Python differ anywhere, or a kernel gave no result it could prove ran on it.
 """
 
+import fcntl
 import json
 import os
 import shlex
@@ -93,6 +94,17 @@ class Kernels(cli.Application):
         if not wanted:
             raise KernelError("name at least one kernel (KERNELS=5.10,newest)")
         cache = Path(self.cache)
+        cache.mkdir(parents=True, exist_ok=True)
+        with open(cache / ".lock", "w") as lock:
+            # One run per cache at a time: downloads are not shared half-done, and guests do not pile up.
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                print(f"kernels: waiting for another make kernels using {cache}", flush=True)
+                fcntl.flock(lock, fcntl.LOCK_EX)
+            return self.run_locked(cache, wanted)
+
+    def run_locked(self, cache: Path, wanted: list[str]) -> int:
         apt = kernelvm.Apt(cache / "apt")
         if apt.update():
             print(f"kernels: package lists refreshed in {cache / 'apt'}")

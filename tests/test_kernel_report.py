@@ -3,14 +3,14 @@
 import importlib.util
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 from tests import kernel_report as kr
 from tests.kernelvm import Kernel, Run
 
-_spec = importlib.util.spec_from_file_location(
-    "kernels_script", Path(__file__).parent.parent / "scripts" / "kernels.py"
-)
+SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "kernels.py"
+_spec = importlib.util.spec_from_file_location("kernels_script", SCRIPT)
 script = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(script)
 
@@ -137,3 +137,11 @@ def test_collect_reads_what_the_guest_left(tmp_path):
     assert record["error"].startswith("the guest's reports are missing or unreadable")
     untrusted = Run("6.18.44-fc-v657", 0, 1.0, "", error="the guest ran 6.18.44-fc-v657, not 5.10.0-46-amd64")
     assert script.collect("5.10", kernel, untrusted, tmp_path)["tests"] == {}
+
+
+def test_bad_input_is_one_line_and_status_2(tmp_path):
+    for kernels in (",", " "):
+        proc = subprocess.run([sys.executable, str(SCRIPT), "--kernels", kernels, "--cache", str(tmp_path)],
+                              capture_output=True, text=True)  # fmt: skip
+        assert proc.returncode == 2, proc.stderr
+        assert len(proc.stderr.splitlines()) == 1 and proc.stderr.startswith("kernels: "), proc.stderr
