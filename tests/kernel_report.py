@@ -114,7 +114,10 @@ def failures(kernels: list[dict]) -> list[str]:
 
 def grid(kernels: list[dict]) -> list[tuple[str, list[tuple[str, str]]]]:
     """[(row name, [(cell text, kind) per kernel])]; kind is ok, finding, skip, bad or none."""
-    found = {(f["kernel"], f["where"].split(":")[0]) for f in findings(kernels)}
+    found: dict[tuple[str, str], list[str]] = {}
+    for f in findings(kernels):
+        probe, _, fact = f["where"].partition(": ")
+        found.setdefault((f["kernel"], probe), []).append(fact)
     rows: dict[str, list[tuple[str, str]]] = {}
     names = list(dict.fromkeys([p for k in kernels for p in k.get("probes", {})]))
     names += [f"{t}" for t in dict.fromkeys(t for k in kernels for t in k.get("tests", {}))]
@@ -127,8 +130,8 @@ def grid(kernels: list[dict]) -> list[tuple[str, list[tuple[str, str]]]]:
                 seen = k["probes"][name]
                 if not seen["match"]:
                     cells.append((f"Go ≠ Python: {', '.join(seen['differs'])}", "bad"))
-                elif (k["release"], name) in found:
-                    cells.append(("Go = Python, kernel differs", "finding"))
+                elif facts := found.get((k["release"], name)):
+                    cells.append((f"Go = Python; the kernel changes {', '.join(facts)}", "finding"))
                 else:
                     cells.append(("Go = Python", "ok"))
             elif name in k["tests"]:
