@@ -98,9 +98,13 @@ def makes_middle_process(config: Config) -> bool:
     return bool(flags & (CLONE_NEWPID | CLONE_NEWTIME))
 
 
+def marks(config: Config) -> list:
+    """root where it needs euid 0; kernel(...) where it needs kernel features (skipped by their names)."""
+    return [pytest.mark.root] * config.root + [pytest.mark.kernel(*config.kernel)] * bool(config.kernel)
+
+
 CASES = [
-    pytest.param(c, s, id=f"{c.name}-{s}",
-                 marks=[pytest.mark.root] * c.root + [pytest.mark.kernel(*c.kernel)] * bool(c.kernel))  # fmt: skip
+    pytest.param(c, s, id=f"{c.name}-{s}", marks=marks(c))
     for c in CONFIGS
     for s in STRATEGIES
     if s != RELAY or makes_middle_process(c)
