@@ -79,7 +79,7 @@ CONFIGS = [
                              "host's listener got a connection": False},
                    "devices": {"adding a veth pair inside": "allowed", "veth visible on the host": False},
                    "bridge": {"the peer's answer": "hello back", "the peer got": "hello from the other shell"}},
-           root=True),
+           root=True, kernel=("veth_links",)),
     Config("setgroups-allow", ("--clone", "user", "--uid-map", "0:0:1", "--gid-map", "0:0:1", "--setgroups", "allow"),
            ("gid_mappings_enable_setgroups",), STATUS, ("setgroups: allow", "Uid: 0\t0\t0\t0"), root=True,
            kernel=("setgroups_file",)),

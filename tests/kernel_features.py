@@ -13,6 +13,7 @@ them), so `uname -r` says little; the call or the file says it all.
 import ctypes
 import errno
 import os
+import subprocess
 
 SYS_CLONE3 = 435  # x86_64, arm64 and the generic table alike
 CLONE_INTO_CGROUP = 0x200000000
@@ -64,12 +65,20 @@ def clone_into_cgroup() -> str | None:
     return None if found == errno.EBADF else "clone3(CLONE_INTO_CGROUP)"
 
 
+def veth_links() -> str | None:
+    """A veth pair in a throw-away network namespace (the guest of make kernels loads the module at boot)."""
+    script = "ip link add nsk0 type veth peer name nsk1"
+    proc = subprocess.run(["unshare", "--net", "sh", "-c", script], capture_output=True, text=True, timeout=30)
+    return None if proc.returncode == 0 else "veth links (ip link add type veth)"
+
+
 CHECKS = {
     "time_ns": time_ns,
     "setgroups_file": setgroups_file,
     "pidfd_open": pidfd_open,
     "clone3": clone3,
     "clone_into_cgroup": clone_into_cgroup,
+    "veth_links": veth_links,
 }
 
 

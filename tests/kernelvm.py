@@ -40,8 +40,10 @@ SUITES = (
     ("http://deb.debian.org/debian", "trixie"),
     ("http://deb.debian.org/debian", "sid"),
 )
-# What stage 1 loads, in this order (each after what it depends on).
-MODULES = ("virtio_pci", "9pnet_virtio", "9p", "overlay", "dummy")
+# What stage 1 loads (each after what it depends on): the root and job shares, the
+# overlay, and the link types the network probes make (dummy at boot; veth and bridge
+# for the bridge probe: the guest has no modprobe to load them on demand).
+MODULES = ("virtio_pci", "9pnet_virtio", "9p", "overlay", "dummy", "veth", "bridge")
 BUSYBOX = "/bin/busybox"  # Debian's busybox-static: one static binary is stage 1's whole userland
 LISTS_MAX_AGE = 24 * 3600
 SPLIT_PARTS = ("linux-base-", "linux-binary-", "linux-modules-")  # what a Debian 7.x image depends on

@@ -14,6 +14,12 @@ def test_this_kernel_has_what_its_proc_shows():
     assert set(kf.report()) == set(kf.CHECKS)
 
 
+def test_veth_check_agrees_with_the_bridge_tests_own():
+    from tests import netns
+
+    assert (kf.veth_links() is None) == (netns.missing_link_kinds() is None or "veth" not in netns.missing_link_kinds())
+
+
 def test_missing_files_are_named(monkeypatch):
     monkeypatch.setattr(kf.os.path, "exists", lambda path: False)
     assert kf.time_ns() == "time namespaces (/proc/self/ns/time)"
