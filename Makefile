@@ -94,9 +94,14 @@ tables: $(STAMP)
 docs: build
 	$(PY) scripts/gen_docs.py --go $(GO)
 
+# In CI (CI=true) the test command also runs the suite's kernel part under the
+# oldest other kernel; TEST_KERNELS= turns that off, TEST_KERNELS=6.1 picks another.
+TEST_KERNELS ?= $(if $(filter true 1,$(CI)),5.10,)
+
 test: lint build
 	@VENV=$(VENV) $(SYSPY) scripts/doctor.py --quiet
 	$(PY) -m pytest $(PYTEST_ARGS)
+	$(if $(TEST_KERNELS),$(MAKE) kernels KERNELS=$(TEST_KERNELS) KERNELS_TIMEOUT=900)
 
 parity: build
 	@VENV=$(VENV) $(SYSPY) scripts/doctor.py --quiet
