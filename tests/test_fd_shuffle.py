@@ -1,0 +1,83 @@
+"""The child's descriptor shuffle (Go: forkAndExecInChild1 step "Pass 1 / Pass 2").
+
+Child fd i is files[i]; -1 and the slots below 3 that files does not reach
+are closed; nothing else crosses execve. The same Files list goes to Go's
+syscall.ForkExec (build/fdmap-go) and to the port's fork_exec
+(tests/fdmap.py); both children list their descriptors, and the lists must
+be the same and what Go documents.
+"""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from port import exec
+from tests.launchers import BUILD
+
+# find is sh's child and lists sh's descriptors; the trailing ":" keeps dash
+# from exec'ing find in sh's place. fds >= 10 are dash's own.
+LIST_FDS = 'find /proc/$$/fd -mindepth 1 -maxdepth 1 -fprintf "$0" "%f %l\\n"; :'
+
+SCENARIOS = {
+    "standard": "0,1,2",
+    "already-at-own-index": "0,1,2,3,4",  # close-on-exec must be cleared without a dup2
+    "high-fd-moved-down": "0,1,2,8",  # the status pipe sits below nextfd and must move first
+    "fd0-at-a-later-slot": "5,1,2,0",  # files[3] = 0 < 3 must be saved before slot 0 is overwritten
+    "reversed": "4,3,2,1,0",
+    "fewer-than-three": "0",  # child fds 1 and 2 closed
+    "only-one-other": "1",
+    "closed-slot": "0,-1,2,3",
+    "one-file-everywhere": "3,3,3",
+    "all-low-and-permuted": "2,0,1",
+}
+
+
+def child_fds(program: list[str], tmp_path, files: str) -> dict[int, str]:
+    report = tmp_path / f"{os.path.basename(program[-1])}.out"
+    subprocess.run([*program, str(tmp_path), files, "--", "/bin/sh", "-c", LIST_FDS, str(report)],
+                   stdin=subprocess.DEVNULL, check=True, timeout=20)  # fmt: skip
+    fds = {}
+    for line in report.read_text().splitlines():
+        n, _, target = line.partition(" ")
+        if int(n) < 10:
+            fds[int(n)] = target.replace(str(tmp_path), "DIR")
+    return fds
+
+
+def expected(files: str) -> dict[int, str]:
+    """Go's documented rule: child fd i is files[i]; nothing else is open."""
+    slots = [int(s) for s in files.split(",")]
+    return {i: f"DIR/fd-{n}" for i, n in enumerate(slots) if n >= 0}
+
+
+@pytest.mark.parametrize("files", SCENARIOS.values(), ids=SCENARIOS.keys())
+def test_files_reach_the_child_as_under_go(files, tmp_path):
+    go = child_fds([str(BUILD / "fdmap-go")], tmp_path, files)
+    py = child_fds([sys.executable, "-m", "tests.fdmap"], tmp_path, files)
+    assert go == expected(files)
+    assert py == go
+
+
+def test_cmd_streams_and_extra_files(tmp_path):
+    """exec.Cmd: Stdin/Stdout/Stderr then ExtraFiles as fds 3, 4, ...; None is /dev/null."""
+    report = tmp_path / "report"
+    extra = open(tmp_path / "extra-a", "w")
+    fd_b = os.open(tmp_path / "extra-b", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC)
+    err = os.open(tmp_path / "err", os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC)
+    try:
+        cmd = exec.Command("/bin/sh", "-c", LIST_FDS, str(report))
+        cmd.stderr = err
+        cmd.extra_files = [extra, fd_b, None]
+        cmd.run()
+    finally:
+        extra.close()
+        os.close(fd_b)
+        os.close(err)
+    fds = {}
+    for line in report.read_text().splitlines():
+        n, _, target = line.partition(" ")
+        if int(n) < 10:
+            fds[int(n)] = target.replace(str(tmp_path), "DIR")
+    assert fds == {0: "/dev/null", 1: "/dev/null", 2: "DIR/err", 3: "DIR/extra-a", 4: "DIR/extra-b", 5: "/dev/null"}
