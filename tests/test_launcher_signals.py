@@ -31,11 +31,13 @@ def name(sig: int) -> str:
 
 def signal_launcher(launcher, sig: int) -> piped.Result:
     """Start the launcher, signal it once it runs sh, then let sh exit 3."""
-    proc = subprocess.Popen(launcher.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # Go keeps SIGHUP and SIGINT ignored if it started so (a job started with &): start with the defaults.
+    argv = ("env", "--default-signal=HUP,INT", *launcher.argv)
+    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     sh = None
     try:
         assert proc.stdout.readline() == b"main starting...\n"  # printed in main: the runtime is set up
-        sh = procfs.wait_for_descendant(proc.pid, "sh")
+        sh = procfs.wait_for_descendant(proc.pid, "sh")  # env has exec'd the launcher: same pid
         os.kill(proc.pid, sig)
         proc.stdin.write(b"exit 3\n")
         proc.stdin.close()

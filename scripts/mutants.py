@@ -1,0 +1,355 @@
+"""Mutation testing of port/ with cosmic-ray, driven by the test suite.
+
+    mutants.py [--files port/exec_linux.py,port/runtime.py] [--jobs 2] [--limit N] [--out reports]
+
+Each mutant is one small change cosmic-ray makes to one file (a comparison
+flipped, a number moved by one, a condition negated, a call dropped, ...).
+It is written into a worker's copy of the tree, never into this one, and the
+suite runs there: first a fast subset (FAST), and for a mutant that survives
+it, the whole suite. A mutant is killed when a test fails (or the run hangs
+past its time limit: a timeout), survived when everything passes, and
+equivalent when scripts/mutants_equivalent.toml says why no test can see it
+(those are not run). Writes reports/mutants.{md,json}; exits 1 if a file
+scores below --min-score.
+
+Every test run happens inside new mount, UTS, IPC and network namespaces
+(unshare): a mutant that drops a CLONE_NEW* flag would otherwise let a
+probe rename the host or mount over its /proc.
+"""
+
+import argparse
+import concurrent.futures
+import difflib
+import json
+import os
+import queue
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import parso
+from cosmic_ray.mutating import mutate_code
+from cosmic_ray.operators.operator import Example, Operator
+from cosmic_ray.plugins import get_operator
+
+ROOT = Path(__file__).resolve().parent.parent
+EQUIVALENT = ROOT / "scripts" / "mutants_equivalent.toml"
+DEFAULT_FILES = ("port/exec_linux.py", "port/runtime.py", "port/exec.py")
+# The fast subset: the tests that start the port in-process or once per case,
+# without the interactive probe suite. The whole suite runs for its survivors.
+# In-process tests first: most mutants break every start and die in seconds.
+FAST = (
+    "tests/test_exec.py", "tests/test_blind_spots.py", "tests/test_fd_shuffle.py", "tests/test_launcher_signals.py",
+    "tests/test_launcher_cli.py", "tests/test_notes_paths.py", "tests/test_inheritance.py", "tests/test_pdeathsig.py",
+)  # fmt: skip
+# The classic mutation set, not cosmic-ray's every pairing (56 comparison and
+# 120 binary-operator variants would not fit CI's 30 minutes): a comparison
+# negated or moved across its boundary, arithmetic and bit operators inverted,
+# numbers moved up by one, conditions negated, and/or swapped, booleans flipped,
+# loops run zero times, exception handlers that no longer catch, and (ours) a
+# call statement dropped.
+OPERATORS = (
+    "core/ReplaceComparisonOperator_Eq_NotEq", "core/ReplaceComparisonOperator_NotEq_Eq",
+    "core/ReplaceComparisonOperator_Lt_LtE", "core/ReplaceComparisonOperator_LtE_Lt",
+    "core/ReplaceComparisonOperator_Gt_GtE", "core/ReplaceComparisonOperator_GtE_Gt",
+    "core/ReplaceComparisonOperator_Lt_GtE", "core/ReplaceComparisonOperator_GtE_Lt",
+    "core/ReplaceComparisonOperator_Is_IsNot", "core/ReplaceComparisonOperator_IsNot_Is",
+    "core/ReplaceBinaryOperator_Add_Sub", "core/ReplaceBinaryOperator_Sub_Add",
+    "core/ReplaceBinaryOperator_BitOr_BitAnd", "core/ReplaceBinaryOperator_BitAnd_BitOr",
+    "core/ReplaceUnaryOperator_Delete_Not", "core/ReplaceUnaryOperator_USub_UAdd",
+    "core/NumberReplacer", "core/AddNot", "core/ReplaceAndWithOr", "core/ReplaceOrWithAnd",
+    "core/ReplaceTrueWithFalse", "core/ReplaceFalseWithTrue", "core/ZeroIterationForLoop",
+    "core/ExceptionReplacer", "core/ReplaceBreakWithContinue", "core/ReplaceContinueWithBreak",
+    "nsport/RemoveCall",
+)  # fmt: skip
+
+
+class RemoveCall(Operator):
+    """A statement that is only a call (os.close(fd), libc.prctl(...)) becomes `pass`.
+
+    cosmic-ray has no statement-deletion operator; dropped side effects are
+    what the port's straight-line child steps are made of.
+    """
+
+    def mutation_positions(self, node):
+        if (
+            node.type in ("power", "atom_expr")
+            and node.parent is not None
+            and node.parent.type == "simple_stmt"
+            and node.children[-1].type == "trailer"
+            and node.children[-1].children[0].value == "("
+        ):
+            yield node.start_pos, node.end_pos
+
+    def mutate(self, node, index):
+        return parso.python.tree.Keyword("pass", node.start_pos, prefix=node.get_first_leaf().prefix)
+
+    @classmethod
+    def examples(cls):
+        return (Example("os.close(fd)\n", "pass\n"),)
+
+
+def operator(name: str) -> Operator:
+    return RemoveCall() if name == "nsport/RemoveCall" else get_operator(name)()
+
+
+@dataclass
+class Mutant:
+    file: str
+    operator: str
+    occurrence: int
+    line: int
+    before: str
+    after: str
+    outcome: str = ""  # killed, survived, timeout, equivalent
+    stage: str = ""  # fast or full: the run that decided
+    killed_by: str = ""  # the first failing test
+    why: str = ""  # for an equivalent one
+    seconds: float = 0.0
+    source: str = field(default="", repr=False)
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return self.file, self.before, self.after
+
+
+def enumerate_mutants(files: list[str]) -> list[Mutant]:
+    """Every mutant of the files under OPERATORS, with the line it changes."""
+    mutants = []
+    for file in files:
+        source = (ROOT / file).read_text()
+        module = parso.parse(source)
+        lines = source.splitlines()
+        for name in OPERATORS:
+            op = operator(name)
+            count = sum(1 for node in _walk(module) for _ in op.mutation_positions(node))
+            for occurrence in range(count):
+                if name == "core/NumberReplacer" and occurrence % 2:
+                    continue  # each number gets +1 and -1 in turn: keep +1 only
+                mutated = mutate_code(source, operator(name), occurrence)
+                if mutated is None or mutated == source:
+                    continue
+                new_lines = mutated.splitlines()
+                diff = [d for d in difflib.ndiff(lines, new_lines) if d[:2] in ("- ", "+ ")]
+                before = next((d[2:].strip() for d in diff if d.startswith("- ")), "")
+                after = next((d[2:].strip() for d in diff if d.startswith("+ ")), "")
+                line = next(i for i, (a, b) in enumerate(zip(lines, new_lines, strict=False), 1) if a != b)
+                mutants.append(Mutant(file, name, occurrence, line, before, after, source=mutated))
+    return mutants
+
+
+def _walk(node):
+    yield node
+    for child in getattr(node, "children", ()):
+        yield from _walk(child)
+
+
+def load_equivalents() -> dict[tuple[str, str, str], str]:
+    data = tomllib.loads(EQUIVALENT.read_text()) if EQUIVALENT.exists() else {}
+    return {(e["file"], e["before"].strip(), e["after"].strip()): e["why"] for e in data.get("equivalent", [])}
+
+
+class Worker:
+    """A copy of the tree (build/ shared) where one mutant at a time is written."""
+
+    def __init__(self, base: Path, n: int):
+        self.dir = base / f"w{n}"
+        listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT,
+                                capture_output=True, check=True).stdout.decode().split("\0")  # fmt: skip
+        for rel in filter(None, listed):
+            if (ROOT / rel).is_file():
+                (self.dir / rel).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(ROOT / rel, self.dir / rel)
+        (self.dir / "build").symlink_to(ROOT / "build")
+        self.env = dict(os.environ, PYTHONPATH=str(self.dir), PYTHONDONTWRITEBYTECODE="1")
+        self.env.pop("PYTEST_ADDOPTS", None)
+
+    def check_isolated(self) -> None:
+        """The port a test starts must be this copy's, not the installed tree's."""
+        probe = "import port; print(port.__file__)"
+        for env in (self.env, {"PATH": os.environ["PATH"]}):  # some tests start the port with a bare env
+            out = subprocess.run([sys.executable, "-c", probe], cwd=self.dir, env=env, capture_output=True, text=True)
+            if not out.stdout.startswith(str(self.dir)):
+                sys.exit(f"mutants: the copy in {self.dir} imports {out.stdout.strip()!r}; PYTHONPATH is not honoured")
+
+    def run(self, tests: tuple[str, ...], timeout: float) -> tuple[str, str, float]:
+        """Run pytest here; (passed|failed|timeout, first failing test, seconds)."""
+        # Dispositions as a terminal gives them (a job started with & has SIGINT ignored).
+        argv = ["env", "--default-signal=HUP,INT", "unshare", "--mount", "--uts", "--ipc", "--net",
+                "sh", "-c", 'ip link set lo up && exec "$@"', "sh",
+                sys.executable, "-m", "pytest", "-q", "-x", "-n", "0", "-p", "no:cacheprovider", "--timeout", "60",
+                *tests]  # fmt: skip
+        start = time.monotonic()
+        proc = subprocess.Popen(argv, cwd=self.dir, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+        try:
+            out, _ = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            kill_tree(proc.pid)
+            proc.communicate()
+            return "timeout", "", time.monotonic() - start
+        seconds = time.monotonic() - start
+        text = out.decode(errors="replace")
+        if proc.returncode == 0:
+            return "passed", "", seconds
+        failed = next((ln.split()[1] for ln in text.splitlines() if ln.startswith(("FAILED ", "ERROR "))), "")
+        return "failed", failed or f"pytest exit {proc.returncode}", seconds
+
+    def write(self, file: str, source: str) -> None:
+        (self.dir / file).write_text(source)
+
+
+def kill_tree(pid: int) -> None:
+    """SIGKILL a process we started and every descendant, by pid."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            ppid = int(stat.rpartition(")")[2].split()[1])
+            children.setdefault(ppid, []).append(int(entry))
+    todo, tree = [pid], []
+    while todo:
+        p = todo.pop()
+        tree.append(p)
+        todo.extend(children.get(p, []))
+    for p in tree:
+        try:
+            os.kill(p, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def run_all(mutants: list[Mutant], workers: list[Worker], limits: dict[str, float], fast_only: bool) -> None:
+    pool: queue.Queue[Worker] = queue.Queue()
+    for w in workers:
+        pool.put(w)
+    originals = {m.file: (ROOT / m.file).read_text() for m in mutants}
+    done = 0
+
+    def one(m: Mutant) -> Mutant:
+        w = pool.get()
+        try:
+            w.write(m.file, m.source)
+            try:
+                result, failed, seconds = w.run(FAST, limits["fast"])
+                m.stage, m.seconds = "fast", seconds
+                if result == "passed" and not fast_only:
+                    result, failed, seconds = w.run((), limits["full"])
+                    m.stage, m.seconds = "full", m.seconds + seconds
+            finally:
+                w.write(m.file, originals[m.file])
+            m.outcome = {"passed": "survived", "failed": "killed", "timeout": "timeout"}[result]
+            m.killed_by = failed
+            return m
+        finally:
+            pool.put(w)
+
+    with concurrent.futures.ThreadPoolExecutor(len(workers)) as ex:
+        for m in ex.map(one, mutants):
+            done += 1
+            print(f"[{done}/{len(mutants)}] {m.outcome:8} {m.stage:4} {m.seconds:5.1f}s {m.file}:{m.line} "
+                  f"{m.operator.split('/')[1]}: {m.after[:60]}", flush=True)  # fmt: skip
+
+
+def summarize(mutants: list[Mutant], files: list[str]) -> dict[str, dict[str, float]]:
+    table = {}
+    for file in files:
+        ms = [m for m in mutants if m.file == file]
+        count = {o: sum(m.outcome == o for m in ms) for o in ("killed", "survived", "equivalent", "timeout")}
+        judged = len(ms) - count["equivalent"]
+        score = 100.0 * (count["killed"] + count["timeout"]) / judged if judged else 100.0
+        table[file] = {"mutants": len(ms), **count, "score": round(score, 1)}
+    return table
+
+
+def write_reports(out: Path, mutants: list[Mutant], table: dict, meta: dict) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    data = {"run": meta, "files": table, "mutants": [{k: v for k, v in asdict(m).items() if k != "source"}
+                                                     for m in mutants]}  # fmt: skip
+    (out / "mutants.json").write_text(json.dumps(data, indent=1) + "\n")
+    md = ["# Mutation testing of port/", "",
+          f"{meta['date']}, commit {meta['commit']}, {meta['jobs']} workers, {meta['minutes']} minutes; "
+          f"operators: {len(meta['operators'])} (see scripts/mutants.py). "
+          "Score = (killed + timeouts) / (mutants - equivalent).", "",
+          "| file | mutants | killed | survived | equivalent | timeouts | score |",
+          "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]  # fmt: skip
+    for file, t in table.items():
+        md.append(f"| {file} | {t['mutants']} | {t['killed']} | {t['survived']} | {t['equivalent']} "
+                  f"| {t['timeout']} | {t['score']} % |")  # fmt: skip
+    for title, outcome in (("Survivors", "survived"), ("Equivalent mutants", "equivalent"), ("Timeouts", "timeout")):
+        chosen = [m for m in mutants if m.outcome == outcome]
+        md += ["", f"## {title} ({len(chosen)})", ""]
+        for m in chosen:
+            md.append(f"- `{m.file}:{m.line}` {m.operator.split('/')[1]}: `{m.before}` → `{m.after}`"
+                      + (f": {m.why}" if m.why else ""))  # fmt: skip
+    (out / "mutants.md").write_text("\n".join(md) + "\n")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description="Mutation testing of port/ with cosmic-ray, driven by the suite.")
+    ap.add_argument("--files", default=",".join(DEFAULT_FILES), help="comma list of files under port/ to mutate")
+    ap.add_argument("--jobs", type=int, default=2, help="parallel workers, each with its own copy of the tree")
+    ap.add_argument("--limit", type=int, default=0, help="run only the first N mutants of each file (a smoke run)")
+    ap.add_argument("--fast-only", action="store_true", help="do not run the whole suite for survivors")
+    ap.add_argument("--min-score", type=float, default=90.0, help="exit 1 if a file scores below this")
+    ap.add_argument("--out", default=str(ROOT / "reports"), help="where mutants.{md,json} go")
+    ap.add_argument("--list", action="store_true", help="only list the mutants")
+    args = ap.parse_args()
+    files = [f.strip() for f in args.files.split(",") if f.strip()]
+    for f in files:
+        if not (ROOT / f).is_file() or not f.startswith("port/") or not f.endswith(".py"):
+            print(f"mutants: {f}: not a Python file under port/", file=sys.stderr)
+            return 2
+    if args.jobs < 1:
+        print("mutants: --jobs must be at least 1", file=sys.stderr)
+        return 2
+    started = time.monotonic()
+    mutants = enumerate_mutants(files)
+    if args.limit:
+        mutants = [m for f in files for m in [m for m in mutants if m.file == f][: args.limit]]
+    equivalents = load_equivalents()
+    for m in mutants:
+        if m.key in equivalents:
+            m.outcome, m.why = "equivalent", equivalents[m.key]
+    if args.list:
+        for m in mutants:
+            print(f"{m.file}:{m.line} {m.operator} {m.outcome or '-'}: {m.before} -> {m.after}")
+        return 0
+    todo = [m for m in mutants if not m.outcome]
+    print(f"mutants: {len(mutants)} in {len(files)} files, {len(mutants) - len(todo)} known equivalent", flush=True)
+    with tempfile.TemporaryDirectory(prefix="nsport-mutants-") as tmp:
+        workers = [Worker(Path(tmp), n) for n in range(args.jobs)]
+        workers[0].check_isolated()
+        limits = {}
+        for name, tests in (("fast", FAST), ("full", ())):
+            result, failed, seconds = workers[0].run(tests, 1800)
+            if result != "passed":
+                print(f"mutants: the unmutated {name} run fails ({failed}); fix the suite first", file=sys.stderr)
+                return 1
+            limits[name] = 3 * seconds + 30
+            print(f"mutants: baseline {name} run {seconds:.1f}s, limit {limits[name]:.0f}s", flush=True)
+        run_all(todo, workers, limits, args.fast_only)
+    table = summarize(mutants, files)
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    meta = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "commit": commit.stdout.strip(),
+            "jobs": args.jobs, "minutes": round((time.monotonic() - started) / 60, 1), "operators": list(OPERATORS),
+            "fast": list(FAST), "limit": args.limit, "fast_only": args.fast_only}  # fmt: skip
+    write_reports(Path(args.out), mutants, table, meta)
+    for file, t in table.items():
+        print(f"{file}: {t['mutants']} mutants, {t['killed']} killed, {t['survived']} survived, "
+              f"{t['equivalent']} equivalent, {t['timeout']} timeouts: {t['score']} %")  # fmt: skip
+    print(f"mutants: wrote {args.out}/mutants.md and mutants.json")
+    return 0 if all(t["score"] >= args.min_score for t in table.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
