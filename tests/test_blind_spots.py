@@ -1,0 +1,244 @@
+"""Behaviours no other test looked at (issue 14's mutation run found them unguarded).
+
+Go is the reference where the launchers can show the behaviour (build/launcher-go
+vs python -m port.launcher); otherwise the test asserts what Go documents and
+does, in-process through port.exec.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from port import exec, exec_linux
+from port.errors import PathError
+from port.sysprocattr import CLONE_NEWPID, CLONE_NEWUSER, SysProcAttr, SysProcIDMap
+from tests import procfs
+from tests.launchers import BUILD
+from tests.piped import LOG_TIME
+
+pytestmark = pytest.mark.userns
+
+GO_LAUNCHER = (str(BUILD / "launcher-go"),)
+PY_LAUNCHER = (sys.executable, "-m", "port.launcher")
+STRATEGIES = (exec_linux.SUBREAPER, exec_linux.RELAY)
+
+
+def launch(launcher, args, **kw) -> tuple[bytes, bytes, int]:
+    kw.setdefault("stdin", subprocess.DEVNULL)
+    proc = subprocess.run([*launcher, *args], capture_output=True, timeout=20, **kw)
+    return proc.stdout, LOG_TIME.sub(b"", proc.stderr), proc.returncode
+
+
+def both(args, **kw) -> tuple[bytes, bytes, int]:
+    go, py = launch(GO_LAUNCHER, args, **kw), launch(PY_LAUNCHER, args, **kw)
+    assert go == py
+    return go
+
+
+@pytest.fixture(params=STRATEGIES)
+def strategy(request, monkeypatch):
+    """Run an in-process test under each way of getting the child of a new PID namespace."""
+    monkeypatch.setattr(exec_linux, "pid_namespace_strategy", request.param)
+    return request.param
+
+
+# --- PWD: Go's Cmd.Environ appends PWD=<absolute Dir> when Env is nil --------------------------
+
+
+@pytest.mark.parametrize("dir_arg", [None, ".", "sub", "/"], ids=["no-dir", "dot", "relative", "root"])
+def test_pwd_in_the_childs_environment(dir_arg, tmp_path):
+    """Read by the child from /proc/self/environ: sh would recompute $PWD itself."""
+    (tmp_path / "sub").mkdir()
+    env = {"PATH": os.environ["PATH"], "PWD": "/stale", "A": "1"}
+    args = (["--dir", dir_arg] if dir_arg else []) + ["--", "cat", "/proc/self/environ"]
+    out, err, status = both(args, env=env, cwd=tmp_path)
+    assert (err, status) == (b"", 0)
+    entries = out.split(b"\0")[:-1]
+    want = {None: "/stale", ".": str(tmp_path), "sub": str(tmp_path / "sub"), "/": "/"}[dir_arg]
+    assert [e for e in entries if e.startswith(b"PWD=")] == [f"PWD={want}".encode()]  # the last value wins
+
+
+def test_pwd_not_added_when_env_is_set(tmp_path):
+    """Go adds PWD only when Cmd.Env is nil, so an explicit environment is passed as is."""
+    cmd = exec.Command("cat", "/proc/self/environ")
+    cmd.env, cmd.dir = ["A=1"], str(tmp_path)
+    assert cmd.output() == b"A=1\0"
+
+
+# --- descriptors of the launcher process itself ---------------------------------------------------
+
+
+def open_fds() -> set[int]:
+    return {int(fd) for fd in os.listdir("/proc/self/fd")}
+
+
+CONFIGS = {
+    "plain": None,
+    "new-pid-ns": SysProcAttr(cloneflags=CLONE_NEWUSER | CLONE_NEWPID),
+    "mapped": SysProcAttr(cloneflags=CLONE_NEWUSER, uid_mappings=[SysProcIDMap(0, os.geteuid(), 1)],
+                          gid_mappings=[SysProcIDMap(0, os.getegid(), 1)]),
+    "mapped-new-pid-ns": SysProcAttr(cloneflags=CLONE_NEWUSER | CLONE_NEWPID,
+                                     uid_mappings=[SysProcIDMap(0, os.geteuid(), 1)]),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("attr", CONFIGS.values(), ids=CONFIGS.keys())
+def test_start_leaves_no_descriptor_open(attr, strategy):
+    """/dev/null for unset streams and every pipe end are closed once Start returns (Go: closeAfterStart)."""
+    before = open_fds()
+    cmd = exec.Command("sh", "-c", "exit 0")
+    cmd.sys_proc_attr = attr
+    cmd.start()
+    after_start = open_fds()
+    cmd.wait()
+    assert after_start == before
+
+
+@pytest.mark.parametrize("attr", CONFIGS.values(), ids=CONFIGS.keys())
+def test_failed_start_leaves_no_descriptor_or_zombie(attr, strategy):
+    """A child that fails after the fork (here at chdir, after adoption in a new PID namespace)
+    is reaped by Start, and its pipes are closed: Go returns the error with nothing left over."""
+    fds, zombies = open_fds(), zombie_children()
+    cmd = exec.Command("true")
+    cmd.dir = "/nonexistent"
+    cmd.sys_proc_attr = attr
+    with pytest.raises(PathError, match=r"^fork/exec /usr/bin/true: no such file or directory$"):
+        cmd.start()
+    assert open_fds() == fds
+    assert zombie_children() == zombies
+
+
+def zombie_children() -> set[int]:
+    me = os.getpid()
+    return {pid for pid in procfs.children_map().get(me, []) if procfs.state(pid) == "Z"}
+
+
+def test_pid_fd_is_opened_for_the_child_not_a_leak():
+    cmd = exec.Command("true")
+    cmd.sys_proc_attr = SysProcAttr(pid_fd=[-1])
+    before = open_fds()
+    cmd.run()
+    (fd,) = cmd.sys_proc_attr.pid_fd
+    try:
+        assert open_fds() == before | {fd}
+    finally:
+        os.close(fd)
+
+
+# --- SIGPIPE on a broken stderr (Go: epipecheck dies of SIGPIPE for fd 1 and 2) -------------------
+
+
+@pytest.mark.parametrize(
+    "args", [["--", "sh", "-c", "exit 3"], ["--", "no-such-command-nsport"]], ids=["exit", "not-found"]
+)
+def test_broken_stderr_kills_the_launcher_with_sigpipe(args):
+    """The launcher logs its error to a stderr whose reader is gone: Go dies of SIGPIPE."""
+    r, w = os.pipe()
+    os.close(r)
+    try:
+        go, py = launch_with_stderr(GO_LAUNCHER, args, w), launch_with_stderr(PY_LAUNCHER, args, w)
+    finally:
+        os.close(w)
+    assert go == py == -signal.SIGPIPE
+
+
+def launch_with_stderr(launcher, args, stderr) -> int:
+    return subprocess.run([*launcher, *args], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr,
+                          timeout=20).returncode  # fmt: skip
+
+
+# --- the RELAY strategy ends the way its child ended, as the launcher would see the child itself ---
+
+END = {
+    "exit-7": ("sh", "-c", "exit 7"),
+    # A real fault kills even a namespace's PID 1; no core file is asked for.
+    "segfault": ("sh", "-c", "ulimit -c 0; exec python3 -c 'import ctypes; ctypes.string_at(0)'"),
+}
+
+
+@pytest.mark.parametrize("end", END.values(), ids=END.keys())
+def test_new_pid_namespace_child_ends_the_same_under_both_strategies(end, monkeypatch):
+    seen = {}
+    for strategy in STRATEGIES:
+        monkeypatch.setattr(exec_linux, "pid_namespace_strategy", strategy)
+        cmd = exec.Command(*end)
+        cmd.sys_proc_attr = SysProcAttr(cloneflags=CLONE_NEWUSER | CLONE_NEWPID)
+        with pytest.raises(exec.ExitError) as e:
+            cmd.run()
+        seen[strategy] = str(e.value)
+    assert seen == dict.fromkeys(STRATEGIES, {"exit-7": "exit status 7", "segfault": "signal: segmentation fault"}[
+        next(k for k, v in END.items() if v == end)])  # fmt: skip
+
+
+def test_child_killed_from_the_host_under_both_strategies(strategy):
+    """SIGKILL to the namespace's PID 1 from the host: the launcher reports "signal: killed"."""
+    cmd = exec.Command("sleep", "60")
+    cmd.sys_proc_attr = SysProcAttr(cloneflags=CLONE_NEWUSER | CLONE_NEWPID)
+    cmd.start()
+    # SUBREAPER hands the launcher the child itself; RELAY a middle process whose child it is.
+    child = procfs.wait_for_descendant(cmd.process.pid, "sleep") if strategy == exec_linux.RELAY else cmd.process.pid
+    os.kill(child, signal.SIGKILL)
+    with pytest.raises(exec.ExitError) as e:
+        cmd.wait()
+    assert str(e.value) == "signal: killed"
+
+
+# --- look_path ---------------------------------------------------------------------------------
+
+
+def executable(path, text="#!/bin/sh\necho ran $0\n"):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    path.chmod(0o755)
+    return path
+
+
+NOT_FOUND = "executable file not found in $PATH"
+DOT = "cannot run executable found relative to current directory"
+LOOK = {  # PATH, command name, what Go prints (stdout, stderr without the log time)
+    "directory-skipped": lambda d: (f"{d}/a:{d}/b", "prog", f"ran {d}/b/prog\n", ""),
+    "empty-entry-is-dot": lambda d: (f"/nonexistent::{d}/b", "prog", "", f'exec: "prog": {DOT}\n'),
+    "leading-empty-entry": lambda d: (f":{d}/b", "prog", "", f'exec: "prog": {DOT}\n'),
+    "leading-double-slash": lambda d: (f"/{d}/b", "prog", f"ran {d}/b/prog\n", ""),
+    "dots-and-trailing-slash": lambda d: (f"{d}/a/../b/", "prog", f"ran {d}/b/prog\n", ""),
+    "quoted-name": lambda d: (
+        f"{d}/b",
+        'no"such\tname\x01\u00a0\u00e9',
+        "",
+        f'exec: "no\\"such\\tname\\x01\\u00a0\u00e9": {NOT_FOUND}\n',
+    ),
+    "path-unset": lambda d: (None, "prog", "", f'exec: "prog": {NOT_FOUND}\n'),  # no default path, no "."
+}
+
+
+@pytest.mark.parametrize("case", LOOK.values(), ids=LOOK.keys())
+def test_look_path_as_go(case, tmp_path):
+    """Go's LookPath: directories skipped, "" is ".", Clean()ed paths, strconv.Quote'd names."""
+    (tmp_path / "a" / "prog").mkdir(parents=True)  # a directory named like the command
+    executable(tmp_path / "b" / "prog")
+    executable(tmp_path / "prog")  # found only through "."
+    path, name, stdout, stderr = case(tmp_path)
+    env = {} if path is None else {"PATH": path}
+    out, err, status = both(["--", name], env=env, cwd=tmp_path)
+    assert (out.decode(), err.decode(), status) == (stdout, stderr, 1 if stderr else 0)
+
+
+def test_look_path_found_path_is_cleaned(tmp_path):
+    """The path Go runs is Clean()ed: a leading // becomes /, as the exec error shows."""
+    executable(tmp_path / "b" / "prog", text="not a program\n")
+    out, err, status = both(["--", "prog"], env={"PATH": f"/{tmp_path}/b/./"})
+    assert (out, err, status) == (b"", f"fork/exec {tmp_path}/b/prog: exec format error\n".encode(), 1)
+
+
+# --- Setctty: Ctty must name one of the child's files ---------------------------------------------
+
+
+@pytest.mark.parametrize("ctty", ["2", "3"])
+def test_ctty_bound_is_the_number_of_files(ctty):
+    """Go: "Setctty set but Ctty not valid in child" when Ctty >= len(Files); 2 is the last valid one."""
+    out, err, status = both(["--setctty", "--ctty", ctty, "--", "true"])
+    want = b"Setctty set but Ctty not valid in child" if ctty == "3" else b"inappropriate ioctl for device"
+    assert (out, status) == (b"", 1) and err.startswith(b"fork/exec /usr/bin/true: " + want), err
