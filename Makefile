@@ -16,7 +16,7 @@ ARGS ?=
 PYTEST_ARGS := -n auto --dist loadgroup $(ARGS)
 
 .SECONDEXPANSION:
-.PHONY: help doctor setup build bytecode test parity matrix trace bench kernels lint fmt tables docs clean distclean venv-usable
+.PHONY: help doctor setup build bytecode test parity matrix trace bench kernels mutants lint fmt tables docs clean distclean venv-usable
 LAUNCHERS ?= go,py
 TRACE_LAUNCHERS ?= go,py,py-subreaper,py-relay
 # make kernels: which kernels, where their downloads stay, the whole suite or not.
@@ -34,6 +34,8 @@ help:
 	@echo "               KERNELS=5.10,6.1,6.12,newest  KERNELS_CACHE=dir  KERNELS_FULL=1 (the whole suite)"
 	@echo "make test      lint, build, then the whole test suite (what CI runs)"
 	@echo "               ARGS='-k pidfd -x' passes arguments to pytest (-n auto by default)"
+	@echo "make mutants   mutation testing of port/ with cosmic-ray: reports/mutants.{md,json} (about 25 min)"
+	@echo "               MUTANTS_FILES=port/runtime.py picks files; MUTANTS_ARGS='--limit 5' more options"
 	@echo "make doctor    check the commands, kernel and privileges the suite needs"
 	@echo "make bench     launch speed of Go, the port and unshare: table, reports/bench.{json,md,svg}"
 	@echo "               BENCH_ARGS='--quick' or '--slow' (also times make test/parity); see --help"
@@ -121,6 +123,20 @@ bench: build
 kernels: build
 	@VENV=$(VENV) $(SYSPY) scripts/doctor.py --quiet
 	$(PY) scripts/kernels.py --kernels $(KERNELS) --cache $(KERNELS_CACHE) $(if $(KERNELS_FULL),--full)
+
+# Mutation testing: not part of `make test` (it runs the suite hundreds of times).
+MUTANTS_FILES ?= port/exec_linux.py,port/runtime.py,port/exec.py
+MUTANTS_ARGS ?=
+MUTANTS_STAMP := $(VENV)/.installed-mutants
+
+$(MUTANTS_STAMP): pyproject.toml | $(STAMP)
+	flock $(VENV).lock $(PY) -m pip install --quiet --disable-pip-version-check \
+	  --config-settings editable_mode=compat -e ".[test,mutants]"
+	touch $@
+
+mutants: build $(MUTANTS_STAMP)
+	@VENV=$(VENV) $(SYSPY) scripts/doctor.py --quiet
+	nice -n 10 $(PY) scripts/mutants.py --files $(MUTANTS_FILES) $(MUTANTS_ARGS)
 
 clean:
 	rm -rf build reports .pytest_cache .ruff_cache

@@ -23,6 +23,7 @@ import difflib
 import json
 import os
 import queue
+import re
 import shutil
 import signal
 import subprocess
@@ -188,21 +189,30 @@ class Worker:
         start = time.monotonic()
         proc = subprocess.Popen(argv, cwd=self.dir, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+        RUNNING.add(proc.pid)
         try:
             out, _ = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
             kill_tree(proc.pid)
             proc.communicate()
             return "timeout", "", time.monotonic() - start
+        finally:
+            RUNNING.discard(proc.pid)
         seconds = time.monotonic() - start
         text = out.decode(errors="replace")
-        if proc.returncode == 0:
+        # Status 0 alone is no pass: a mutant can make pytest's process exec the test's command.
+        if proc.returncode == 0 and SUMMARY.search(text) and not FAILURES.search(text):
             return "passed", "", seconds
         failed = next((ln.split()[1] for ln in text.splitlines() if ln.startswith(("FAILED ", "ERROR "))), "")
-        return "failed", failed or f"pytest exit {proc.returncode}", seconds
+        return "failed", failed or f"pytest exit {proc.returncode}, no summary", seconds
 
     def write(self, file: str, source: str) -> None:
         (self.dir / file).write_text(source)
+
+
+SUMMARY = re.compile(r"^=*\s*\d+ passed(, \d+ (skipped|deselected|xfailed|xpassed|warnings?))* in [\d.]+s", re.M)
+FAILURES = re.compile(r"^(FAILED|ERROR) ", re.M)
+RUNNING: set[int] = set()  # the test runs under way, to end on SIGTERM or ^C
 
 
 def kill_tree(pid: int) -> None:
@@ -253,11 +263,19 @@ def run_all(mutants: list[Mutant], workers: list[Worker], limits: dict[str, floa
         finally:
             pool.put(w)
 
-    with concurrent.futures.ThreadPoolExecutor(len(workers)) as ex:
+    ex = concurrent.futures.ThreadPoolExecutor(len(workers))
+    try:
         for m in ex.map(one, mutants):
             done += 1
             print(f"[{done}/{len(mutants)}] {m.outcome:8} {m.stage:4} {m.seconds:5.1f}s {m.file}:{m.line} "
                   f"{m.operator.split('/')[1]}: {m.after[:60]}", flush=True)  # fmt: skip
+    except BaseException:
+        ex.shutdown(wait=False, cancel_futures=True)
+        for pid in list(RUNNING):
+            kill_tree(pid)
+        raise
+    finally:
+        ex.shutdown()
 
 
 def summarize(mutants: list[Mutant], files: list[str]) -> dict[str, dict[str, float]]:
@@ -294,6 +312,10 @@ def write_reports(out: Path, mutants: list[Mutant], table: dict, meta: dict) -> 
     (out / "mutants.md").write_text("\n".join(md) + "\n")
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description="Mutation testing of port/ with cosmic-ray, driven by the suite.")
     ap.add_argument("--files", default=",".join(DEFAULT_FILES), help="comma list of files under port/ to mutate")
@@ -312,6 +334,7 @@ def main() -> int:
     if args.jobs < 1:
         print("mutants: --jobs must be at least 1", file=sys.stderr)
         return 2
+    signal.signal(signal.SIGTERM, _interrupt)
     started = time.monotonic()
     mutants = enumerate_mutants(files)
     if args.limit:
@@ -352,4 +375,9 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        for pid in list(RUNNING):
+            kill_tree(pid)
+        sys.exit("mutants: interrupted")
