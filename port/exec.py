@@ -66,7 +66,8 @@ def process_state_string(status: int) -> str:
         text = f"stop signal: {signal_text(os.WSTOPSIG(status))}"
     else:
         text = "continued"
-    return text + (" (core dumped)" if os.WCOREDUMP(status) else "")
+    # Go's CoreDump() holds only for a signalled status (0xffff, continued, has the bit too).
+    return text + (" (core dumped)" if os.WIFSIGNALED(status) and os.WCOREDUMP(status) else "")
 
 
 class ProcessState:  # Go: os.ProcessState
