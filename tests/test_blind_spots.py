@@ -13,7 +13,7 @@ import sys
 import pytest
 
 from port import exec, exec_linux
-from port.errors import PathError
+from port.errors import GoError, PathError
 from port.sysprocattr import CLONE_NEWPID, CLONE_NEWUSER, SysProcAttr, SysProcIDMap
 from tests import procfs
 from tests.launchers import BUILD
@@ -242,3 +242,65 @@ def test_ctty_bound_is_the_number_of_files(ctty):
     out, err, status = both(["--setctty", "--ctty", ctty, "--", "true"])
     want = b"Setctty set but Ctty not valid in child" if ctty == "3" else b"inappropriate ioctl for device"
     assert (out, status) == (b"", 1) and err.startswith(b"fork/exec /usr/bin/true: " + want), err
+
+
+def test_look_path_with_a_slash_checks_only_that_file(tmp_path):
+    """Go: LookPath("dir/name") stats that file alone: missing, a directory, not executable."""
+    executable(tmp_path / "ok")
+    (tmp_path / "plain").write_text("")
+    assert exec.look_path(f"{tmp_path}/ok") == f"{tmp_path}/ok"
+    cases = {
+        f"{tmp_path}/missing": f"stat {tmp_path}/missing: no such file or directory",
+        str(tmp_path): "is a directory",
+        f"{tmp_path}/plain": "permission denied",
+    }
+    for name, why in cases.items():
+        with pytest.raises(exec.Error) as e:
+            exec.look_path(name)
+        assert str(e.value) == f'exec: "{name}": {why}'
+    for name in ("", ".", ".."):
+        with pytest.raises(exec.Error, match="executable file not found in"):
+            exec.look_path(name)
+
+
+def test_command_with_a_slash_is_not_looked_up(tmp_path):
+    """Go: Command looks a bare name up in PATH at once; "./x" or "/x" is started as it is."""
+    script = executable(tmp_path / "prog")
+    cmd = exec.Command(str(script))
+    assert (cmd.path, cmd.err) == (str(script), None)
+    assert cmd.output() == f"ran {script}\n".encode()
+
+
+def test_process_state_strings():
+    """Go: os.ProcessState.String() for each kind of wait status."""
+    stopped = signal.SIGSTOP << 8 | 0x7F
+    assert exec.process_state_string(3 << 8) == "exit status 3"
+    assert exec.process_state_string(signal.SIGKILL) == "signal: killed"
+    assert exec.process_state_string(signal.SIGSEGV | 0x80) == "signal: segmentation fault (core dumped)"
+    assert exec.process_state_string(stopped) == "stop signal: stopped (signal)"
+    assert exec.process_state_string(0xFFFF) == "continued"
+
+
+def test_cmd_misuse_errors():
+    """Go's texts for a Cmd used the wrong way round."""
+    with pytest.raises(GoError, match=r"^exec: no command$"):
+        exec.Cmd("", []).start()
+    with pytest.raises(GoError, match=r"^exec: not started$"):
+        exec.Command("true").wait()
+    cmd = exec.Command("true")
+    cmd.stdout = 1
+    with pytest.raises(GoError, match=r"^exec: Stdout already set$"):
+        cmd.output()
+    missing = exec.Command("no-such-command-nsport")
+    for _ in range(2):  # the lookup error stays the command's error
+        with pytest.raises(exec.Error, match="executable file not found"):
+            missing.start()
+
+
+@pytest.mark.parametrize("lc_ctype", [None, "C.UTF-8", "C"], ids=["unset", "C.UTF-8", "C"])
+def test_environment_as_started_not_as_cpython_coerced_it(lc_ctype):
+    """CPython sets LC_CTYPE=C.UTF-8 in a C locale (PEP 538); Go passes the environment it got."""
+    env = {"PATH": os.environ["PATH"], "B": "2"} | ({"LC_CTYPE": lc_ctype} if lc_ctype else {})
+    out, err, status = both(["--", "cat", "/proc/self/environ"], env=env)
+    assert (err, status) == (b"", 0)
+    assert sorted(out.split(b"\0")[:-1]) == sorted(f"{k}={v}".encode() for k, v in env.items())
