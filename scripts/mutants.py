@@ -20,6 +20,7 @@ probe rename the host or mount over its /proc.
 import argparse
 import concurrent.futures
 import difflib
+import hashlib
 import json
 import os
 import queue
@@ -46,9 +47,12 @@ DEFAULT_FILES = ("port/exec_linux.py", "port/runtime.py", "port/exec.py")
 # without the interactive probe suite. The whole suite runs for its survivors.
 # In-process tests first: most mutants break every start and die in seconds.
 FAST = (
-    "tests/test_exec.py", "tests/test_blind_spots.py", "tests/test_fd_shuffle.py", "tests/test_launcher_signals.py",
-    "tests/test_launcher_cli.py", "tests/test_notes_paths.py", "tests/test_inheritance.py", "tests/test_pdeathsig.py",
+    "tests/test_exec.py", "tests/test_blind_spots.py", "tests/test_fd_shuffle.py", "tests/test_launcher_cli.py",
+    "tests/test_launcher_signals.py", "tests/test_notes_paths.py", "tests/test_inheritance.py",
+    "tests/test_pdeathsig.py",
 )  # fmt: skip
+# The rest of the suite, for the fast subset's survivors: with it, the whole suite.
+REST = tuple(f"--ignore={t}" for t in FAST)
 # The classic mutation set, not cosmic-ray's every pairing (56 comparison and
 # 120 binary-operator variants would not fit CI's 30 minutes): a comparison
 # negated or moved across its boundary, arithmetic and bit operators inverted,
@@ -149,6 +153,32 @@ def _walk(node):
     yield node
     for child in getattr(node, "children", ()):
         yield from _walk(child)
+
+
+def previous(report: Path, hashes: dict[str, str]) -> dict[tuple[str, str, int], dict]:
+    """The last report's mutants of the files that have not changed since."""
+    try:
+        data = json.loads(report.read_text())
+    except (OSError, ValueError):
+        return {}
+    same = {f for f, h in data.get("run", {}).get("hashes", {}).items() if hashes.get(f) == h}
+    return {(m["file"], m["operator"], m["occurrence"]): m for m in data.get("mutants", []) if m["file"] in same}
+
+
+def keep_other_files(report: Path, files: list[str]) -> dict[str, tuple[dict, list[dict], str]]:
+    """From the last report, the files this run left alone and that have not changed since."""
+    try:
+        data = json.loads(report.read_text())
+    except (OSError, ValueError):
+        return {}
+    kept = {}
+    for file, digest in data.get("run", {}).get("hashes", {}).items():
+        path = ROOT / file
+        if file in files or file not in data["files"] or not path.is_file():
+            continue
+        if hashlib.sha256(path.read_bytes()).hexdigest()[:16] == digest:
+            kept[file] = (data["files"][file], [m for m in data["mutants"] if m["file"] == file], digest)
+    return kept
 
 
 def load_equivalents() -> dict[tuple[str, str, str], str]:
@@ -253,7 +283,7 @@ def run_all(mutants: list[Mutant], workers: list[Worker], limits: dict[str, floa
                 result, failed, seconds = w.run(FAST, limits["fast"])
                 m.stage, m.seconds = "fast", seconds
                 if result == "passed" and not fast_only:
-                    result, failed, seconds = w.run((), limits["full"])
+                    result, failed, seconds = w.run(REST, limits["full"])
                     m.stage, m.seconds = "full", m.seconds + seconds
             finally:
                 w.write(m.file, originals[m.file])
@@ -325,6 +355,8 @@ def main() -> int:
     ap.add_argument("--min-score", type=float, default=90.0, help="exit 1 if a file scores below this")
     ap.add_argument("--out", default=str(ROOT / "reports"), help="where mutants.{md,json} go")
     ap.add_argument("--list", action="store_true", help="only list the mutants")
+    ap.add_argument("--survivors", action="store_true",
+                    help="run only the last report's survivors again (files unchanged since)")  # fmt: skip
     args = ap.parse_args()
     files = [f.strip() for f in args.files.split(",") if f.strip()]
     for f in files:
@@ -347,13 +379,25 @@ def main() -> int:
         for m in mutants:
             print(f"{m.file}:{m.line} {m.operator} {m.outcome or '-'}: {m.before} -> {m.after}")
         return 0
+    hashes = {f: hashlib.sha256((ROOT / f).read_bytes()).hexdigest()[:16] for f in files}
+    last = previous(Path(args.out) / "mutants.json", hashes)
+    if args.survivors:
+        for m in mutants:
+            old = last.get((m.file, m.operator, m.occurrence))
+            if not m.outcome and old and old["outcome"] != "survived":
+                m.outcome, m.stage, m.killed_by, m.seconds = (
+                    old["outcome"],
+                    old["stage"],
+                    old["killed_by"],
+                    old["seconds"],
+                )
     todo = [m for m in mutants if not m.outcome]
     print(f"mutants: {len(mutants)} in {len(files)} files, {len(mutants) - len(todo)} known equivalent", flush=True)
     with tempfile.TemporaryDirectory(prefix="nsport-mutants-") as tmp:
         workers = [Worker(Path(tmp), n) for n in range(args.jobs)]
         workers[0].check_isolated()
         limits = {}
-        for name, tests in (("fast", FAST), ("full", ())):
+        for name, tests in (("fast", FAST), ("full", REST)):
             result, failed, seconds = workers[0].run(tests, 1800)
             if result != "passed":
                 print(f"mutants: the unmutated {name} run fails ({failed}); fix the suite first", file=sys.stderr)
@@ -362,10 +406,15 @@ def main() -> int:
             print(f"mutants: baseline {name} run {seconds:.1f}s, limit {limits[name]:.0f}s", flush=True)
         run_all(todo, workers, limits, args.fast_only)
     table = summarize(mutants, files)
+    kept = keep_other_files(Path(args.out) / "mutants.json", files)
+    for file, (row, old_mutants, digest) in kept.items():
+        table[file], hashes[file] = row, digest
+        mutants += [Mutant(**{k: v for k, v in m.items() if k in Mutant.__dataclass_fields__}) for m in old_mutants]
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
     meta = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "commit": commit.stdout.strip(),
             "jobs": args.jobs, "minutes": round((time.monotonic() - started) / 60, 1), "operators": list(OPERATORS),
-            "fast": list(FAST), "limit": args.limit, "fast_only": args.fast_only}  # fmt: skip
+            "fast": list(FAST), "limit": args.limit, "fast_only": args.fast_only, "hashes": hashes,
+            "survivors_only": args.survivors}  # fmt: skip
     write_reports(Path(args.out), mutants, table, meta)
     for file, t in table.items():
         print(f"{file}: {t['mutants']} mutants, {t['killed']} killed, {t['survived']} survived, "
