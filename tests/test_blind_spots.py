@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -159,13 +160,15 @@ END = {
 }
 
 
+@pytest.mark.parametrize("pdeathsig", [0, signal.SIGTERM], ids=["", "pdeathsig"])
 @pytest.mark.parametrize("end", END.values(), ids=END.keys())
-def test_new_pid_namespace_child_ends_the_same_under_both_strategies(end, monkeypatch):
+def test_new_pid_namespace_child_ends_the_same_under_both_strategies(end, pdeathsig, monkeypatch):
+    """RELAY's middle process ends as its child did; with a Pdeathsig it must not end any sooner."""
     seen = {}
     for strategy in STRATEGIES:
         monkeypatch.setattr(exec_linux, "pid_namespace_strategy", strategy)
         cmd = exec.Command(*end)
-        cmd.sys_proc_attr = SysProcAttr(cloneflags=CLONE_NEWUSER | CLONE_NEWPID)
+        cmd.sys_proc_attr = SysProcAttr(cloneflags=CLONE_NEWUSER | CLONE_NEWPID, pdeathsig=pdeathsig)
         with pytest.raises(exec.ExitError) as e:
             cmd.run()
         seen[strategy] = str(e.value)
@@ -184,6 +187,54 @@ def test_child_killed_from_the_host_under_both_strategies(strategy):
     with pytest.raises(exec.ExitError) as e:
         cmd.wait()
     assert str(e.value) == "signal: killed"
+
+
+RELAY_LAUNCHER = (
+    "import runpy, sys\n"
+    "from port import exec_linux\n"
+    "exec_linux.pid_namespace_strategy = exec_linux.RELAY\n"
+    "sys.argv[0] = 'launcher'\n"
+    "runpy.run_module('port.launcher', run_name='__main__')\n"
+)
+
+
+def fate(pid: int, deadline: float) -> str | None:
+    """How a re-parented orphan ended, once it has; None while it runs."""
+    while time.monotonic() < deadline:
+        try:
+            got, status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:  # not re-parented to us yet
+            got = 0
+        if got:
+            return f"killed by {signal.Signals(os.WTERMSIG(status)).name}" if os.WIFSIGNALED(status) else "exited"
+        time.sleep(0.02)
+    return None
+
+
+def test_relay_dies_with_the_launcher_so_the_childs_pdeathsig_fires():
+    """RELAY with Pdeathsig KILL: the launcher killed, the relay dies of its own Pdeathsig, then sh of
+    the child's, as sh alone does under Go (test_pdeathsig's pid-ns-kill case)."""
+    argv = [sys.executable, "-c", RELAY_LAUNCHER, "--clone", "user,pid", "--pdeathsig", "KILL", "--",
+            "sh", "-c", "echo ready; read line"]  # fmt: skip
+    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        assert proc.stdout.readline() == b"ready\n"
+        sh = procfs.wait_for_descendant(proc.pid, "sh")
+        relay = procfs.children_map()
+        relay = next(p for p, kids in relay.items() if sh in kids)
+        proc.kill()
+        proc.wait()
+        deadline = time.monotonic() + 2
+        fates = {"relay": fate(relay, deadline), "sh": fate(sh, deadline)}
+        for pid, name in ((sh, "sh"), (relay, "relay")):
+            if fates[name] is None:
+                os.kill(pid, signal.SIGKILL)  # by the pid we started
+                os.waitpid(pid, 0)
+        assert fates == {"relay": "killed by SIGKILL", "sh": "killed by SIGKILL"}
+    finally:
+        proc.kill()
+        proc.wait()
+        proc.stdin.close()
 
 
 # --- look_path ---------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ SCENARIOS = {
     "closed-slot": "0,-1,2,3",
     "one-file-everywhere": "3,3,3",
     "all-low-and-permuted": "2,0,1",
+    "two-moved-past-the-pipe": "3,0,1",  # pass 1's nextfd reaches the status pipe and must skip it
 }
 
 
@@ -58,6 +59,15 @@ def test_files_reach_the_child_as_under_go(files, tmp_path):
     py = child_fds([sys.executable, "-m", "tests.fdmap"], tmp_path, files)
     assert go == expected(files)
     assert py == go
+
+
+@pytest.mark.parametrize("files", SCENARIOS.values(), ids=SCENARIOS.keys())
+def test_exec_failure_still_reaches_the_launcher(files, tmp_path):
+    """The status pipe survives the shuffle: a failed execve is reported, not taken for a start."""
+    for program in ([str(BUILD / "fdmap-go")], [sys.executable, "-m", "tests.fdmap"]):
+        proc = subprocess.run([*program, str(tmp_path), files, "--", "/nonexistent/cmd"], stdin=subprocess.DEVNULL,
+                              timeout=20)  # fmt: skip
+        assert proc.returncode == 100, program  # fdmap: the start failed
 
 
 def test_cmd_streams_and_extra_files(tmp_path):
