@@ -355,3 +355,66 @@ def test_environment_as_started_not_as_cpython_coerced_it(lc_ctype):
     out, err, status = both(["--", "cat", "/proc/self/environ"], env=env)
     assert (err, status) == (b"", 0)
     assert sorted(out.split(b"\0")[:-1]) == sorted(f"{k}={v}".encode() for k, v in env.items())
+
+
+# --- the launcher's own state around a start ---------------------------------------------------
+
+
+def subreaper_flag() -> int:
+    import ctypes
+
+    flag = ctypes.c_int(-1)
+    ctypes.CDLL(None, use_errno=True).prctl(37, ctypes.byref(flag), 0, 0, 0)  # PR_GET_CHILD_SUBREAPER
+    return flag.value
+
+
+@pytest.mark.parametrize("attr", CONFIGS.values(), ids=CONFIGS.keys())
+def test_start_restores_the_launchers_mask_and_subreaper_flag(attr, strategy):
+    """Go blocks signals only across the clone; the port's subreaper flag is its own, set and put back.
+    (The suite runs as a child subreaper, so the flag starts at 1 here and must come back so.)"""
+    mask, flag = signal.pthread_sigmask(signal.SIG_BLOCK, []), subreaper_flag()
+    cmd = exec.Command("true")
+    cmd.sys_proc_attr = attr
+    cmd.run()
+    assert (signal.pthread_sigmask(signal.SIG_BLOCK, []), subreaper_flag()) == (mask, flag)
+
+
+@pytest.mark.parametrize("attr", CONFIGS.values(), ids=CONFIGS.keys())
+def test_fork_failure_is_reported_and_undone(attr, strategy, monkeypatch):
+    """fork(2) failing (EAGAIN: out of processes) is Go's "fork/exec PATH: resource temporarily
+    unavailable", with the launcher's mask, subreaper flag and descriptors as before."""
+
+    def no_fork():
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    mask, flag, fds = signal.pthread_sigmask(signal.SIG_BLOCK, []), subreaper_flag(), open_fds()
+    cmd = exec.Command("true")
+    cmd.sys_proc_attr = attr
+    monkeypatch.setattr(os, "fork", no_fork)
+    with pytest.raises(PathError) as e:
+        cmd.start()
+    monkeypatch.undo()
+    assert str(e.value) == "fork/exec /usr/bin/true: resource temporarily unavailable"
+    assert (signal.pthread_sigmask(signal.SIG_BLOCK, []), subreaper_flag(), open_fds()) == (mask, flag, fds)
+
+
+def test_output_written_before_a_start_comes_first(tmp_path):
+    """Go's os.Stdout has no buffer: what the launcher printed is out before the child runs. The port
+    flushes Python's buffers before the fork (and the child never flushes the copy it got)."""
+    script = (
+        "from port import exec\n"
+        "print('launcher')\n"
+        "cmd = exec.Command('echo', 'child')\n"
+        "cmd.stdout = 1\n"
+        "cmd.run()\n"
+        "print('after')\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # stdout on a pipe: block-buffered
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, env=env, timeout=20).stdout
+    assert out == b"launcher\nchild\nafter\n"
+
+
+def test_nul_in_an_argument_is_einval():
+    """Go: BytePtrFromString refuses a NUL: "fork/exec PATH: invalid argument", before any fork."""
+    with pytest.raises(PathError, match=r"^fork/exec /usr/bin/echo: invalid argument$"):
+        exec.Command("echo", "a\0b").run()

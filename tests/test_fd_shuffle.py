@@ -29,6 +29,7 @@ SCENARIOS = {
     "fewer-than-three": "0",  # child fds 1 and 2 closed
     "only-one-other": "1",
     "closed-slot": "0,-1,2,3",
+    "closed-slot-never-open": "0,1,2,-1",  # closing fd 3 fails (EBADF), which Go ignores
     "one-file-everywhere": "3,3,3",
     "all-low-and-permuted": "2,0,1",
     "two-moved-past-the-pipe": "3,0,1",  # pass 1's nextfd reaches the status pipe and must skip it
