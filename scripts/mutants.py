@@ -18,6 +18,7 @@ probe rename the host or mount over its /proc.
 """
 
 import argparse
+import ast
 import concurrent.futures
 import difflib
 import hashlib
@@ -51,6 +52,11 @@ FAST = (
     "tests/test_launcher_signals.py", "tests/test_notes_paths.py", "tests/test_inheritance.py",
     "tests/test_pdeathsig.py",
 )  # fmt: skip
+# Per file, the tests most likely to notice a change there run first (-x stops at the first failure).
+FIRST = {
+    "port/runtime.py": ("tests/test_launcher_signals.py", "tests/test_inheritance.py"),
+    "port/exec_linux.py": ("tests/test_exec.py", "tests/test_fd_shuffle.py", "tests/test_blind_spots.py"),
+}
 # The rest of the suite, for the fast subset's survivors: with it, the whole suite.
 REST = tuple(f"--ignore={t}" for t in FAST)
 # The classic mutation set, not cosmic-ray's every pairing (56 comparison and
@@ -119,9 +125,11 @@ class Mutant:
     seconds: float = 0.0
     source: str = field(default="", repr=False)
 
+    function: str = ""  # the innermost def around the change
+
     @property
-    def key(self) -> tuple[str, str, str]:
-        return self.file, self.before, self.after
+    def key(self) -> tuple[str, str, str, str]:
+        return self.file, self.function, self.before, self.after
 
 
 def enumerate_mutants(files: list[str]) -> list[Mutant]:
@@ -131,12 +139,16 @@ def enumerate_mutants(files: list[str]) -> list[Mutant]:
         source = (ROOT / file).read_text()
         module = parso.parse(source)
         lines = source.splitlines()
+        annotations = _annotation_spans(source)
+        functions = _function_spans(source)
         for name in OPERATORS:
             op = operator(name)
-            count = sum(1 for node in _walk(module) for _ in op.mutation_positions(node))
-            for occurrence in range(count):
+            positions = [start for node in _walk(module) for start, _ in op.mutation_positions(node)]
+            for occurrence, start in enumerate(positions):
                 if name == "core/NumberReplacer" and occurrence % 2:
                     continue  # each number gets +1 and -1 in turn: keep +1 only
+                if any(a <= start < b for a, b in annotations):
+                    continue  # `str | None` as `str & None`: a type hint, not behaviour
                 mutated = mutate_code(source, operator(name), occurrence)
                 if mutated is None or mutated == source:
                     continue
@@ -145,8 +157,40 @@ def enumerate_mutants(files: list[str]) -> list[Mutant]:
                 before = next((d[2:].strip() for d in diff if d.startswith("- ")), "")
                 after = next((d[2:].strip() for d in diff if d.startswith("+ ")), "")
                 line = next(i for i, (a, b) in enumerate(zip(lines, new_lines, strict=False), 1) if a != b)
-                mutants.append(Mutant(file, name, occurrence, line, before, after, source=mutated))
+                function = next((f for f, a, b in functions if a <= line <= b), "")
+                mutants.append(Mutant(file, name, occurrence, line, before, after, function=function, source=mutated))
     return mutants
+
+
+def _annotation_spans(source: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """(start, end) positions, as (line, column), of every type annotation in source."""
+    spans = []
+    for node in ast.walk(ast.parse(source)):
+        hints = []
+        if isinstance(node, ast.arg | ast.AnnAssign):
+            hints.append(node.annotation)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            hints.append(node.returns)
+        spans += [((h.lineno, h.col_offset), (h.end_lineno, h.end_col_offset)) for h in hints if h is not None]
+    return spans
+
+
+def _function_spans(source: str) -> list[tuple[str, int, int]]:
+    """(qualified name, first line, last line) of every def, innermost first."""
+    spans = []
+
+    def visit(node, prefix):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                name = f"{prefix}{child.name}"
+                visit(child, name + ".")
+                if not isinstance(child, ast.ClassDef):
+                    spans.append((name, child.lineno, child.end_lineno))
+            else:
+                visit(child, prefix)
+
+    visit(ast.parse(source), "")
+    return spans
 
 
 def _walk(node):
@@ -183,7 +227,10 @@ def keep_other_files(report: Path, files: list[str]) -> dict[str, tuple[dict, li
 
 def load_equivalents() -> dict[tuple[str, str, str], str]:
     data = tomllib.loads(EQUIVALENT.read_text()) if EQUIVALENT.exists() else {}
-    return {(e["file"], e["before"].strip(), e["after"].strip()): e["why"] for e in data.get("equivalent", [])}
+    return {
+        (e["file"], e.get("function", ""), e["before"].strip(), e["after"].strip()): e["why"]
+        for e in data.get("equivalent", [])
+    }
 
 
 class Worker:
@@ -268,7 +315,7 @@ def kill_tree(pid: int) -> None:
             pass
 
 
-def run_all(mutants: list[Mutant], workers: list[Worker], limits: dict[str, float], fast_only: bool) -> None:
+def run_all(mutants: list[Mutant], workers: list[Worker], limits: dict[str, float], fast_only: bool, report) -> None:
     pool: queue.Queue[Worker] = queue.Queue()
     for w in workers:
         pool.put(w)
@@ -280,7 +327,8 @@ def run_all(mutants: list[Mutant], workers: list[Worker], limits: dict[str, floa
         try:
             w.write(m.file, m.source)
             try:
-                result, failed, seconds = w.run(FAST, limits["fast"])
+                first = FIRST.get(m.file, ())
+                result, failed, seconds = w.run((*first, *(t for t in FAST if t not in first)), limits["fast"])
                 m.stage, m.seconds = "fast", seconds
                 if result == "passed" and not fast_only:
                     result, failed, seconds = w.run(REST, limits["full"])
@@ -295,10 +343,12 @@ def run_all(mutants: list[Mutant], workers: list[Worker], limits: dict[str, floa
 
     ex = concurrent.futures.ThreadPoolExecutor(len(workers))
     try:
-        for m in ex.map(one, mutants):
+        for future in concurrent.futures.as_completed([ex.submit(one, m) for m in mutants]):
+            m = future.result()
             done += 1
             print(f"[{done}/{len(mutants)}] {m.outcome:8} {m.stage:4} {m.seconds:5.1f}s {m.file}:{m.line} "
                   f"{m.operator.split('/')[1]}: {m.after[:60]}", flush=True)  # fmt: skip
+            report()
     except BaseException:
         ex.shutdown(wait=False, cancel_futures=True)
         for pid in list(RUNNING):
@@ -313,7 +363,8 @@ def summarize(mutants: list[Mutant], files: list[str]) -> dict[str, dict[str, fl
     for file in files:
         ms = [m for m in mutants if m.file == file]
         count = {o: sum(m.outcome == o for m in ms) for o in ("killed", "survived", "equivalent", "timeout")}
-        judged = len(ms) - count["equivalent"]
+        count["pending"] = sum(not m.outcome for m in ms)
+        judged = len(ms) - count["equivalent"] - count["pending"]
         score = 100.0 * (count["killed"] + count["timeout"]) / judged if judged else 100.0
         table[file] = {"mutants": len(ms), **count, "score": round(score, 1)}
     return table
@@ -328,16 +379,17 @@ def write_reports(out: Path, mutants: list[Mutant], table: dict, meta: dict) -> 
           f"{meta['date']}, commit {meta['commit']}, {meta['jobs']} workers, {meta['minutes']} minutes; "
           f"operators: {len(meta['operators'])} (see scripts/mutants.py). "
           "Score = (killed + timeouts) / (mutants - equivalent).", "",
-          "| file | mutants | killed | survived | equivalent | timeouts | score |",
-          "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]  # fmt: skip
+          "| file | mutants | killed | survived | equivalent | timeouts | not run | score |",
+          "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]  # fmt: skip
     for file, t in table.items():
         md.append(f"| {file} | {t['mutants']} | {t['killed']} | {t['survived']} | {t['equivalent']} "
-                  f"| {t['timeout']} | {t['score']} % |")  # fmt: skip
+                  f"| {t['timeout']} | {t.get('pending', 0)} | {t['score']} % |")  # fmt: skip
     for title, outcome in (("Survivors", "survived"), ("Equivalent mutants", "equivalent"), ("Timeouts", "timeout")):
         chosen = [m for m in mutants if m.outcome == outcome]
         md += ["", f"## {title} ({len(chosen)})", ""]
         for m in chosen:
-            md.append(f"- `{m.file}:{m.line}` {m.operator.split('/')[1]}: `{m.before}` → `{m.after}`"
+            md.append(f"- `{m.file}:{m.line}` ({m.function or 'module'}) {m.operator.split('/')[1]}: "
+                      f"`{m.before}` → `{m.after}`"
                       + (f": {m.why}" if m.why else ""))  # fmt: skip
     (out / "mutants.md").write_text("\n".join(md) + "\n")
 
@@ -355,6 +407,8 @@ def main() -> int:
     ap.add_argument("--min-score", type=float, default=90.0, help="exit 1 if a file scores below this")
     ap.add_argument("--out", default=str(ROOT / "reports"), help="where mutants.{md,json} go")
     ap.add_argument("--list", action="store_true", help="only list the mutants")
+    ap.add_argument("--resume", action="store_true",
+                    help="run only the mutants the last report has no result for (files unchanged since)")  # fmt: skip
     ap.add_argument("--survivors", action="store_true",
                     help="run only the last report's survivors again (files unchanged since)")  # fmt: skip
     args = ap.parse_args()
@@ -381,18 +435,29 @@ def main() -> int:
         return 0
     hashes = {f: hashlib.sha256((ROOT / f).read_bytes()).hexdigest()[:16] for f in files}
     last = previous(Path(args.out) / "mutants.json", hashes)
-    if args.survivors:
-        for m in mutants:
-            old = last.get((m.file, m.operator, m.occurrence))
-            if not m.outcome and old and old["outcome"] != "survived":
-                m.outcome, m.stage, m.killed_by, m.seconds = (
-                    old["outcome"],
-                    old["stage"],
-                    old["killed_by"],
-                    old["seconds"],
-                )
+    reuse = {"killed", "timeout"} | ({"survived"} if args.resume else set())
+    for m in mutants:
+        old = last.get((m.file, m.operator, m.occurrence))
+        if (args.survivors or args.resume) and not m.outcome and old and old["outcome"] in reuse:
+            m.outcome, m.stage, m.killed_by, m.seconds = old["outcome"], old["stage"], old["killed_by"], old["seconds"]
     todo = [m for m in mutants if not m.outcome]
-    print(f"mutants: {len(mutants)} in {len(files)} files, {len(mutants) - len(todo)} known equivalent", flush=True)
+    print(f"mutants: {len(mutants)} in {len(files)} files, {len(mutants) - len(todo)} equivalent or known", flush=True)
+    kept = keep_other_files(Path(args.out) / "mutants.json", files)
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+
+    def report() -> dict[str, dict]:
+        """Write the reports as they stand (after every mutant, so a stopped run can --resume)."""
+        table, every, digests = summarize(mutants, files), list(mutants), dict(hashes)
+        for file, (row, old_mutants, digest) in kept.items():
+            table[file], digests[file] = row, digest
+            every += [Mutant(**{k: v for k, v in m.items() if k in Mutant.__dataclass_fields__}) for m in old_mutants]
+        meta = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "commit": commit.stdout.strip(),
+                "jobs": args.jobs, "minutes": round((time.monotonic() - started) / 60, 1),
+                "operators": list(OPERATORS), "fast": list(FAST), "limit": args.limit, "fast_only": args.fast_only,
+                "hashes": digests, "survivors_only": args.survivors, "resumed": args.resume}  # fmt: skip
+        write_reports(Path(args.out), every, table, meta)
+        return table
+
     with tempfile.TemporaryDirectory(prefix="nsport-mutants-") as tmp:
         workers = [Worker(Path(tmp), n) for n in range(args.jobs)]
         workers[0].check_isolated()
@@ -404,23 +469,14 @@ def main() -> int:
                 return 1
             limits[name] = 3 * seconds + 30
             print(f"mutants: baseline {name} run {seconds:.1f}s, limit {limits[name]:.0f}s", flush=True)
-        run_all(todo, workers, limits, args.fast_only)
-    table = summarize(mutants, files)
-    kept = keep_other_files(Path(args.out) / "mutants.json", files)
-    for file, (row, old_mutants, digest) in kept.items():
-        table[file], hashes[file] = row, digest
-        mutants += [Mutant(**{k: v for k, v in m.items() if k in Mutant.__dataclass_fields__}) for m in old_mutants]
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
-    meta = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "commit": commit.stdout.strip(),
-            "jobs": args.jobs, "minutes": round((time.monotonic() - started) / 60, 1), "operators": list(OPERATORS),
-            "fast": list(FAST), "limit": args.limit, "fast_only": args.fast_only, "hashes": hashes,
-            "survivors_only": args.survivors}  # fmt: skip
-    write_reports(Path(args.out), mutants, table, meta)
+        run_all(todo, workers, limits, args.fast_only, report)
+    table = report()
     for file, t in table.items():
         print(f"{file}: {t['mutants']} mutants, {t['killed']} killed, {t['survived']} survived, "
-              f"{t['equivalent']} equivalent, {t['timeout']} timeouts: {t['score']} %")  # fmt: skip
+              f"{t['equivalent']} equivalent, {t['timeout']} timeouts, {t.get('pending', 0)} not run: "
+              f"{t['score']} %")  # fmt: skip
     print(f"mutants: wrote {args.out}/mutants.md and mutants.json")
-    return 0 if all(t["score"] >= args.min_score for t in table.values()) else 1
+    return 0 if all(t["score"] >= args.min_score and not t.get("pending") for t in table.values()) else 1
 
 
 if __name__ == "__main__":

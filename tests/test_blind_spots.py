@@ -17,8 +17,9 @@ from port import exec, exec_linux
 from port.errors import GoError, PathError
 from port.sysprocattr import CLONE_NEWPID, CLONE_NEWUSER, SysProcAttr, SysProcIDMap
 from tests import procfs
-from tests.launchers import BUILD
-from tests.piped import LOG_TIME
+from tests.launchers import BUILD, GO, PY
+from tests.piped import LOG_TIME, assert_same
+from tests.piped import run as run_piped
 
 pytestmark = pytest.mark.userns
 
@@ -418,3 +419,21 @@ def test_nul_in_an_argument_is_einval():
     """Go: BytePtrFromString refuses a NUL: "fork/exec PATH: invalid argument", before any fork."""
     with pytest.raises(PathError, match=r"^fork/exec /usr/bin/echo: invalid argument$"):
         exec.Command("echo", "a\0b").run()
+
+
+def test_quoting_at_the_escape_boundaries():
+    """strconv.Quote's edges: \\x7f is \\x, U+0080 and U+FFFF are \\u, beyond is \\U, and bytes that are
+    not UTF-8 (0x80 and 0xff, the ends of the range) are \\x."""
+    name = b"a\x7f\xc2\x80\xef\xbf\xbf\xf3\xa0\x80\x81\x80\xffz"
+    out, err, status = both([b"--", name])
+    assert (out, status) == (b"", 1)
+    assert err == b'exec: "a\\x7f\\u0080\\uffff\\U000e0001\\x80\\xffz": executable file not found in $PATH\n'
+
+
+def test_failed_stdout_write_is_ignored_like_gos_println():
+    """fmt.Println to a full device fails with ENOSPC, which Go drops: the run goes on and ends as usual."""
+    full = ("sh", "-c", 'exec "$@" >/dev/full', "sh")
+    go = run_piped(GO, b"exit 3\n", prefix=full)
+    py = run_piped(PY, b"exit 3\n", prefix=full)
+    assert_same(go, py)
+    assert (go.stdout, LOG_TIME.sub(b"", go.stderr), go.status) == (b"", b"exit status 3\n", 1)
