@@ -25,7 +25,7 @@ pytestmark = pytest.mark.userns
 
 GO_LAUNCHER = (str(BUILD / "launcher-go"),)
 PY_LAUNCHER = (sys.executable, "-m", "port.launcher")
-STRATEGIES = (exec_linux.SUBREAPER, exec_linux.RELAY)
+STRATEGIES = exec_linux.STRATEGIES
 
 
 def launch(launcher, args, **kw) -> tuple[bytes, bytes, int]:
@@ -380,6 +380,7 @@ def test_start_restores_the_launchers_mask_and_subreaper_flag(attr, strategy):
     assert (signal.pthread_sigmask(signal.SIG_BLOCK, []), subreaper_flag()) == (mask, flag)
 
 
+@pytest.mark.parametrize("strategy", [exec_linux.SUBREAPER, exec_linux.RELAY], indirect=True)
 @pytest.mark.parametrize("attr", CONFIGS.values(), ids=CONFIGS.keys())
 def test_fork_failure_is_reported_and_undone(attr, strategy, monkeypatch):
     """fork(2) failing (EAGAIN: out of processes) is Go's "fork/exec PATH: resource temporarily
