@@ -260,7 +260,7 @@ class Worker:
         """Run pytest here; (passed|failed|timeout, first failing test, seconds)."""
         # Dispositions as a terminal gives them (a job started with & has SIGINT ignored).
         argv = ["env", "--default-signal=HUP,INT", "unshare", "--mount", "--uts", "--ipc", "--net",
-                "sh", "-c", 'ip link set lo up && exec "$@"', "sh",
+                "sh", "-c", SANDBOX, "sh",
                 sys.executable, "-m", "pytest", "-q", "-x", "-n", "0", "-p", "no:cacheprovider",
                 "--timeout", str(per_test), *tests]  # fmt: skip
         start = time.monotonic()
@@ -289,6 +289,9 @@ class Worker:
 
 SUMMARY = re.compile(r"^=*\s*\d+ passed(, \d+ (skipped|deselected|xfailed|xpassed|warnings?))* in [\d.]+s", re.M)
 FAILURES = re.compile(r"^(FAILED|ERROR) ", re.M)
+# The sandbox's network looks like a host's: lo up and a link of its own (a veth pair where the kernel has
+# veth), so that probes asking "are these the host's links?" can tell a namespace from the host.
+SANDBOX = 'ip link set lo up && { ip link add nsport-m0 type veth peer name nsport-m1 2>/dev/null || :; } && exec "$@"'
 RUNNING: set[int] = set()  # the test runs under way, to end on SIGTERM or ^C
 
 
