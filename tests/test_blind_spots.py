@@ -28,9 +28,9 @@ PY_LAUNCHER = (sys.executable, "-m", "port.launcher")
 STRATEGIES = exec_linux.STRATEGIES
 
 
-def launch(launcher, args, **kw) -> tuple[bytes, bytes, int]:
+def launch(launcher, args, prefix=(), **kw) -> tuple[bytes, bytes, int]:
     kw.setdefault("stdin", subprocess.DEVNULL)
-    proc = subprocess.run([*launcher, *args], capture_output=True, timeout=20, **kw)
+    proc = subprocess.run([*prefix, *launcher, *args], capture_output=True, timeout=20, **kw)
     return proc.stdout, LOG_TIME.sub(b"", proc.stderr), proc.returncode
 
 
@@ -438,3 +438,15 @@ def test_failed_stdout_write_is_ignored_like_gos_println():
     py = run_piped(PY, b"exit 3\n", prefix=full)
     assert_same(go, py)
     assert (go.stdout, LOG_TIME.sub(b"", go.stderr), go.status) == (b"", b"exit status 3\n", 1)
+
+
+@pytest.mark.root
+def test_look_path_checks_the_effective_ids(tmp_path):
+    """Go's LookPath asks eaccess (the effective ids): with only the real uid changed to nobody, a command
+    only root may run is still found."""
+    executable(tmp_path / "bin" / "prog").chmod(0o700)
+    tmp_path.chmod(0o755)
+    real_nobody = ("setpriv", "--ruid", "65534", "--rgid", "65534", "--clear-groups")
+    env = {"PATH": f"{tmp_path}/bin:{os.environ['PATH']}"}
+    out, err, status = both(["--", "prog"], env=env, prefix=real_nobody)
+    assert (out, err, status) == (f"ran {tmp_path}/bin/prog\n".encode(), b"", 0)
