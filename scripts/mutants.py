@@ -245,6 +245,16 @@ class Worker:
                 (self.dir / rel).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(ROOT / rel, self.dir / rel)
         (self.dir / "build").symlink_to(ROOT / "build")
+        # An interpreter of the copy's own: the tests start the port as `sys.executable -m port...`, some
+        # with a bare environment and another cwd, where only the interpreter's path can point at the copy.
+        # It finds the copy first, then the project venv's packages (whose nsport.pth names this tree).
+        venv = self.dir / ".venv"
+        subprocess.run([sys._base_executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+        site_packages = [p for p in sys.path if p.endswith("site-packages")]
+        next(venv.glob("lib/python*/site-packages")).joinpath("nsport-mutants.pth").write_text(
+            "\n".join([str(self.dir), *site_packages]) + "\n"
+        )
+        self.python = str(venv / "bin" / "python")
         self.env = dict(os.environ, PYTHONPATH=str(self.dir), PYTHONDONTWRITEBYTECODE="1")
         self.env.pop("PYTEST_ADDOPTS", None)
 
@@ -252,7 +262,7 @@ class Worker:
         """The port a test starts must be this copy's, not the installed tree's."""
         probe = "import port; print(port.__file__)"
         for env in (self.env, {"PATH": os.environ["PATH"]}):  # some tests start the port with a bare env
-            out = subprocess.run([sys.executable, "-c", probe], cwd=self.dir, env=env, capture_output=True, text=True)
+            out = subprocess.run([self.python, "-c", probe], cwd="/", env=env, capture_output=True, text=True)
             if not out.stdout.startswith(str(self.dir)):
                 sys.exit(f"mutants: the copy in {self.dir} imports {out.stdout.strip()!r}; PYTHONPATH is not honoured")
 
@@ -261,7 +271,7 @@ class Worker:
         # Dispositions as a terminal gives them (a job started with & has SIGINT ignored).
         argv = ["env", "--default-signal=HUP,INT", "unshare", "--mount", "--uts", "--ipc", "--net",
                 "sh", "-c", SANDBOX, "sh",
-                sys.executable, "-m", "pytest", "-q", "-x", "-n", "0", "-p", "no:cacheprovider",
+                self.python, "-m", "pytest", "-q", "-x", "-n", "0", "-p", "no:cacheprovider",
                 "--timeout", str(per_test), *tests]  # fmt: skip
         start = time.monotonic()
         proc = subprocess.Popen(argv, cwd=self.dir, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -465,7 +475,8 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="nsport-mutants-") as tmp:
         workers = [Worker(Path(tmp), n) for n in range(args.jobs)]
-        workers[0].check_isolated()
+        for w in workers:
+            w.check_isolated()
         limits = {}
         for name, tests in (("fast", FAST), ("full", REST)):
             result, failed, seconds = workers[0].run(tests, 1800)
