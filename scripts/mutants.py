@@ -255,6 +255,9 @@ class Worker:
             "\n".join([str(self.dir), *site_packages]) + "\n"
         )
         self.python = str(venv / "bin" / "python")
+        for tool in Path(sys.executable).parent.iterdir():  # go, ruff, ...: tests find them beside python
+            if not (venv / "bin" / tool.name).exists():
+                (venv / "bin" / tool.name).symlink_to(tool.resolve())
         self.env = dict(os.environ, PYTHONPATH=str(self.dir), PYTHONDONTWRITEBYTECODE="1")
         self.env.pop("PYTEST_ADDOPTS", None)
 
