@@ -450,3 +450,23 @@ def test_look_path_checks_the_effective_ids(tmp_path):
     env = {"PATH": f"{tmp_path}/bin:{os.environ['PATH']}"}
     out, err, status = both(["--", "prog"], env=env, prefix=real_nobody)
     assert (out, err, status) == (f"ran {tmp_path}/bin/prog\n".encode(), b"", 0)
+
+
+def test_relay_ends_by_the_childs_signal_whatever_the_launchers_handler(monkeypatch):
+    """Under Go the launcher sees the child's own death. RELAY's middle process inherits the launcher's
+    Python handlers; it must drop its copy of the one for the child's signal before raising it."""
+    import faulthandler
+
+    monkeypatch.setattr(exec_linux, "pid_namespace_strategy", exec_linux.RELAY)
+    was_enabled = faulthandler.is_enabled()
+    old = signal.signal(signal.SIGSEGV, lambda *_: None)  # the launcher's own (Python-level) handler
+    try:
+        cmd = exec.Command(*END["segfault"])
+        cmd.sys_proc_attr = SysProcAttr(cloneflags=CLONE_NEWUSER | CLONE_NEWPID)
+        with pytest.raises(exec.ExitError) as e:
+            cmd.run()
+    finally:
+        signal.signal(signal.SIGSEGV, old if old is not None else signal.SIG_DFL)
+        if was_enabled:
+            faulthandler.enable()
+    assert str(e.value) == "signal: segmentation fault"
