@@ -458,7 +458,8 @@ def main() -> int:
         old = last.get((m.file, m.operator, m.occurrence))
         if (args.survivors or args.resume) and not m.outcome and old and old["outcome"] in reuse:
             m.outcome, m.stage, m.killed_by, m.seconds = old["outcome"], old["stage"], old["killed_by"], old["seconds"]
-    todo = [m for m in mutants if not m.outcome]
+    # A fixed shuffle: a run stopped half-way has results spread over every operator and line.
+    todo = sorted((m for m in mutants if not m.outcome), key=lambda m: hashlib.sha256(repr(m.key).encode()).digest())
     print(f"mutants: {len(mutants)} in {len(files)} files, {len(mutants) - len(todo)} equivalent or known", flush=True)
     kept = keep_other_files(Path(args.out) / "mutants.json", files)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
