@@ -470,3 +470,31 @@ def test_relay_ends_by_the_childs_signal_whatever_the_launchers_handler(monkeypa
         if was_enabled:
             faulthandler.enable()
     assert str(e.value) == "signal: segmentation fault"
+
+
+@pytest.mark.parametrize("noctty", [False, True], ids=["", "noctty"])
+def test_noctty_detaches_stdin_from_the_controlling_tty(noctty):
+    """Go: Noctty is ioctl(0, TIOCNOTTY): the terminal on fd 0 (here the session's controlling tty,
+    while stdout is a pipe) stops being the child's controlling tty."""
+    master, slave = os.openpty()
+    try:
+        args = ["--noctty"] * noctty + ["--", "sh", "-c", "echo ok; cut -d' ' -f7 /proc/self/stat"]
+        out, err, status = both(args, stdin=slave, prefix=("setsid", "--ctty"))
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert (err, status) == (b"", 0)
+    lines = out.decode().split()
+    assert lines[0] == "ok" and (lines[1] == "0") == noctty  # tty_nr 0: no controlling tty
+
+
+def test_cgroup_fd_that_is_not_cgroup2_is_ebadf(strategy, tmp_path):
+    """Go asks clone3(CLONE_INTO_CGROUP), which refuses anything but a cgroup2 directory with EBADF."""
+    fd = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        cmd = exec.Command("true")
+        cmd.sys_proc_attr = SysProcAttr(use_cgroup_fd=True, cgroup_fd=fd)
+        with pytest.raises(PathError, match=r"^fork/exec /usr/bin/true: bad file descriptor$"):
+            cmd.run()
+    finally:
+        os.close(fd)
