@@ -427,6 +427,8 @@ def main() -> int:
     ap.add_argument("--list", action="store_true", help="only list the mutants")
     ap.add_argument("--resume", action="store_true",
                     help="run only the mutants the last report has no result for (files unchanged since)")  # fmt: skip
+    ap.add_argument("--report-only", action="store_true",
+                    help="run nothing: write the last report again with the equivalents file as it is now")  # fmt: skip
     ap.add_argument("--survivors", action="store_true",
                     help="run only the last report's survivors again (files unchanged since)")  # fmt: skip
     args = ap.parse_args()
@@ -453,10 +455,10 @@ def main() -> int:
         return 0
     hashes = {f: hashlib.sha256((ROOT / f).read_bytes()).hexdigest()[:16] for f in files}
     last = previous(Path(args.out) / "mutants.json", hashes)
-    reuse = {"killed", "timeout"} | ({"survived"} if args.resume else set())
+    reuse = {"killed", "timeout"} | ({"survived"} if args.resume or args.report_only else set())
     for m in mutants:
         old = last.get((m.file, m.operator, m.occurrence))
-        if (args.survivors or args.resume) and not m.outcome and old and old["outcome"] in reuse:
+        if (args.survivors or args.resume or args.report_only) and not m.outcome and old and old["outcome"] in reuse:
             m.outcome, m.stage, m.killed_by, m.seconds = old["outcome"], old["stage"], old["killed_by"], old["seconds"]
     # A fixed shuffle: a run stopped half-way has results spread over every operator and line.
     todo = sorted((m for m in mutants if not m.outcome), key=lambda m: hashlib.sha256(repr(m.key).encode()).digest())
@@ -477,19 +479,22 @@ def main() -> int:
         write_reports(Path(args.out), every, table, meta)
         return table
 
+    if args.report_only:
+        todo = []
     with tempfile.TemporaryDirectory(prefix="nsport-mutants-") as tmp:
-        workers = [Worker(Path(tmp), n) for n in range(args.jobs)]
+        workers = [Worker(Path(tmp), n) for n in range(args.jobs if todo else 0)]
         for w in workers:
             w.check_isolated()
         limits = {}
-        for name, tests in (("fast", FAST), ("full", REST)):
+        for name, tests in (("fast", FAST), ("full", REST)) if todo else ():
             result, failed, seconds = workers[0].run(tests, 1800)
             if result != "passed":
                 print(f"mutants: the unmutated {name} run fails ({failed}); fix the suite first", file=sys.stderr)
                 return 1
             limits[name] = 3 * seconds + 30
             print(f"mutants: baseline {name} run {seconds:.1f}s, limit {limits[name]:.0f}s", flush=True)
-        run_all(todo, workers, limits, args.fast_only, report)
+        if todo:
+            run_all(todo, workers, limits, args.fast_only, report)
     table = report()
     for file, t in table.items():
         print(f"{file}: {t['mutants']} mutants, {t['killed']} killed, {t['survived']} survived, "
