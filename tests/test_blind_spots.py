@@ -15,7 +15,7 @@ import pytest
 
 from port import exec, exec_linux
 from port.errors import GoError, PathError
-from port.sysprocattr import CLONE_NEWPID, CLONE_NEWUSER, SysProcAttr, SysProcIDMap
+from port.sysprocattr import CLONE_NEWPID, CLONE_NEWUSER, Credential, SysProcAttr, SysProcIDMap
 from tests import procfs
 from tests.launchers import BUILD, GO, PY
 from tests.piped import LOG_TIME, assert_same
@@ -498,3 +498,12 @@ def test_cgroup_fd_that_is_not_cgroup2_is_ebadf(strategy, tmp_path):
             cmd.run()
     finally:
         os.close(fd)
+
+
+def test_a_child_step_failing_without_an_errno_is_einval():
+    """setgroups(2) with more than NGROUPS_MAX groups is EINVAL from the kernel under Go; CPython refuses it
+    first with a ValueError, which the child must still report as EINVAL."""
+    cmd = exec.Command("true")
+    cmd.sys_proc_attr = SysProcAttr(credential=Credential(uid=0, gid=0, groups=[0] * 65537))
+    with pytest.raises(PathError, match=r"^fork/exec /usr/bin/true: invalid argument$"):
+        cmd.run()
