@@ -461,7 +461,12 @@ def main() -> int:
         if (args.survivors or args.resume or args.report_only) and not m.outcome and old and old["outcome"] in reuse:
             m.outcome, m.stage, m.killed_by, m.seconds = old["outcome"], old["stage"], old["killed_by"], old["seconds"]
     # A fixed shuffle: a run stopped half-way has results spread over every operator and line.
-    todo = sorted((m for m in mutants if not m.outcome), key=lambda m: hashlib.sha256(repr(m.key).encode()).digest())
+    runnable = [m for m in mutants if not m.outcome]
+    if args.survivors:  # not the ones the last report never ran: they stay "not run"
+        runnable = [
+            m for m in runnable if last.get((m.file, m.operator, m.occurrence), {}).get("outcome") == "survived"
+        ]
+    todo = sorted(runnable, key=lambda m: hashlib.sha256(repr(m.key).encode()).digest())
     print(f"mutants: {len(mutants)} in {len(files)} files, {len(mutants) - len(todo)} equivalent or known", flush=True)
     kept = keep_other_files(Path(args.out) / "mutants.json", files)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
