@@ -507,3 +507,13 @@ def test_a_child_step_failing_without_an_errno_is_einval():
     cmd.sys_proc_attr = SysProcAttr(credential=Credential(uid=0, gid=0, groups=[0] * 65537))
     with pytest.raises(PathError, match=r"^fork/exec /usr/bin/true: invalid argument$"):
         cmd.run()
+
+
+def test_maps_the_kernel_refuses_fail_the_start(strategy):
+    """Go's child waits for the launcher's verdict on the maps (step 2) and fails with its errno:
+    overlapping uid_map lines are EINVAL."""
+    cmd = exec.Command("true")
+    overlapping = [SysProcIDMap(0, os.geteuid(), 1), SysProcIDMap(0, os.geteuid(), 1)]
+    cmd.sys_proc_attr = SysProcAttr(cloneflags=CLONE_NEWUSER | CLONE_NEWPID, uid_mappings=overlapping)
+    with pytest.raises(PathError, match=r"^fork/exec /usr/bin/true: invalid argument$"):
+        cmd.run()
