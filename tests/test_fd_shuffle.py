@@ -72,7 +72,7 @@ def test_exec_failure_still_reaches_the_launcher(files, tmp_path):
 
 
 def test_cmd_streams_and_extra_files(tmp_path):
-    """exec.Cmd: Stdin/Stdout/Stderr then ExtraFiles as fds 3, 4, ...; None is /dev/null."""
+    """exec.Cmd: Stdin/Stdout/Stderr then ExtraFiles as fds 3, 4, ...; a None stream is /dev/null."""
     report = tmp_path / "report"
     extra = open(tmp_path / "extra-a", "w")
     fd_b = os.open(tmp_path / "extra-b", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC)
@@ -91,4 +91,5 @@ def test_cmd_streams_and_extra_files(tmp_path):
         n, _, target = line.partition(" ")
         if int(n) < 10:
             fds[int(n)] = target.replace(str(tmp_path), "DIR")
-    assert fds == {0: "/dev/null", 1: "/dev/null", 2: "DIR/err", 3: "DIR/extra-a", 4: "DIR/extra-b", 5: "/dev/null"}
+    # A nil ExtraFiles entry is a closed descriptor in the child (Go: a nil *os.File's Fd is -1).
+    assert fds == {0: "/dev/null", 1: "/dev/null", 2: "DIR/err", 3: "DIR/extra-a", 4: "DIR/extra-b"}
