@@ -30,9 +30,20 @@ def transcript(pty_text: str) -> str:
     return LOG_TIME.sub("YYYY/MM/DD hh:mm:ss ", pty_text.replace("\r\n", "\n"))
 
 
+def _restore_signals() -> None:
+    """In the pty child before exec: SIGPIPE and SIGXFSZ as a login shell has them.
+
+    CPython ignores both, and ignored dispositions survive execve; subprocess
+    undoes that in its children (restore_signals), pexpect does not.
+    """
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
+
+
 def spawn(argv: tuple[str, ...] | list[str], timeout: float, **kwargs) -> pexpect.spawn:
     """pexpect.spawn with no sleeps of its own: none before each send, none on close."""
-    child = pexpect.spawn(argv[0], list(argv[1:]), encoding="utf-8", echo=False, timeout=timeout, **kwargs)
+    child = pexpect.spawn(argv[0], list(argv[1:]), encoding="utf-8", echo=False, timeout=timeout,
+                          preexec_fn=_restore_signals, **kwargs)  # fmt: skip
     child.delaybeforesend = None
     # ptyprocess sleeps 0.1 s in close() "to give the kernel time"; reap() and
     # kill() have already waited for the child, so there is nothing to wait for.

@@ -9,6 +9,7 @@ import pytest
 from port import exec, exec_linux
 from port.errors import GoError
 from port.sysprocattr import SysProcAttr
+from tests import shell
 from tests.go_upstream.common import EXE
 
 
@@ -87,10 +88,10 @@ def test_Pgid():
 
 def _in_a_terminal(test: str) -> None:
     """Go's test needs /dev/tty; run its body (helper.py) as the session leader of a new pty."""
-    child = pexpect.spawn(sys.executable, [*EXE[1:], test], timeout=30)
+    child = shell.spawn((sys.executable, *EXE[1:], test), timeout=30)
     child.expect(pexpect.EOF)
-    child.close()
-    out = child.before.decode(errors="replace")
+    shell.reap(child)
+    out = child.before
     assert (child.exitstatus, out.strip().splitlines()[-1:]) == (0, ["PASS"]), out
 
 
