@@ -91,11 +91,16 @@ def kernel(euid: int | None = None) -> list[Finding]:
                                  "sysctl -w kernel.apparmor_restrict_unprivileged_userns=0", error=False))  # fmt: skip
         found.append(Finding("not root: the tests that need root are skipped", "run as root (sudo make test)",
                              error=False))  # fmt: skip
-    if not any(os.path.exists(f"{d}/cgroup.controllers") for d in CGROUP2):
+    if cgroup2_root() is None:
         found.append(Finding("no cgroup v2 hierarchy at /sys/fs/cgroup: the cgroup configuration is skipped",
                              "mount -t cgroup2 none /sys/fs/cgroup (or boot with systemd.unified_cgroup_hierarchy=1)",
                              error=False))  # fmt: skip
     return found
+
+
+def cgroup2_root() -> str | None:
+    """Where the cgroup v2 hierarchy is mounted (hybrid layouts have it under unified/), or None."""
+    return next((d for d in CGROUP2 if os.path.exists(f"{d}/cgroup.controllers")), None)
 
 
 def python() -> list[Finding]:

@@ -22,7 +22,7 @@ import pytest
 
 from port.exec_linux import RAW_CLONE, RELAY, STRATEGIES
 from port.sysprocattr import CLONE_NEWPID, CLONE_NEWTIME, NAMESPACES
-from tests import parity, shell
+from tests import machine, parity, shell
 from tests.configs import CONFIGS, Config
 from tests.launchers import Launcher
 from tests.shell import transcript
@@ -50,12 +50,9 @@ def build_chroot(root: Path) -> Path:
 @pytest.fixture
 def cgroup_dir():
     """A cgroup v2 directory of our own, removed afterwards."""
-    base = Path("/sys/fs/cgroup/unified")
-    if not (base / "cgroup.procs").exists():
-        base = Path("/sys/fs/cgroup")
-    if not (base / "cgroup.procs").exists():
+    if (base := machine.cgroup2_root()) is None:
         pytest.skip("no cgroup v2 hierarchy mounted (CLONE_INTO_CGROUP needs one)")
-    path = base / f"nsport-test-{uuid.uuid4().hex[:8]}"
+    path = Path(base) / f"nsport-test-{uuid.uuid4().hex[:8]}"
     path.mkdir()
     try:
         yield path
