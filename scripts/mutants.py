@@ -36,6 +36,7 @@ import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import mutants_coverage
 import parso
 from cosmic_ray.mutating import mutate_code
 from cosmic_ray.operators.operator import Example, Operator
@@ -126,6 +127,7 @@ class Mutant:
     source: str = field(default="", repr=False)
 
     function: str = ""  # the innermost def around the change
+    tests: int = 0  # how many tests (or whole test files) reach the line and were run
 
     @property
     def key(self) -> tuple[str, str, str, str]:
@@ -251,9 +253,8 @@ class Worker:
         venv = self.dir / ".venv"
         subprocess.run([sys._base_executable, "-m", "venv", "--without-pip", str(venv)], check=True)
         site_packages = [p for p in sys.path if p.endswith("site-packages")]
-        next(venv.glob("lib/python*/site-packages")).joinpath("nsport-mutants.pth").write_text(
-            "\n".join([str(self.dir), *site_packages]) + "\n"
-        )
+        self.site = next(venv.glob("lib/python*/site-packages"))
+        self.site.joinpath("nsport-mutants.pth").write_text("\n".join([str(self.dir), *site_packages]) + "\n")
         self.python = str(venv / "bin" / "python")
         for tool in Path(sys.executable).parent.iterdir():  # go, ruff, ...: tests find them beside python
             if not (venv / "bin" / tool.name).exists():
@@ -269,13 +270,14 @@ class Worker:
             if not out.stdout.startswith(str(self.dir)):
                 sys.exit(f"mutants: the copy in {self.dir} imports {out.stdout.strip()!r}; PYTHONPATH is not honoured")
 
-    def run(self, tests: tuple[str, ...], timeout: float, per_test: int = 60) -> tuple[str, str, float]:
+    def run(self, tests: tuple[str, ...] | list[str], timeout: float, per_test: int = 60, extra: tuple = ()
+            ) -> tuple[str, str, float]:  # fmt: skip
         """Run pytest here; (passed|failed|timeout, first failing test, seconds)."""
         # Dispositions as a terminal gives them (a job started with & has SIGINT ignored).
         argv = ["env", "--default-signal=HUP,INT", "unshare", "--mount", "--uts", "--ipc", "--net",
                 "sh", "-c", SANDBOX, "sh",
-                self.python, "-m", "pytest", "-q", "-x", "-n", "0", "-p", "no:cacheprovider",
-                "--timeout", str(per_test), *tests]  # fmt: skip
+                self.python, "-m", "pytest", "-q", "-n", "0", "-p", "no:cacheprovider",
+                "--timeout", str(per_test), *(extra or ("-x",)), *tests]  # fmt: skip
         start = time.monotonic()
         proc = subprocess.Popen(argv, cwd=self.dir, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
@@ -289,11 +291,12 @@ class Worker:
         finally:
             RUNNING.discard(proc.pid)
         seconds = time.monotonic() - start
-        text = out.decode(errors="replace")
+        self.text = text = out.decode(errors="replace")
         # Status 0 alone is no pass: a mutant can make pytest's process exec the test's command.
         if proc.returncode == 0 and SUMMARY.search(text) and not FAILURES.search(text):
             return "passed", "", seconds
-        failed = next((ln.split()[1] for ln in text.splitlines() if ln.startswith(("FAILED ", "ERROR "))), "")
+        self.failed = [ln.split()[1] for ln in text.splitlines() if ln.startswith(("FAILED ", "ERROR "))]
+        failed = self.failed[0] if self.failed else ""
         return "failed", failed or f"pytest exit {proc.returncode}, no summary", seconds
 
     def write(self, file: str, source: str) -> None:
@@ -331,7 +334,8 @@ def kill_tree(pid: int) -> None:
             pass
 
 
-def run_all(mutants: list[Mutant], workers: list[Worker], limits: dict[str, float], fast_only: bool, report) -> None:
+def run_all(mutants: list[Mutant], workers: list[Worker], limits: dict[str, float], fast_only: bool, report,
+            cmap: dict | None) -> None:  # fmt: skip
     pool: queue.Queue[Worker] = queue.Queue()
     for w in workers:
         pool.put(w)
@@ -339,18 +343,28 @@ def run_all(mutants: list[Mutant], workers: list[Worker], limits: dict[str, floa
     done = 0
 
     def one(m: Mutant) -> Mutant:
+        args = None if cmap is None else mutants_coverage.select(cmap, m.file, originals[m.file], m.line)
+        if args == []:  # no test reaches the line: nothing to run, nothing can notice
+            m.outcome, m.stage = "survived", "unreached"
+            return m
         w = pool.get()
         try:
             w.write(m.file, m.source)
             try:
-                first = FIRST.get(m.file, ())
-                # A hang (a pipe nobody closes) is common: the fast tests each take a few seconds at most.
-                order = (*first, *(t for t in FAST if t not in first))
-                result, failed, seconds = w.run(order, limits["fast"], per_test=20)
-                m.stage, m.seconds = "fast", seconds
-                if result == "passed" and not fast_only:
-                    result, failed, seconds = w.run(REST, limits["full"])
-                    m.stage, m.seconds = "full", m.seconds + seconds
+                if args is not None:  # the tests that run this line, quickest first
+                    m.tests = len(args)
+                    limit = 2 * mutants_coverage.seconds_of(cmap, args) + 30
+                    result, failed, m.seconds = w.run(args, limit)
+                    m.stage = "reached"
+                else:  # the line runs at import: every test may see it
+                    first = FIRST.get(m.file, ())
+                    # A hang (a pipe nobody closes) is common: the fast tests each take a few seconds at most.
+                    order = (*first, *(t for t in FAST if t not in first))
+                    result, failed, seconds = w.run(order, limits["fast"], per_test=20)
+                    m.stage, m.seconds = "fast", seconds
+                    if result == "passed" and not fast_only:
+                        result, failed, seconds = w.run(REST, limits["full"])
+                        m.stage, m.seconds = "full", m.seconds + seconds
             finally:
                 w.write(m.file, originals[m.file])
             m.outcome = {"passed": "survived", "failed": "killed", "timeout": "timeout"}[result]
@@ -374,6 +388,29 @@ def run_all(mutants: list[Mutant], workers: list[Worker], limits: dict[str, floa
         raise
     finally:
         ex.shutdown()
+
+
+def coverage_map(worker: Worker, data: Path) -> dict | None:
+    """Run the unmutated suite once under coverage: which tests reach which line (scripts/mutants_coverage.py)."""
+    plugin = mutants_coverage.install(worker.site, data, worker.dir)
+    mutants_coverage.enable(data, worker.dir)
+    try:  # not -x: a test that fails only because coverage runs in its processes still maps its lines
+        result, failed, seconds = worker.run(("tests",), 1800, per_test=240, extra=tuple(plugin))
+    finally:
+        mutants_coverage.disable(data)
+    cmap = mutants_coverage.read(data, worker.dir) if result != "timeout" else {"failed": []}
+    if result == "failed" and cmap["failed"]:
+        # Coverage adds files and descriptors to the processes it measures (the fd-shuffle tests see them):
+        # those tests must pass without it.
+        print(f"mutants: {len(cmap['failed'])} tests fail under coverage; again without it", flush=True)
+        result, failed, _ = worker.run(cmap["failed"], 600)
+    if result != "passed":
+        print(f"mutants: the unmutated suite fails ({failed}); fix the suite first", file=sys.stderr)
+        return None
+    reached = sum(len(lines) for lines in cmap["lines"].values())
+    print(f"mutants: coverage map from the whole suite in {seconds:.1f}s: {len(cmap['order'])} tests, "
+          f"{reached} lines of port/ reached", flush=True)  # fmt: skip
+    return cmap
 
 
 def summarize(mutants: list[Mutant], files: list[str]) -> dict[str, dict[str, float]]:
@@ -422,6 +459,8 @@ def main() -> int:
     ap.add_argument("--jobs", type=int, default=2, help="parallel workers, each with its own copy of the tree")
     ap.add_argument("--limit", type=int, default=0, help="run only the first N mutants of each file (a smoke run)")
     ap.add_argument("--fast-only", action="store_true", help="do not run the whole suite for survivors")
+    ap.add_argument("--no-map", action="store_true",
+                    help="no coverage map: each mutant runs the fast subset, then the rest if it survives")  # fmt: skip
     ap.add_argument("--min-score", type=float, default=90.0, help="exit 1 if a file scores below this")
     ap.add_argument("--out", default=str(ROOT / "reports"), help="where mutants.{md,json} go")
     ap.add_argument("--list", action="store_true", help="only list the mutants")
@@ -490,8 +529,14 @@ def main() -> int:
         workers = [Worker(Path(tmp), n) for n in range(args.jobs if todo else 0)]
         for w in workers:
             w.check_isolated()
-        limits = {}
-        for name, tests in (("fast", FAST), ("full", REST)) if todo else ():
+        limits, cmap = {}, None
+        if todo and not args.no_map:
+            cmap = coverage_map(workers[0], Path(tmp) / "coverage")
+            if cmap is None:
+                return 1
+            fast = sum(s for t, s in cmap["seconds"].items() if t.split("::")[0] in FAST)
+            limits = {"fast": 3 * fast + 30, "full": 3 * (sum(cmap["seconds"].values()) - fast) + 30}
+        for name, tests in (("fast", FAST), ("full", REST)) if todo and args.no_map else ():
             result, failed, seconds = workers[0].run(tests, 1800)
             if result != "passed":
                 print(f"mutants: the unmutated {name} run fails ({failed}); fix the suite first", file=sys.stderr)
@@ -499,7 +544,7 @@ def main() -> int:
             limits[name] = 3 * seconds + 30
             print(f"mutants: baseline {name} run {seconds:.1f}s, limit {limits[name]:.0f}s", flush=True)
         if todo:
-            run_all(todo, workers, limits, args.fast_only, report)
+            run_all(todo, workers, limits, args.fast_only, report, cmap)
     table = report()
     for file, t in table.items():
         print(f"{file}: {t['mutants']} mutants, {t['killed']} killed, {t['survived']} survived, "

@@ -1,0 +1,273 @@
+"""Which tests run which line of port/: the map that lets make mutants run only those tests.
+
+One run of the whole suite under coverage.py, in a worker's copy of the tree,
+records for every line of port/ the tests that executed it, in the pytest
+process and in every Python process the tests start (the port in a pty, the
+launcher under strace, a forked or raw-cloned child up to its execve). A
+mutant of a line is then run against those tests only: a test that never
+reaches the line cannot notice the change (mutmut's rule, kept at the
+granularity of one line).
+
+Coverage is started by a .pth file in the worker's own venv, not by
+COVERAGE_PROCESS_START: tests start the port with a bare environment. The
+test a process works for is written to a file the process reads at start,
+for the same reason. Work done by a module- or class-scoped fixture is
+recorded under that module or class, so that a mutant seen only through a
+shared fixture selects every test that reads the fixture's result.
+"""
+
+import ast
+import json
+import os
+import sqlite3
+from pathlib import Path
+
+from coverage.numbits import numbits_to_nums
+
+# Started from the .pth file in every Python process of the worker's venv while RC exists.
+STARTUP = """\
+import atexit, os, sys
+
+RC, CURRENT, DATA, PORT = {rc!r}, {current!r}, {data!r}, {port!r}
+_cov = None
+current = None  # the test this process works for
+_lines = None  # after a fork: the lines this process ran, traced without coverage
+
+
+def _context():
+    try:
+        with open(CURRENT) as f:
+            return f.read() or None
+    except OSError:
+        return None
+
+
+def start():
+    global _cov, current
+    import coverage
+
+    current = _context()
+    _cov = coverage.Coverage(config_file=RC, data_suffix=True, context=current, auto_data=False)
+    _cov.start()
+
+
+def save():
+    try:
+        if _lines is None:
+            _cov.stop()
+            _cov.save()
+            return
+        sys.settrace(None)
+        from coverage.sqldata import CoverageData
+
+        data = CoverageData(basename=DATA, suffix=True)
+        data.set_context(current)
+        data.add_lines({{f: sorted(n) for f, n in _lines.items()}})
+        data.write()
+    except Exception:  # an unmapped user in a new user namespace cannot write the data file
+        pass
+
+
+def switch(context):
+    \"\"\"The pytest process: from now on, lines belong to this test (and so do its children).\"\"\"
+    global current
+    current = context
+    with open(CURRENT, "w") as f:
+        f.write(context)
+    _cov.switch_context(context)
+
+
+def _trace(frame, event, arg):
+    return _line if frame.f_code.co_filename.startswith(PORT) else None
+
+
+def _line(frame, event, arg):
+    if event == "line":
+        _lines.setdefault(frame.f_code.co_filename, set()).add(frame.f_lineno)
+    return _line
+
+
+def _after_fork():
+    # coverage's tracer, restarted after a fork, would not see the rest of the frames
+    # that are running now (the one that forked, its callers): sys.settrace reaches
+    # running frames through f_trace, as pdb does.
+    global _lines
+    _lines = {{}}
+    try:
+        _cov.stop()
+    except Exception:
+        pass
+    # Every running frame: coverage's stopped tracer, left as a frame's f_trace,
+    # would switch all tracing off at that frame's next event.
+    frame = sys._getframe(0)
+    while frame is not None:
+        frame.f_trace = _line if frame.f_code.co_filename.startswith(PORT) else None
+        frame = frame.f_back
+    sys.settrace(_trace)
+
+
+def _saving(call):
+    def wrapper(*args, **kwargs):
+        save()
+        return call(*args, **kwargs)
+    return wrapper
+
+
+if os.path.exists(RC):
+    start()
+    atexit.register(save)
+    os.register_at_fork(after_in_child=_after_fork)
+    # No atexit in a process that execs or leaves by _exit: save first.
+    os._exit, os.execve, os.execv = _saving(os._exit), _saving(os.execve), _saving(os.execv)
+    _kill = os.kill
+    # A process that signals itself to death (SIGPIPE on a closed stderr, the relay passing its
+    # child's signal on) never reaches atexit either.
+    os.kill = lambda pid, sig: (save() if pid in (0, os.getpid()) else None, _kill(pid, sig))[1]
+"""
+
+# Loaded with -p in the mapping run: contexts per test and per shared fixture, and each test's time.
+PLUGIN = """\
+import json, time
+
+import _nsport_cov
+import pytest
+
+TIMES = {times!r}
+_order, _seconds, _failed = [], {{}}, []
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    _nsport_cov.switch(item.nodeid)
+    start = time.monotonic()
+    yield
+    _order.append(item.nodeid)
+    _seconds[item.nodeid] = round(time.monotonic() - start, 3)
+    _nsport_cov.switch("")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_fixture_setup(fixturedef, request):
+    if fixturedef.scope == "function":
+        yield
+        return
+    before = _nsport_cov.current
+    _nsport_cov.switch(request.node.nodeid if fixturedef.scope in ("module", "class") else "")
+    yield
+    _nsport_cov.switch(before)
+
+
+def pytest_runtest_logreport(report):
+    if report.failed and report.nodeid not in _failed:
+        _failed.append(report.nodeid)
+
+
+def pytest_sessionfinish(session):
+    with open(TIMES, "w") as f:
+        json.dump({{"order": _order, "seconds": _seconds, "failed": _failed}}, f)
+"""
+
+
+def install(venv_site: Path, data: Path, tree: Path) -> list[str]:
+    """Put the start-up hook and the plugin into a worker's venv; the pytest arguments that load the plugin."""
+    data.mkdir(mode=0o1777, exist_ok=True)
+    data.chmod(0o1777)  # children that drop to nobody still write their data
+    rc = data / "coveragerc"
+    startup = STARTUP.format(rc=str(rc), current=str(data / "current"), data=str(data / "cov"), port=f"{tree}/port/")
+    (venv_site / "_nsport_cov.py").write_text(startup)
+    (venv_site / "_nsport_covplugin.py").write_text(PLUGIN.format(times=str(data / "times.json")))
+    with (venv_site / "nsport-mutants.pth").open("a") as f:
+        f.write("import _nsport_cov\n")
+    return ["-p", "_nsport_covplugin"]
+
+
+def enable(data: Path, tree: Path) -> None:
+    (data / "coveragerc").write_text(f"[run]\ndata_file = {data}/cov\ninclude = {tree}/port/*.py\n"
+                                     "disable_warnings = no-data-collected, module-not-measured\n")  # fmt: skip
+
+
+def disable(data: Path) -> None:
+    (data / "coveragerc").unlink(missing_ok=True)
+    (data / "current").unlink(missing_ok=True)
+
+
+# A context that stands for no test: import time, collection, a session-wide fixture.
+EVERYTHING = ""
+
+
+def read(data: Path, tree: Path) -> dict:
+    """{"lines": {file: {line: [contexts]}}, "order": [...], "seconds": {...}} from a mapping run's data."""
+    lines: dict[str, dict[int, set[str]]] = {}
+    for db in data.glob("cov.*"):
+        try:
+            con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+            rows = con.execute(
+                "select file.path, context.context, line_bits.numbits from line_bits"
+                " join file on file.id = line_bits.file_id join context on context.id = line_bits.context_id"
+            ).fetchall()
+            con.close()
+        except sqlite3.Error:
+            continue  # a file a dying child left half-written
+        for path, context, numbits in rows:
+            rel = os.path.relpath(path, tree)
+            per_file = lines.setdefault(rel, {})
+            for line in numbits_to_nums(numbits):
+                per_file.setdefault(line, set()).add(context or EVERYTHING)
+    times = json.loads((data / "times.json").read_text())
+    return {
+        "lines": {f: {n: sorted(c) for n, c in per.items()} for f, per in lines.items()},
+        "order": times["order"],
+        "seconds": times["seconds"],
+        "failed": times["failed"],
+    }
+
+
+def statement_lines(source: str, line: int) -> range:
+    """The lines of the statement that `line` is part of, where a tracer may report it.
+
+    The innermost statement that spans the line; of a compound statement (an
+    `if` whose condition spans two lines, an `except` clause's `try`), only
+    the header, not the body.
+    """
+    best = None
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.stmt) and node.lineno <= line <= (node.end_lineno or node.lineno):
+            if best is None or node.lineno >= best.lineno:
+                best = node
+    if best is None:
+        return range(line, line + 1)
+    body = getattr(best, "body", None)
+    end = body[0].lineno - 1 if isinstance(body, list) and body and body[0].lineno > best.lineno else best.end_lineno
+    return range(best.lineno, max(end, best.lineno) + 1)
+
+
+def select(cmap: dict, file: str, source: str, line: int) -> list[str] | None:
+    """The pytest arguments that run every test reaching `line` of `file`, quickest first.
+
+    [] when no test reaches it; None when it runs outside any test (import
+    time, a session fixture): then only the whole suite will do.
+    """
+    per_line = cmap["lines"].get(file, {})
+    contexts = {c for n in statement_lines(source, line) for c in per_line.get(n, ())}
+    if not contexts:
+        return []
+    if EVERYTHING in contexts:
+        return None
+    # A module or class context (a shared fixture's work) stands for all of its tests.
+    wide = [c for c in contexts if c not in cmap["seconds"]]
+    tests = [t for t in cmap["order"] if t in contexts or any(t.startswith(w + "::") for w in wide)]
+    by_file: dict[str, list[str]] = {}
+    for t in tests:
+        by_file.setdefault(t.split("::")[0], []).append(t)
+    # Whole files where every test is chosen (pytest collects them once); files by their time, quickest first.
+    groups = []
+    for path, chosen in by_file.items():
+        every = [t for t in cmap["order"] if t.split("::")[0] == path]
+        seconds = sum(cmap["seconds"].get(t, 0) for t in chosen)
+        groups.append((seconds, [path] if chosen == every else chosen))
+    return [arg for _, args in sorted(groups) for arg in args]
+
+
+def seconds_of(cmap: dict, args: list[str]) -> float:
+    files = {a for a in args if "::" not in a}
+    return sum(s for t, s in cmap["seconds"].items() if t in args or t.split("::")[0] in files)
