@@ -51,12 +51,14 @@ def start():
     _cov.start()
 
 
-def save():
+def save(stop=True):
     try:
         if _lines is None:
-            _cov.stop()
+            if stop:
+                _cov.stop()
             _cov.save()
             return
+        tracer = sys.gettrace()
         sys.settrace(None)
         from coverage.sqldata import CoverageData
 
@@ -64,6 +66,8 @@ def save():
         data.set_context(current)
         data.add_lines({{f: sorted(n) for f, n in _lines.items()}})
         data.write()
+        if not stop:
+            sys.settrace(tracer)
     except Exception:  # an unmapped user in a new user namespace cannot write the data file
         pass
 
@@ -122,7 +126,7 @@ if os.path.exists(RC):
     _kill = os.kill
     # A process that signals itself to death (SIGPIPE on a closed stderr, the relay passing its
     # child's signal on) never reaches atexit either.
-    os.kill = lambda pid, sig: (save() if pid in (0, os.getpid()) else None, _kill(pid, sig))[1]
+    os.kill = lambda pid, sig: (save(stop=False) if pid in (0, os.getpid()) else None, _kill(pid, sig))[1]
 """
 
 # Loaded with -p in the mapping run: contexts per test and per shared fixture, and each test's time.
