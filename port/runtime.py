@@ -91,10 +91,26 @@ def _check_fds() -> None:
         except OSError as e:
             if e.errno != errno.EBADF:
                 raise
-            if os.open(os.devnull, os.O_RDWR) != fd:  # the lowest free fd: this one
-                write(2, b"runtime: opened unexpected file descriptor when attempting to open %d\n" % fd)
-                os._exit(2)
+            try:
+                opened = os.open(os.devnull, os.O_RDWR)
+            except OSError:
+                # Go prints the errno it still holds: fcntl's EBADF, not open's.
+                msg = b"runtime: standard file descriptor %d closed, unable to open /dev/null, errno=%d\n"
+                _throw(msg % (fd, e.errno), b"cannot open standard fds")
+            if opened != fd:  # the lowest free fd: this one
+                msg = b"runtime: opened unexpected file descriptor %d when attempting to open %d\n"
+                _throw(msg % (opened, fd), b"cannot open standard fds")
             os.set_inheritable(fd, True)  # Go's open has no O_CLOEXEC
+
+
+def _throw(printed: bytes, reason: bytes) -> None:
+    """Go: runtime.throw: its line, "fatal error: ...", exit status 2.
+
+    Go then prints "runtime stack:" and the Go runtime's frames with their
+    addresses, which have no counterpart here (tests/test_startup.py shows the gap).
+    """
+    write(2, printed + b"fatal error: " + reason + b"\n")
+    os._exit(2)
 
 
 def _raise_nofile_limit() -> None:

@@ -11,6 +11,7 @@ pass by both failing alike. What Go does is in port/runtime.py's docstring.
 
 import fcntl
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -88,6 +89,38 @@ def test_stderr_closed(which):
     go = both(which, b"readlink /proc/self/fd/2; exit 3\n", ("--close", "2"))
     _, _, banner = PROGRAMS[which]
     assert (go.stdout, go.stderr, go.status) == (banner + b"/dev/null\n", b"", 1)
+
+
+# Hides /dev/null: an empty tmpfs on /dev, in a mount namespace of the test's own.
+NO_DEV_NULL = (
+    shutil.which("unshare") or "unshare",
+    "--mount",
+    "sh",
+    "-c",
+    'mount -t tmpfs none /dev && exec "$@"',
+    "sh",
+)
+
+
+@pytest.mark.root
+@pytest.mark.parametrize("fd", [0, 1, 2])
+def test_closed_fd_and_no_dev_null_is_a_runtime_throw(which, fd):
+    """Go's checkfds cannot open /dev/null for the closed fd: runtime.throw, status 2.
+
+    A known difference follows Go's two lines: its "runtime stack:" dump of
+    the Go runtime's own frames, which the port has no counterpart for.
+    """
+    progs = PROGRAMS[which][0]
+    go, py = (run((*NO_DEV_NULL, *progs[k]), b"", ("--close", str(fd))) for k in ("go", "py"))
+    # Go prints the errno it still holds from fcntl: EBADF (9), not open's ENOENT.
+    lines = b"runtime: standard file descriptor %d closed, unable to open /dev/null, errno=9\n" % fd
+    lines += b"fatal error: cannot open standard fds\n"
+    assert (go.stdout, go.status) == (py.stdout, py.status) == (b"", 2)
+    if fd == 2:  # the message went to the closed stderr
+        assert go.stderr == py.stderr == b""
+        return
+    assert go.stderr.startswith(lines + b"\nruntime stack:\nruntime.throw(")
+    assert py.stderr == lines
 
 
 # --- signal dispositions and mask
