@@ -226,6 +226,8 @@ def fork_exec(argv0: str, argv: list[str], attr: ProcAttr) -> int:
             os.waitpid(pid, 0)  # reap the child (status 253) so no zombie is left
         if pidfd >= 0:
             os.close(pidfd)
+        if sys_attr.pid_fd is not None:
+            sys_attr.pid_fd[:] = [-1]  # Go: forkAndExecFailureCleanup
         raise Errno(_ERRNO.unpack(data)[0] if len(data) == _ERRNO.size else 32)  # EPIPE
     if sys_attr.pid_fd is not None:
         sys_attr.pid_fd[:] = [pidfd if raw else _pidfd_open(pid)]

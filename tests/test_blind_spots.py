@@ -114,6 +114,18 @@ def test_failed_start_leaves_no_descriptor_or_zombie(attr, strategy):
     assert zombie_children() == zombies
 
 
+def test_failed_start_closes_the_pid_fd_and_sets_it_to_minus_one(strategy):
+    """Go's forkAndExecFailureCleanup: after the child fails, the pidfd Start opened for it is closed
+    and *PidFD is -1, whatever the caller left there."""
+    fds = open_fds()
+    cmd = exec.Command("true")
+    cmd.sys_proc_attr = SysProcAttr(pid_fd=[1234], chroot="/nonexistent")
+    with pytest.raises(PathError, match=r"^fork/exec /usr/bin/true: no such file or directory$"):
+        cmd.start()
+    assert cmd.sys_proc_attr.pid_fd == [-1]
+    assert open_fds() == fds
+
+
 def zombie_children() -> set[int]:
     me = os.getpid()
     return {pid for pid in procfs.children_map().get(me, []) if procfs.state(pid) == "Z"}
