@@ -341,6 +341,9 @@ def run_all(mutants: list[Mutant], workers: list[Worker], limits: dict[str, floa
         pool.put(w)
     originals = {m.file: (ROOT / m.file).read_text() for m in mutants}
     done = 0
+    # The tests that killed a mutant of the same function go first: a function's mutants tend to
+    # break the same behaviour, and -x stops at the first failure.
+    killers: dict[tuple[str, str], list[str]] = {}
 
     def one(m: Mutant) -> Mutant:
         args = None if cmap is None else mutants_coverage.select(cmap, m.file, originals[m.file], m.line)
@@ -353,9 +356,15 @@ def run_all(mutants: list[Mutant], workers: list[Worker], limits: dict[str, floa
             try:
                 if args is not None:  # the tests that run this line, quickest first
                     m.tests = len(args)
-                    limit = 2 * mutants_coverage.seconds_of(cmap, args) + 30
-                    result, failed, m.seconds = w.run(args, limit)
+                    # A hang (a pipe nobody closes, a lost wakeup) is common: three times the tests' time.
+                    limit = max(10.0, 3 * mutants_coverage.seconds_of(cmap, args) + 5)
+                    files = {a for a in args if "::" not in a}
+                    first = [t for t in killers.get((m.file, m.function), []) if t in args or t.split("::")[0] in files]
+                    result, failed, m.seconds = w.run([*first, *(a for a in args if a not in first)], limit)
                     m.stage = "reached"
+                    if result == "failed" and failed in cmap["seconds"]:
+                        ranked = killers.setdefault((m.file, m.function), [])
+                        ranked[:] = [failed, *(t for t in ranked if t != failed)][:3]
                 else:  # the line runs at import: every test may see it
                     first = FIRST.get(m.file, ())
                     # A hang (a pipe nobody closes) is common: the fast tests each take a few seconds at most.
@@ -456,7 +465,9 @@ def _interrupt(signum, frame):
 def main() -> int:
     ap = argparse.ArgumentParser(description="Mutation testing of port/ with cosmic-ray, driven by the suite.")
     ap.add_argument("--files", default=",".join(DEFAULT_FILES), help="comma list of files under port/ to mutate")
-    ap.add_argument("--jobs", type=int, default=2, help="parallel workers, each with its own copy of the tree")
+    ap.add_argument("--jobs", type=int, default=(os.cpu_count() or 1) + 1,
+                    help="parallel workers, each with its own copy of the tree (default: cores + 1, as tests "
+                    "spend much of their time waiting on ptys and children)")  # fmt: skip
     ap.add_argument("--limit", type=int, default=0, help="run only the first N mutants of each file (a smoke run)")
     ap.add_argument("--fast-only", action="store_true", help="do not run the whole suite for survivors")
     ap.add_argument("--no-map", action="store_true",
