@@ -388,9 +388,7 @@ def _fileno(stream) -> int | None:
         return stream
     try:
         return stream.fileno()
-    except (AttributeError, OSError, ValueError):
-        return None
-    except Exception:  # noqa: BLE001 - io.UnsupportedOperation and the like: not a file
+    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is both of the last two
         return None
 
 

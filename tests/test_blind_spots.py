@@ -291,6 +291,21 @@ def test_look_path_as_go(case, tmp_path):
     assert (out.decode(), err.decode(), status) == (stdout, stderr, 1 if stderr else 0)
 
 
+@pytest.mark.parametrize(
+    ("name", "want"),
+    [
+        ("/tmp/a\x00b", 'exec: "/tmp/a\\x00b": stat /tmp/a\x00b: invalid argument'),
+        ("a\x00b", f'exec: "a\\x00b": {NOT_FOUND}'),
+    ],
+)
+def test_look_path_of_a_name_with_a_nul(name, want):
+    """Go's stat of a path with a NUL fails with EINVAL before any syscall; LookPath returns that for a
+    name with a slash and, searching PATH, goes on to the next entry. (Go 1.27 prints these two.)"""
+    with pytest.raises(exec.Error) as e:
+        exec.look_path(name)
+    assert str(e.value) == want
+
+
 def test_look_path_found_path_is_cleaned(tmp_path):
     """The path Go runs is Clean()ed: a leading // becomes /, as the exec error shows."""
     executable(tmp_path / "b" / "prog", text="not a program\n")
