@@ -29,9 +29,10 @@ STARTUP = """\
 import atexit, os, sys
 
 RC, CURRENT, DATA, PORT = {rc!r}, {current!r}, {data!r}, {port!r}
-_cov = None
+_cov = None  # coverage.py, in the pytest process only
 current = None  # the test this process works for
-_lines = None  # after a fork: the lines this process ran, traced without coverage
+_seen = set()  # (file, line) this process has recorded
+_records = -1  # where to append "test<TAB>file<TAB>line" lines, inherited across fork
 
 
 def _context():
@@ -42,43 +43,22 @@ def _context():
         return None
 
 
-def start():
-    global _cov, current
-    import coverage
-
-    current = _context()
-    _cov = coverage.Coverage(config_file=RC, data_suffix=True, context=current, auto_data=False)
-    _cov.start()
-
-
-def save(stop=True):
+def _open_records():
+    # Kept at a high number (a child's fd shuffle uses low ones) and close-on-exec. Opened once per
+    # program and inherited, so a child that loses the right to create files (an unmapped user in a
+    # new user namespace) still records; each line is written when first run, so a process killed
+    # by a signal keeps what it ran.
+    global _records
     try:
-        if _lines is None:
-            if stop:
-                _cov.stop()
-            _cov.save()
-            return
-        tracer = sys.gettrace()
-        sys.settrace(None)
-        from coverage.sqldata import CoverageData
+        import fcntl
 
-        data = CoverageData(basename=DATA, suffix=True)
-        data.set_context(current)
-        data.add_lines({{f: sorted(n) for f, n in _lines.items()}})
-        data.write()
-        if not stop:
-            sys.settrace(tracer)
-    except Exception:  # an unmapped user in a new user namespace cannot write the data file
-        pass
-
-
-def switch(context):
-    \"\"\"The pytest process: from now on, lines belong to this test (and so do its children).\"\"\"
-    global current
-    current = context
-    with open(CURRENT, "w") as f:
-        f.write(context)
-    _cov.switch_context(context)
+        fd = os.open(f"{{DATA}}.lines.{{os.getpid()}}", os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o666)
+        try:
+            _records = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 900)
+        finally:
+            os.close(fd)
+    except OSError:
+        _records = -1
 
 
 def _trace(frame, event, arg):
@@ -87,46 +67,64 @@ def _trace(frame, event, arg):
 
 def _line(frame, event, arg):
     if event == "line":
-        _lines.setdefault(frame.f_code.co_filename, set()).add(frame.f_lineno)
+        key = (frame.f_code.co_filename, frame.f_lineno)
+        if key not in _seen:
+            _seen.add(key)
+            try:
+                os.write(_records, f"{{current or ''}}\\t{{key[0]}}\\t{{key[1]}}\\n".encode())
+            except OSError:
+                pass
     return _line
 
 
-def _after_fork():
-    # coverage's tracer, restarted after a fork, would not see the rest of the frames
-    # that are running now (the one that forked, its callers): sys.settrace reaches
-    # running frames through f_trace, as pdb does.
-    global _lines
-    _lines = {{}}
-    try:
-        _cov.stop()
-    except Exception:
-        pass
-    # Every running frame: coverage's stopped tracer, left as a frame's f_trace,
-    # would switch all tracing off at that frame's next event.
-    frame = sys._getframe(0)
+def trace_here():
+    # sys.settrace reaches the frames already running (the one that forked, its callers) through
+    # f_trace, as pdb does; every other frame's f_trace goes, or a stopped tracer left there
+    # would switch tracing off at that frame's next event.
+    frame = sys._getframe(1)
     while frame is not None:
         frame.f_trace = _line if frame.f_code.co_filename.startswith(PORT) else None
         frame = frame.f_back
     sys.settrace(_trace)
 
 
-def _saving(call):
-    def wrapper(*args, **kwargs):
-        save()
-        return call(*args, **kwargs)
-    return wrapper
+def become_pytest():
+    \"\"\"The pytest process: coverage.py (C, fast) instead of the line records, contexts switched per test.\"\"\"
+    global _cov
+    import coverage
+
+    sys.settrace(None)
+    _cov = coverage.Coverage(config_file=RC, data_suffix=True, auto_data=False)
+    _cov.start()
+    atexit.register(lambda: (_cov.stop(), _cov.save()))
+
+
+def switch(context):
+    \"\"\"From now on, lines belong to this test (and so do the processes it starts).\"\"\"
+    global current
+    current = context
+    with open(CURRENT, "w") as f:
+        f.write(context)
+    _cov.switch_context(context)
+
+
+def _after_fork():
+    global _cov
+    if _cov is not None:  # a child of the pytest process: records from here on
+        try:
+            _cov.stop()
+        except Exception:
+            pass
+        _cov = None
+    _seen.clear()
+    trace_here()
 
 
 if os.path.exists(RC):
-    start()
-    atexit.register(save)
+    current = _context()
+    _open_records()
     os.register_at_fork(after_in_child=_after_fork)
-    # No atexit in a process that execs or leaves by _exit: save first.
-    os._exit, os.execve, os.execv = _saving(os._exit), _saving(os.execve), _saving(os.execv)
-    _kill = os.kill
-    # A process that signals itself to death (SIGPIPE on a closed stderr, the relay passing its
-    # child's signal on) never reaches atexit either.
-    os.kill = lambda pid, sig: (save(stop=False) if pid in (0, os.getpid()) else None, _kill(pid, sig))[1]
+    sys.settrace(_trace)
 """
 
 # Loaded with -p in the mapping run: contexts per test and per shared fixture, and each test's time.
@@ -136,6 +134,7 @@ import json, time
 import _nsport_cov
 import pytest
 
+_nsport_cov.become_pytest()
 TIMES = {times!r}
 _order, _seconds, _failed = [], {{}}, []
 
@@ -202,7 +201,15 @@ EVERYTHING = ""
 def read(data: Path, tree: Path) -> dict:
     """{"lines": {file: {line: [contexts]}}, "order": [...], "seconds": {...}} from a mapping run's data."""
     lines: dict[str, dict[int, set[str]]] = {}
-    for db in data.glob("cov.*"):
+    for path in data.glob("cov.lines.*"):  # the line records of every process but pytest's
+        for record in path.read_bytes().decode(errors="replace").splitlines():
+            context, _, rest = record.partition("\t")
+            file, _, line = rest.rpartition("\t")
+            if line.isdigit():
+                lines.setdefault(os.path.relpath(file, tree), {}).setdefault(int(line), set()).add(context)
+    for db in data.glob("cov.*"):  # coverage.py's data: the pytest process
+        if db.name.startswith("cov.lines."):
+            continue
         try:
             con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
             rows = con.execute(
