@@ -131,3 +131,22 @@ def test_a_context_done_before_start_still_reports_a_goerror():
     cancel()
     with pytest.raises(GoError):
         exec.CommandContext(ctx, "true").start()
+
+
+class FailingReader(io.RawIOBase):
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size=-1):
+        raise WriteError("cannot read")
+
+
+def test_a_failing_stdin_reader_is_what_wait_returns():
+    """Go: the stdin copy's error (the caller's reader failing) comes back from Wait; the command still
+    sees end of input, as Go closes the pipe when the copy ends."""
+    cmd = exec.Command("sh", "-c", "cat; echo done")
+    cmd.stdin = FailingReader()
+    out = cmd.stdout = io.BytesIO()
+    with pytest.raises(WriteError):
+        cmd.run()
+    assert out.getvalue() == b"done\n"
