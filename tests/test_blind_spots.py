@@ -498,6 +498,29 @@ def test_relay_ends_by_the_childs_signal_whatever_the_launchers_handler(monkeypa
     assert str(e.value) == "signal: segmentation fault"
 
 
+def test_relay_dumps_no_core_when_its_child_did_not(monkeypatch, tmp_path):
+    """RELAY re-raises its child's signal to end the same way; it must not dump a core of its own where
+    the child dumped none, or the launcher would read "(core dumped)" where Go reads the child's status.
+    The launcher here may dump cores (RLIMIT_CORE raised to its hard limit), the child may not."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_CORE)
+    if hard == 0:
+        pytest.skip("RLIMIT_CORE's hard limit is 0: no process here can dump a core")
+    monkeypatch.setattr(exec_linux, "pid_namespace_strategy", exec_linux.RELAY)
+    monkeypatch.chdir(tmp_path)  # where a core named by core_pattern "core" would land
+    resource.setrlimit(resource.RLIMIT_CORE, (hard, hard))
+    try:
+        cmd = exec.Command(*END["segfault"])
+        cmd.sys_proc_attr = SysProcAttr(cloneflags=CLONE_NEWUSER | CLONE_NEWPID)
+        with pytest.raises(exec.ExitError) as e:
+            cmd.run()
+    finally:
+        resource.setrlimit(resource.RLIMIT_CORE, (soft, hard))
+    assert str(e.value) == "signal: segmentation fault"
+    assert not os.WCOREDUMP(cmd.process_state.status)
+
+
 @pytest.mark.parametrize("noctty", [False, True], ids=["", "noctty"])
 def test_noctty_detaches_stdin_from_the_controlling_tty(noctty):
     """Go: Noctty is ioctl(0, TIOCNOTTY): the terminal on fd 0 (here the session's controlling tty,
