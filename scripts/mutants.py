@@ -261,6 +261,7 @@ class Worker:
                 (venv / "bin" / tool.name).symlink_to(tool.resolve())
         self.env = dict(os.environ, PYTHONPATH=str(self.dir), PYTHONDONTWRITEBYTECODE="1")
         self.env.pop("PYTEST_ADDOPTS", None)
+        self.plugins: list[str] = []  # pytest arguments every mutant's run takes (the per-test time limits)
 
     def check_isolated(self) -> None:
         """The port a test starts must be this copy's, not the installed tree's."""
@@ -277,7 +278,7 @@ class Worker:
         argv = ["env", "--default-signal=HUP,INT", "unshare", "--mount", "--uts", "--ipc", "--net",
                 "sh", "-c", SANDBOX, "sh",
                 self.python, "-m", "pytest", "-q", "-n", "0", "-p", "no:cacheprovider",
-                "--timeout", str(per_test), *(extra or ("-x",)), *tests]  # fmt: skip
+                "--timeout", str(per_test), *(extra or ("-x", *self.plugins)), *tests]  # fmt: skip
         start = time.monotonic()
         proc = subprocess.Popen(argv, cwd=self.dir, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
@@ -297,6 +298,8 @@ class Worker:
             return "passed", "", seconds
         self.failed = [ln.split()[1] for ln in text.splitlines() if ln.startswith(("FAILED ", "ERROR "))]
         failed = self.failed[0] if self.failed else ""
+        if any(ln.startswith("FAILED ") and "Timeout" in ln for ln in text.splitlines()):
+            return "timeout", failed, seconds  # a test over its time limit (pytest-timeout)
         return "failed", failed or f"pytest exit {proc.returncode}, no summary", seconds
 
     def write(self, file: str, source: str) -> None:
@@ -344,6 +347,7 @@ def run_all(mutants: list[Mutant], workers: list[Worker], limits: dict[str, floa
     # The tests that killed a mutant of the same function go first: a function's mutants tend to
     # break the same behaviour, and -x stops at the first failure.
     killers: dict[tuple[str, str], list[str]] = {}
+    kills: dict[str, int] = {}  # and then the tests that killed the most mutants so far
 
     def one(m: Mutant) -> Mutant:
         args = None if cmap is None else mutants_coverage.select(cmap, m.file, originals[m.file], m.line)
@@ -356,15 +360,20 @@ def run_all(mutants: list[Mutant], workers: list[Worker], limits: dict[str, floa
             try:
                 if args is not None:  # the tests that run this line, quickest first
                     m.tests = len(args)
-                    # A hang (a pipe nobody closes, a lost wakeup) is common: three times the tests' time.
-                    limit = max(10.0, 3 * mutants_coverage.seconds_of(cmap, args) + 5)
+                    # A hang (a pipe nobody closes, a lost wakeup) is common: each test has its own limit
+                    # (Worker.plugins); this one is for a run that hangs outside any test.
+                    limit = 3 * mutants_coverage.seconds_of(cmap, args) + 30
                     files = {a for a in args if "::" not in a}
-                    first = [t for t in killers.get((m.file, m.function), []) if t in args or t.split("::")[0] in files]
+                    best = sorted(kills, key=kills.get, reverse=True)[:5]
+                    first = [t for t in [*killers.get((m.file, m.function), []), *best]
+                             if t in args or t.split("::")[0] in files]  # fmt: skip
+                    first = list(dict.fromkeys(first))
                     result, failed, m.seconds = w.run([*first, *(a for a in args if a not in first)], limit)
                     m.stage = "reached"
-                    if result == "failed" and failed in cmap["seconds"]:
+                    if result in ("failed", "timeout") and failed in cmap["seconds"]:
                         ranked = killers.setdefault((m.file, m.function), [])
                         ranked[:] = [failed, *(t for t in ranked if t != failed)][:3]
+                        kills[failed] = kills.get(failed, 0) + 1
                 else:  # the line runs at import: every test may see it
                     first = FIRST.get(m.file, ())
                     # A hang (a pipe nobody closes) is common: the fast tests each take a few seconds at most.
@@ -554,6 +563,10 @@ def main() -> int:
                 return 1
             limits[name] = 3 * seconds + 30
             print(f"mutants: baseline {name} run {seconds:.1f}s, limit {limits[name]:.0f}s", flush=True)
+        if cmap is not None:
+            per_test = mutants_coverage.time_limits(cmap)
+            for w in workers:
+                w.plugins = mutants_coverage.install_timeouts(w.site, per_test)
         if todo:
             run_all(todo, workers, limits, args.fast_only, report, cmap)
     table = report()

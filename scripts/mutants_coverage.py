@@ -136,7 +136,7 @@ import pytest
 
 _nsport_cov.become_pytest()
 TIMES = {times!r}
-_order, _seconds, _failed = [], {{}}, []
+_order, _seconds, _failed, _phases = [], {{}}, [], {{}}
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -161,13 +161,14 @@ def pytest_fixture_setup(fixturedef, request):
 
 
 def pytest_runtest_logreport(report):
+    _phases.setdefault(report.nodeid, {{}})[report.when] = round(report.duration, 3)
     if report.failed and report.nodeid not in _failed:
         _failed.append(report.nodeid)
 
 
 def pytest_sessionfinish(session):
     with open(TIMES, "w") as f:
-        json.dump({{"order": _order, "seconds": _seconds, "failed": _failed}}, f)
+        json.dump({{"order": _order, "seconds": _seconds, "failed": _failed, "phases": _phases}}, f)
 """
 
 
@@ -182,6 +183,54 @@ def install(venv_site: Path, data: Path, tree: Path) -> list[str]:
     with (venv_site / "nsport-mutants.pth").open("a") as f:
         f.write("import _nsport_cov\n")
     return ["-p", "_nsport_covplugin"]
+
+
+# Loaded with -p in every mutant's run: each test's own time limit, so a hang ends in seconds.
+TIMEOUTS = """\
+import json
+
+import pytest
+
+with open({path!r}) as f:
+    _limits = json.load(f)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.nodeid in _limits:
+            item.add_marker(pytest.mark.timeout(_limits[item.nodeid]))
+"""
+
+
+def time_limits(cmap: dict) -> dict[str, float]:
+    """Per test: three times what it took unmutated, fixtures included, plus 3 s.
+
+    A shared fixture's setup was paid by the first test of its module in the
+    mapping run; in a mutant's run any test of the module may be the first,
+    and the first of the run pays the session's, so every test gets its
+    module's longest setup and the session's first.
+    """
+    phases = cmap["phases"]
+    first = phases.get(cmap["order"][0], {}).get("setup", 0.0) if cmap["order"] else 0.0
+    setup: dict[str, float] = {}
+    for test, p in phases.items():
+        module = test.split("::")[0]
+        setup[module] = max(setup.get(module, 0.0), p.get("setup", 0.0))
+    limits = {}
+    for test in cmap["order"]:
+        p = phases.get(test, {})
+        own = max(setup[test.split("::")[0]], first) + p.get("call", 0.0) + p.get("teardown", 0.0)
+        limits[test] = round(max(5.0, 3 * own + 3), 1)
+    return limits
+
+
+def install_timeouts(venv_site: Path, limits: dict[str, float]) -> list[str]:
+    """Every test's limit into a worker's venv; the pytest arguments that load the plugin."""
+    path = venv_site / "_nsport_timeouts.json"
+    path.write_text(json.dumps(limits))
+    (venv_site / "_nsport_timeouts.py").write_text(TIMEOUTS.format(path=str(path)))
+    return ["-p", "_nsport_timeouts"]
 
 
 def enable(data: Path, tree: Path) -> None:
@@ -230,6 +279,7 @@ def read(data: Path, tree: Path) -> dict:
         "order": times["order"],
         "seconds": times["seconds"],
         "failed": times["failed"],
+        "phases": times["phases"],
     }
 
 
