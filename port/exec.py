@@ -236,12 +236,8 @@ def environ() -> list[bytes]:
             start = f.read().split(b"\0")
     except OSError:
         return [k + b"=" + v for k, v in current.items()]
-    first: dict[bytes, bytes] = {}
-    for e in start:
-        k, eq, v = e.partition(b"=")
-        if eq and k not in first:
-            first[k] = v
-    coerced = current.get(b"LC_CTYPE") == b"C.UTF-8" and first.get(b"LC_CTYPE") != b"C.UTF-8"
+    # Started with LC_CTYPE=C.UTF-8 or coerced to it, the program's LC_CTYPE is the one it started with.
+    coerced = current.get(b"LC_CTYPE") == b"C.UTF-8"
     out, seen = [], set()
     for e in start:
         k, eq, v = e.partition(b"=")

@@ -4,8 +4,14 @@ Each case is a rule of Go 1.27's os/exec (exec.go: Cmd.Wait, watchCtx,
 awaitGoroutines, Output), set up so that only that rule decides the result.
 """
 
+import array
+import fcntl
 import io
+import json
 import os
+import subprocess
+import sys
+import termios
 import threading
 import time
 
@@ -14,6 +20,7 @@ import pytest
 from port import context, exec
 from port.errors import GoError
 from tests import procfs
+from tests.launchers import ROOT
 
 
 class WriteError(Exception):
@@ -150,3 +157,136 @@ def test_a_failing_stdin_reader_is_what_wait_returns():
     with pytest.raises(WriteError):
         cmd.run()
     assert out.getvalue() == b"done\n"
+
+
+class BlockingWriter(io.RawIOBase):
+    """A caller's writer that holds the copy inside write() until the test lets it go."""
+
+    def __init__(self):
+        self.entered, self.release = threading.Event(), threading.Event()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        self.entered.set()
+        self.release.wait()
+        return len(data)
+
+
+def test_wait_returns_only_once_the_copies_have_ended_even_after_wait_delay():
+    """Go: "Wait also waits for the respective I/O loop copying to or from the process to complete";
+    after WaitDelay's kill it interrupts the copies, then still waits for them to end."""
+    ctx, cancel = context.with_cancel()
+    cmd = exec.CommandContext(ctx, "sh", "-c", "echo x >&2; exec sleep 30")
+    cmd.cancel, cmd.wait_delay = None, 0.01
+    writer = cmd.stderr = BlockingWriter()
+    cmd.start()
+    assert writer.entered.wait(10)
+    cancel()
+    errors = []
+    waiter = threading.Thread(target=lambda: errors.append(_error_of(cmd.wait)))
+    waiter.start()
+    try:
+        # The kill comes after 10 ms; Wait cannot return while the copy is inside write().
+        waiter.join(0.3)
+        assert waiter.is_alive()
+    finally:
+        writer.release.set()
+        waiter.join(10)
+    assert [str(e) for e in errors] == ["signal: killed"]
+
+
+def _error_of(call) -> BaseException | None:
+    try:
+        call()
+    except BaseException as e:  # noqa: BLE001 - the test compares it
+        return e
+    return None
+
+
+def test_stdin_copy_a_grandchild_blocks_is_interrupted_after_wait_delay():
+    """More than a pipe holds, for a command that reads 8 KiB of it and leaves the rest to a grandchild
+    that reads no more: after WaitDelay's kill Go's copy fails (Go closes the pipe); the port's must not
+    stay inside a write(2) that can never finish."""
+    ctx, cancel = context.with_cancel()
+    # sh gives a background job /dev/null as stdin, before its own redirections: hand it over by fd 3.
+    script = "exec 3<&0; { head -c 8192 >/dev/null; echo read; exec sleep 30; } <&3 3<&- & echo $!; exec sleep 30 3<&-"
+    cmd = exec.CommandContext(ctx, "sh", "-c", script)
+    cmd.cancel, cmd.wait_delay = None, 0.01
+    cmd.stdin = io.BytesIO(b"x" * (1 << 20))
+    out = cmd.stdout_pipe()
+    cmd.start()
+    grandchild = int(out.readline())
+    try:
+        assert out.readline() == b"read\n"
+        # The copy fills what head freed: its last write(2) was one the pipe could take only in part.
+        with open(f"/proc/{grandchild}/fd/0", "rb") as pipe:  # one more reader, which reads nothing
+            size = fcntl.fcntl(pipe, 1032)  # F_GETPIPE_SZ
+            _wait_until(lambda: _unread(pipe) == size, "the stdin copy fills the pipe again")
+        cancel()
+        with pytest.raises(exec.ExitError) as e:
+            cmd.wait()
+        assert str(e.value) == "signal: killed"
+    finally:
+        os.kill(grandchild, 9)  # the pid we started; the suite is its subreaper
+        os.waitpid(grandchild, 0)
+
+
+def _unread(pipe) -> int:
+    buf = array.array("i", [0])
+    fcntl.ioctl(pipe, termios.FIONREAD, buf)
+    return buf[0]
+
+
+def test_a_program_that_never_waits_still_exits():
+    """Go's watchCtx is a goroutine: a program may return from main without Wait and exits at once.
+    The port's watcher must not hold the interpreter at exit."""
+    script = (
+        "from port import context, exec\n"
+        "ctx, cancel = context.with_cancel()\n"
+        "cmd = exec.CommandContext(ctx, 'sleep', '30')\n"
+        "cmd.start()\n"
+        "print(cmd.process.pid, flush=True)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=20, cwd=ROOT)
+    pid = int(proc.stdout)
+    try:
+        assert proc.returncode == 0
+    finally:
+        os.kill(pid, 9)  # the sleep that program started and left: ours now (subreaper)
+        os.waitpid(pid, 0)
+
+
+def test_no_descriptor_is_left_when_the_copy_pipes_get_fd_0():
+    """Go's Cmd closes what it opened. Started with stdin closed, a program's first pipe is fd 0."""
+    script = (
+        "import io, json, os\n"
+        "from port import exec\n"
+        "before = sorted(os.listdir('/proc/self/fd'))\n"
+        "cmd = exec.Command('echo', 'out')\n"
+        "cmd.stdout = io.BytesIO()\n"
+        "cmd.run()\n"
+        "print(json.dumps([before, sorted(os.listdir('/proc/self/fd')), cmd.stdout.getvalue().decode()]))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=20, cwd=ROOT,
+                          preexec_fn=lambda: os.close(0))  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    before, after, out = json.loads(proc.stdout)
+    assert (out, after) == ("out\n", before)  # (listdir itself holds the lowest free fd each time)
+
+
+def test_environ_with_a_dir_that_abs_cannot_resolve_leaves_out_pwd(tmp_path, monkeypatch):
+    """Go's Cmd.Environ ignores the error of filepath.Abs(Dir) (Start reports it): with the current
+    directory deleted, a relative Dir gives no PWD, and no error."""
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    monkeypatch.delenv("PWD", raising=False)
+    gone.rmdir()
+    cmd = exec.Command("true")
+    cmd.dir = "sub"
+    env = cmd.environ()
+    assert not [e for e in env if e.startswith(b"PWD=")]
+    with pytest.raises(GoError, match=r"^getwd: no such file or directory$"):
+        cmd.start()
