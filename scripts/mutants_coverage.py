@@ -32,7 +32,9 @@ RC, CURRENT, DATA, PORT = {rc!r}, {current!r}, {data!r}, {port!r}
 _cov = None  # coverage.py, in the pytest process only
 current = None  # the test this process works for
 _seen = set()  # (file, line) this process has recorded
-_records = -1  # where to append "test<TAB>file<TAB>line" lines, inherited across fork
+_records = -1  # a descriptor for the records, inherited from the parent across fork; -1: open the file each time
+_for_child = -1
+_APPEND = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
 
 
 def _context():
@@ -43,22 +45,43 @@ def _context():
         return None
 
 
-def _open_records():
-    # Kept at a high number (a child's fd shuffle uses low ones) and close-on-exec. Opened once per
-    # program and inherited, so a child that loses the right to create files (an unmapped user in a
-    # new user namespace) still records; each line is written when first run, so a process killed
-    # by a signal keeps what it ran.
-    global _records
+def _emit(record):
+    # Each line is written when first run, so a process killed by a signal keeps what it ran. A
+    # program opens the file for each record and holds no descriptor between them (tests count and
+    # place descriptors); a forked child writes to one its parent opened for it, as a child in an
+    # unmapped user namespace cannot create files.
     try:
-        import fcntl
-
-        fd = os.open(f"{{DATA}}.lines.{{os.getpid()}}", os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o666)
+        if _records >= 0:
+            os.write(_records, record)
+            return
+        fd = os.open(f"{{DATA}}.lines.{{os.getpid()}}", _APPEND, 0o666)
         try:
-            _records = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 900)
+            os.write(fd, record)
         finally:
             os.close(fd)
     except OSError:
-        _records = -1
+        pass
+
+
+def _before_fork():
+    # Placed at 900 or above, out of the way of the child's descriptor shuffle; close-on-exec.
+    global _for_child
+    _for_child = -1
+    try:
+        import fcntl
+
+        fd = os.open(f"{{DATA}}.lines.fork.{{os.getpid()}}", _APPEND, 0o666)
+        try:
+            _for_child = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 900)
+        finally:
+            os.close(fd)
+    except OSError:
+        pass
+
+
+def _after_fork_in_parent():
+    if _for_child >= 0:
+        os.close(_for_child)
 
 
 def _trace(frame, event, arg):
@@ -70,10 +93,7 @@ def _line(frame, event, arg):
         key = (frame.f_code.co_filename, frame.f_lineno)
         if key not in _seen:
             _seen.add(key)
-            try:
-                os.write(_records, f"{{current or ''}}\\t{{key[0]}}\\t{{key[1]}}\\n".encode())
-            except OSError:
-                pass
+            _emit(f"{{current or ''}}\\t{{key[0]}}\\t{{key[1]}}\\n".encode())
     return _line
 
 
@@ -109,7 +129,8 @@ def switch(context):
 
 
 def _after_fork():
-    global _cov
+    global _cov, _records
+    _records = _for_child
     if _cov is not None:  # a child of the pytest process: records from here on
         try:
             _cov.stop()
@@ -122,8 +143,7 @@ def _after_fork():
 
 if os.path.exists(RC):
     current = _context()
-    _open_records()
-    os.register_at_fork(after_in_child=_after_fork)
+    os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent, after_in_child=_after_fork)
     sys.settrace(_trace)
 """
 
