@@ -103,9 +103,7 @@ def exit_code(state: "ProcessState | None") -> int:
 
 
 class ExitError(GoError):  # Go: exec.ExitError{*os.ProcessState, Stderr}
-    def __init__(self, state: "ProcessState | int", stderr: bytes = b""):
-        if isinstance(state, int):
-            state = ProcessState(0, state)
+    def __init__(self, state: "ProcessState", stderr: bytes = b""):
         super().__init__(state.status)
         self.process_state, self.stderr = state, stderr
         self.status = state.status
