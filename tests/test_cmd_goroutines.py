@@ -5,10 +5,12 @@ awaitGoroutines, Output), set up so that only that rule decides the result.
 """
 
 import array
+import contextlib
 import fcntl
 import io
 import json
 import os
+import signal
 import subprocess
 import sys
 import termios
@@ -37,6 +39,25 @@ class FailingWriter(io.RawIOBase):
     def write(self, data) -> int:
         self.called.set()
         raise WriteError("no room")
+
+
+@contextlib.contextmanager
+def _grandchild(out):
+    """The pid the command printed first: its background job, which the test ends by that pid and
+    reaps (the suite is the orphan's subreaper)."""
+    pid = int(out.readline())
+    try:
+        yield pid
+    finally:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+
+
+def _assert_killed(cmd: exec.Cmd) -> None:
+    """Wait reports the kill WaitDelay sent (and returns: no copy is left hanging)."""
+    with pytest.raises(exec.ExitError) as e:
+        cmd.wait()
+    assert str(e.value) == "signal: killed"
 
 
 def _wait_until(predicate, what: str) -> None:
@@ -122,15 +143,9 @@ def test_wait_delay_ends_a_copy_that_a_grandchild_keeps_open():
     out = cmd.stdout_pipe()
     cmd.stderr = io.BytesIO()  # copied by a goroutine; the grandchild keeps its write end
     cmd.start()
-    grandchild = int(out.readline())
-    try:
+    with _grandchild(out):
         cancel()
-        with pytest.raises(exec.ExitError) as e:
-            cmd.wait()
-        assert str(e.value) == "signal: killed"
-    finally:
-        os.kill(grandchild, 9)  # the pid we started; the suite is its subreaper
-        os.waitpid(grandchild, 0)
+        _assert_killed(cmd)
 
 
 def test_a_context_done_before_start_still_reports_a_goerror():
@@ -217,20 +232,14 @@ def test_stdin_copy_a_grandchild_blocks_is_interrupted_after_wait_delay():
     cmd.stdin = io.BytesIO(b"x" * (1 << 20))
     out = cmd.stdout_pipe()
     cmd.start()
-    grandchild = int(out.readline())
-    try:
+    with _grandchild(out) as grandchild:
         assert out.readline() == b"read\n"
         # The copy fills what head freed: its last write(2) was one the pipe could take only in part.
         with open(f"/proc/{grandchild}/fd/0", "rb") as pipe:  # one more reader, which reads nothing
             size = fcntl.fcntl(pipe, 1032)  # F_GETPIPE_SZ
             _wait_until(lambda: _unread(pipe) == size, "the stdin copy fills the pipe again")
         cancel()
-        with pytest.raises(exec.ExitError) as e:
-            cmd.wait()
-        assert str(e.value) == "signal: killed"
-    finally:
-        os.kill(grandchild, 9)  # the pid we started; the suite is its subreaper
-        os.waitpid(grandchild, 0)
+        _assert_killed(cmd)
 
 
 def _unread(pipe) -> int:
