@@ -395,27 +395,40 @@ def subreaper_flag() -> int:
     return flag.value
 
 
+@pytest.fixture
+def not_a_subreaper():
+    """Clear this process's child-subreaper flag for the test: the suite runs as one (conftest), and a
+    start that set the flag and left it set would go unseen from there. Put back afterwards."""
+    exec_linux.libc.prctl(exec_linux.PR_SET_CHILD_SUBREAPER, 0)
+    try:
+        yield
+    finally:
+        exec_linux.libc.prctl(exec_linux.PR_SET_CHILD_SUBREAPER, 1)
+
+
 @pytest.mark.parametrize("attr", CONFIGS.values(), ids=CONFIGS.keys())
-def test_start_restores_the_launchers_mask_and_subreaper_flag(attr, strategy):
-    """Go blocks signals only across the clone; the port's subreaper flag is its own, set and put back.
-    (The suite runs as a child subreaper, so the flag starts at 1 here and must come back so.)"""
-    mask, flag = signal.pthread_sigmask(signal.SIG_BLOCK, []), subreaper_flag()
+def test_start_restores_the_launchers_mask_and_subreaper_flag(attr, strategy, not_a_subreaper):
+    """Go blocks signals only across the clone; the port's subreaper flag is its own, set and put back:
+    a launcher that was no subreaper is none after the start."""
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, [])
+    assert subreaper_flag() == 0
     cmd = exec.Command("true")
     cmd.sys_proc_attr = attr
     cmd.run()
-    assert (signal.pthread_sigmask(signal.SIG_BLOCK, []), subreaper_flag()) == (mask, flag)
+    assert (signal.pthread_sigmask(signal.SIG_BLOCK, []), subreaper_flag()) == (mask, 0)
 
 
 @pytest.mark.parametrize("strategy", [exec_linux.SUBREAPER, exec_linux.RELAY], indirect=True)
 @pytest.mark.parametrize("attr", CONFIGS.values(), ids=CONFIGS.keys())
-def test_fork_failure_is_reported_and_undone(attr, strategy, monkeypatch):
+def test_fork_failure_is_reported_and_undone(attr, strategy, monkeypatch, not_a_subreaper):
     """fork(2) failing (EAGAIN: out of processes) is Go's "fork/exec PATH: resource temporarily
     unavailable", with the launcher's mask, subreaper flag and descriptors as before."""
 
     def no_fork():
         raise BlockingIOError(11, "Resource temporarily unavailable")
 
-    mask, flag, fds = signal.pthread_sigmask(signal.SIG_BLOCK, []), subreaper_flag(), open_fds()
+    mask, fds = signal.pthread_sigmask(signal.SIG_BLOCK, []), open_fds()
+    assert subreaper_flag() == 0
     cmd = exec.Command("true")
     cmd.sys_proc_attr = attr
     monkeypatch.setattr(os, "fork", no_fork)
@@ -423,7 +436,7 @@ def test_fork_failure_is_reported_and_undone(attr, strategy, monkeypatch):
         cmd.start()
     monkeypatch.undo()
     assert str(e.value) == "fork/exec /usr/bin/true: resource temporarily unavailable"
-    assert (signal.pthread_sigmask(signal.SIG_BLOCK, []), subreaper_flag(), open_fds()) == (mask, flag, fds)
+    assert (signal.pthread_sigmask(signal.SIG_BLOCK, []), subreaper_flag(), open_fds()) == (mask, 0, fds)
 
 
 def test_output_written_before_a_start_comes_first(tmp_path):
