@@ -334,8 +334,8 @@ class Process:  # Go: os.Process, with a pidfd as Go (1.23+) uses one
             try:
                 _, status = os.waitpid(self.pid, 0)
                 break
-            except ChildProcessError as e:
-                raise WrappedSyscallError("wait", Errno(e.errno)) from None
+            except ChildProcessError as e:  # Go on Linux waits with waitid(2), on the pidfd or the pid
+                raise WrappedSyscallError("waitid", Errno(e.errno)) from None
         self._done = True
         if self._pidfd >= 0:
             os.close(self._pidfd)
