@@ -27,7 +27,7 @@ from port.sysprocattr import (
     SysProcAttr,
     SysProcIDMap,
 )
-from tests.go_upstream.common import EXE, syscall_is_not_supported
+from tests.go_upstream.common import EXE, syscall_is_not_supported, wait_until_runtime_is_go
 
 pytestmark = [pytest.mark.userns]
 
@@ -234,6 +234,7 @@ def _test_pid_fd(userns: bool) -> None:
         if pidfd == -1:
             pytest.skip("pidfd not supported")
         sig = signal.SIGINT
+        wait_until_runtime_is_go(cmd.process.pid)
         signal.pidfd_send_signal(pidfd, sig)
         with pytest.raises(exec.ExitError):
             cmd.wait()
