@@ -308,6 +308,7 @@ class Process:  # Go: os.Process, with a pidfd as Go (1.23+) uses one
             self._pidfd = os.pidfd_open(pid)
         except OSError:
             self._pidfd = -1
+        self._waits_on_pidfd = self._pidfd >= 0
 
     def signal(self, sig: int) -> None:
         """Go: Process.Signal; ProcessDoneError once it has exited."""
@@ -329,7 +330,9 @@ class Process:  # Go: os.Process, with a pidfd as Go (1.23+) uses one
     def wait(self) -> ProcessState:
         """Go: Process.Wait."""
         if self._done:
-            raise GoError("os: process already released")  # pragma: no cover - Cmd.wait guards this
+            # Go: a Process with a pidfd answers a second Wait itself, as the wait syscall would;
+            # without one it calls waitid(2) again, which finds no child.
+            raise WrappedSyscallError("wait" if self._waits_on_pidfd else "waitid", Errno(10))  # ECHILD
         while True:
             try:
                 _, status = os.waitpid(self.pid, 0)

@@ -261,6 +261,51 @@ def test_wait_delay_without_a_context_waits_for_a_copy_ending_in_time():
         os.waitpid(grandchild, 0)  # the suite is its subreaper
 
 
+def test_wait_delay_after_cancel_waits_for_a_copy_ending_in_time():
+    """Go's watchCtx: after Cancel, Wait still waits up to WaitDelay (counted from the cancellation) for
+    the copies; one that ends within it gives all the output. Cancel kills the command here; a
+    grandchild holding stdout ends once the test releases it (by a pipe, fd 3), 0.1 s later."""
+    ctx, cancel = context.with_cancel()
+    release_r, release_w = os.pipe()
+    cmd = exec.CommandContext(ctx, "sh", "-c", "{ read x <&3; echo late; } & echo $!; exec sleep 30")
+    cmd.wait_delay = 10
+    out = cmd.stdout = io.BytesIO()
+    cmd.extra_files = [release_r]
+    try:
+        cmd.start()
+    finally:
+        os.close(release_r)
+    grandchild = int(_first_line(out))
+    timer = threading.Timer(0.1, os.write, (release_w, b"go\n"))
+    try:
+        cancel()
+        timer.start()
+        with pytest.raises(exec.ExitError) as e:
+            cmd.wait()
+        assert (str(e.value), out.getvalue()) == ("signal: killed", b"%d\nlate\n" % grandchild)
+    finally:
+        timer.join()
+        os.close(release_w)  # a grandchild still reading gets EOF and ends
+        os.waitpid(grandchild, 0)  # the suite is its subreaper
+
+
+@pytest.mark.parametrize("pidfd", [True, False], ids=["pidfd", "no-pidfd"])
+def test_a_second_process_wait_finds_no_child(pidfd, monkeypatch):
+    """Go's os.Process.Wait on a process already waited for: ECHILD. With a pidfd, pidfdWait answers
+    "wait: no child processes" itself (Go 1.27 prints that); without one, pidWait calls waitid(2) again."""
+    if not pidfd:
+
+        def refused(pid, flags=0):
+            raise OSError(38, "Function not implemented")  # ENOSYS: a kernel before 5.3
+
+        monkeypatch.setattr(os, "pidfd_open", refused)
+    cmd = exec.Command("true")
+    cmd.run()
+    with pytest.raises(GoError) as e:
+        cmd.process.wait()
+    assert str(e.value) == ("wait" if pidfd else "waitid") + ": no child processes"
+
+
 class ArbitraryError(Exception):
     pass
 
