@@ -191,14 +191,20 @@ def test_wait_closes_a_pidfd_that_is_fd_0():
         "cmd.start()\n"
         "pidfd = cmd.process._pidfd\n"
         "cmd.wait()\n"
-        "print(json.dumps([pidfd, before, sorted(os.listdir('/proc/self/fd'))]))\n"
+        "after = sorted(os.listdir('/proc/self/fd'))\n"
+        "try:\n"
+        "    cmd.process.wait()\n"
+        "except Exception as e:\n"
+        "    again = str(e)\n"
+        "print(json.dumps([pidfd, before, after, again]))\n"
     )
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=20, cwd=ROOT,
                           preexec_fn=lambda: os.close(0))  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    pidfd, before, after = json.loads(proc.stdout)
+    pidfd, before, after, again = json.loads(proc.stdout)
     assert pidfd == 0  # the case this test is about
     assert after == before  # (listdir itself holds the lowest free fd each time)
+    assert again == "wait: no child processes"  # a Process with a pidfd, as Go's pidfdWait answers
 
 
 # -- the context watcher and WaitDelay
