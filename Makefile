@@ -34,7 +34,7 @@ help:
 	@echo "               KERNELS=5.10,6.1,6.12,newest  KERNELS_CACHE=dir  KERNELS_FULL=1 (the whole suite)"
 	@echo "make test      lint, build, then the whole test suite (what CI runs)"
 	@echo "               ARGS='-k pidfd -x' passes arguments to pytest (-n auto by default)"
-	@echo "make mutants   mutation testing of port/ with cosmic-ray: reports/mutants.{md,json} (about 25 min)"
+	@echo "make mutants   mutation testing of port/ with cosmic-ray: reports/mutants.{md,json} (about 12 min on 2 cores)"
 	@echo "               MUTANTS_FILES=port/runtime.py picks files; MUTANTS_ARGS='--limit 5' more options"
 	@echo "make doctor    check the commands, kernel and privileges the suite needs"
 	@echo "make bench     launch speed of Go, the port and unshare: table, reports/bench.{json,md,svg}"

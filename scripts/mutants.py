@@ -449,7 +449,9 @@ def write_reports(out: Path, mutants: list[Mutant], table: dict, meta: dict) -> 
                                                      for m in mutants]}  # fmt: skip
     (out / "mutants.json").write_text(json.dumps(data, indent=1) + "\n")
     md = ["# Mutation testing of port/", "",
-          f"{meta['date']}, commit {meta['commit']}, {meta['jobs']} workers, {meta['minutes']} minutes; "
+          f"{meta['date']}, commit {meta['commit']}, {meta['jobs']} workers, {meta['minutes']} minutes"
+          + (" (this run re-ran only the mutants the last report left open; the rest are that report's)"
+             if meta.get("survivors_only") or meta.get("resumed") else "") + "; "
           f"operators: {len(meta['operators'])} (see scripts/mutants.py). "
           "Score = (killed + timeouts) / (mutants - equivalent).", "",
           "| file | mutants | killed | survived | equivalent | timeouts | not run | score |",
