@@ -278,11 +278,16 @@ def test_no_descriptor_is_left_when_the_copy_pipes_get_fd_0():
         "cmd.run()\n"
         "print(json.dumps([before, sorted(os.listdir('/proc/self/fd')), cmd.stdout.getvalue().decode()]))\n"
     )
+    before, after, out = run_with_fd_0_closed(script)
+    assert (out, after) == ("out\n", before)  # (listdir itself holds the lowest free fd each time)
+
+
+def run_with_fd_0_closed(script: str) -> list:
+    """Run a Python script (which prints one JSON list) in a process started with fd 0 closed."""
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=20, cwd=ROOT,
                           preexec_fn=lambda: os.close(0))  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    before, after, out = json.loads(proc.stdout)
-    assert (out, after) == ("out\n", before)  # (listdir itself holds the lowest free fd each time)
+    return json.loads(proc.stdout)
 
 
 def test_environ_with_a_dir_that_abs_cannot_resolve_leaves_out_pwd(tmp_path, monkeypatch):

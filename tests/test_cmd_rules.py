@@ -6,6 +6,7 @@ WaitDelay, the pipe ends Cmd opens and must close, and errors.Is. Where Go's
 answer was read off a Go program rather than the source, the test says so.
 """
 
+import contextlib
 import io
 import json
 import os
@@ -20,7 +21,7 @@ from port import context, exec
 from port.errors import GoError
 from tests import procfs
 from tests.launchers import ROOT
-from tests.test_cmd_goroutines import BlockingWriter, _error_of, _wait_until
+from tests.test_cmd_goroutines import BlockingWriter, _error_of, _wait_until, run_with_fd_0_closed
 
 # -- the environment
 
@@ -198,10 +199,7 @@ def test_wait_closes_a_pidfd_that_is_fd_0():
         "    again = str(e)\n"
         "print(json.dumps([pidfd, before, after, again]))\n"
     )
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=20, cwd=ROOT,
-                          preexec_fn=lambda: os.close(0))  # fmt: skip
-    assert proc.returncode == 0, proc.stderr
-    pidfd, before, after, again = json.loads(proc.stdout)
+    pidfd, before, after, again = run_with_fd_0_closed(script)
     assert pidfd == 0  # the case this test is about
     assert after == before  # (listdir itself holds the lowest free fd each time)
     assert again == "wait: no child processes"  # a Process with a pidfd, as Go's pidfdWait answers
@@ -240,14 +238,14 @@ def test_wait_delay_expiring_on_a_command_that_exited_0_is_err_wait_delay():
         os.waitpid(grandchild, 0)
 
 
-def test_wait_delay_without_a_context_waits_for_a_copy_ending_in_time():
-    """Go's awaitGoroutines: with WaitDelay set and no context, Wait waits up to WaitDelay from its own
-    start for the copies; one that ends within it gives all the output and no error.
+LATE = "{ read x <&3; echo late; } & echo $!"  # a grandchild that holds stdout until released (fd 3)
 
-    A grandchild holds stdout until the test releases it (by a pipe, fd 3), 0.1 s after Wait starts."""
+
+@contextlib.contextmanager
+def _late_copy(cmd: exec.Cmd):
+    """Start cmd, whose script begins with LATE and whose stdout a goroutine copies; yield (a release
+    for the grandchild, which ends it 0.1 s after it is called, and the expected output)."""
     release_r, release_w = os.pipe()
-    cmd = exec.Command("sh", "-c", "{ read x <&3; echo late; } & echo $!")
-    cmd.wait_delay = 10
     out = cmd.stdout = io.BytesIO()
     cmd.extra_files = [release_r]
     try:
@@ -257,42 +255,38 @@ def test_wait_delay_without_a_context_waits_for_a_copy_ending_in_time():
     grandchild = int(_first_line(out))
     timer = threading.Timer(0.1, os.write, (release_w, b"go\n"))
     try:
-        _wait_until(lambda: procfs.state(cmd.process.pid) == "Z", "the command exits")
-        timer.start()
-        cmd.wait()
-        assert out.getvalue() == b"%d\nlate\n" % grandchild
+        yield timer.start, b"%d\nlate\n" % grandchild
     finally:
-        timer.join()
+        if timer.is_alive() or timer.finished.is_set():
+            timer.join()
         os.close(release_w)  # a grandchild still reading gets EOF and ends
         os.waitpid(grandchild, 0)  # the suite is its subreaper
+
+
+def test_wait_delay_without_a_context_waits_for_a_copy_ending_in_time():
+    """Go's awaitGoroutines: with WaitDelay set and no context, Wait waits up to WaitDelay from its own
+    start for the copies; one that ends within it gives all the output and no error."""
+    cmd = exec.Command("sh", "-c", LATE)
+    cmd.wait_delay = 10
+    with _late_copy(cmd) as (release, output):
+        _wait_until(lambda: procfs.state(cmd.process.pid) == "Z", "the command exits")
+        release()
+        cmd.wait()
+        assert cmd.stdout.getvalue() == output
 
 
 def test_wait_delay_after_cancel_waits_for_a_copy_ending_in_time():
     """Go's watchCtx: after Cancel, Wait still waits up to WaitDelay (counted from the cancellation) for
-    the copies; one that ends within it gives all the output. Cancel kills the command here; a
-    grandchild holding stdout ends once the test releases it (by a pipe, fd 3), 0.1 s later."""
+    the copies; one that ends within it gives all the output. Cancel kills the command here."""
     ctx, cancel = context.with_cancel()
-    release_r, release_w = os.pipe()
-    cmd = exec.CommandContext(ctx, "sh", "-c", "{ read x <&3; echo late; } & echo $!; exec sleep 30")
+    cmd = exec.CommandContext(ctx, "sh", "-c", LATE + "; exec sleep 30")
     cmd.wait_delay = 10
-    out = cmd.stdout = io.BytesIO()
-    cmd.extra_files = [release_r]
-    try:
-        cmd.start()
-    finally:
-        os.close(release_r)
-    grandchild = int(_first_line(out))
-    timer = threading.Timer(0.1, os.write, (release_w, b"go\n"))
-    try:
+    with _late_copy(cmd) as (release, output):
         cancel()
-        timer.start()
+        release()
         with pytest.raises(exec.ExitError) as e:
             cmd.wait()
-        assert (str(e.value), out.getvalue()) == ("signal: killed", b"%d\nlate\n" % grandchild)
-    finally:
-        timer.join()
-        os.close(release_w)  # a grandchild still reading gets EOF and ends
-        os.waitpid(grandchild, 0)  # the suite is its subreaper
+        assert (str(e.value), cmd.stdout.getvalue()) == ("signal: killed", output)
 
 
 @pytest.mark.parametrize("pidfd", [True, False], ids=["pidfd", "no-pidfd"])
