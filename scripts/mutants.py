@@ -238,7 +238,7 @@ def load_equivalents() -> dict[tuple[str, str, str], str]:
 class Worker:
     """A copy of the tree (build/ shared) where one mutant at a time is written."""
 
-    def __init__(self, base: Path, n: int):
+    def __init__(self, base: Path, n: int, scratch: Path):
         self.dir = base / f"w{n}"
         listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT,
                                 capture_output=True, check=True).stdout.decode().split("\0")  # fmt: skip
@@ -259,7 +259,10 @@ class Worker:
         for tool in Path(sys.executable).parent.iterdir():  # go, ruff, ...: tests find them beside python
             if not (venv / "bin" / tool.name).exists():
                 (venv / "bin" / tool.name).symlink_to(tool.resolve())
-        self.env = dict(os.environ, PYTHONPATH=str(self.dir), PYTHONDONTWRITEBYTECODE="1")
+        tmpdir = scratch / f"w{n}"
+        tmpdir.mkdir(mode=0o1777)
+        tmpdir.chmod(0o1777)
+        self.env = dict(os.environ, PYTHONPATH=str(self.dir), PYTHONDONTWRITEBYTECODE="1", TMPDIR=str(tmpdir))
         self.env.pop("PYTEST_ADDOPTS", None)
         self.plugins: list[str] = []  # pytest arguments every mutant's run takes (the per-test time limits)
 
@@ -547,8 +550,14 @@ def main() -> int:
 
     if args.report_only:
         todo = []
-    with tempfile.TemporaryDirectory(prefix="nsport-mutants-") as tmp:
-        workers = [Worker(Path(tmp), n) for n in range(args.jobs if todo else 0)]
+    with (
+        tempfile.TemporaryDirectory(prefix="nsport-mutants-") as tmp,
+        tempfile.TemporaryDirectory(prefix="nsport-mutants-tmp-") as scratch,
+    ):
+        # The tests' TMPDIR: what a run killed at its time limit leaves there goes with it. Sticky and
+        # open to all, as /tmp, since some tests hand a directory there to nobody.
+        os.chmod(scratch, 0o1777)
+        workers = [Worker(Path(tmp), n, Path(scratch)) for n in range(args.jobs if todo else 0)]
         for w in workers:
             w.check_isolated()
         limits, cmap = {}, None
