@@ -87,6 +87,24 @@ def wait_until_reading_stdin(pid: int, timeout: float = 5.0) -> None:
     raise TimeoutError(f"pid {pid} is not reading its stdin after {timeout}s")
 
 
+WAIT_SYSCALLS = ("61 ", "247 ")  # wait4 (the port's os.waitpid), waitid (Go's, on the pidfd); x86-64
+
+
+def wait_until_waiting_for_a_child(pid: int, timeout: float = 10.0) -> None:
+    """Wait until a thread of pid is blocked in wait4 or waitid: a launcher done with its start. Until
+    then its mask may still be the one it holds across the clone (every signal blocked)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            try:
+                if (task / "syscall").read_text().startswith(WAIT_SYSCALLS):
+                    return
+            except OSError:
+                pass
+        time.sleep(0.005)
+    raise TimeoutError(f"pid {pid} is not waiting for a child after {timeout}s")
+
+
 def inherited(pid: int, launcher_pid: int) -> dict[str, object]:
     """What a process got from its launcher, with host pids and inodes made relative."""
     status = dict(

@@ -226,14 +226,16 @@ def test_stdin_copy_a_grandchild_blocks_is_interrupted_after_wait_delay():
     stay inside a write(2) that can never finish."""
     ctx, cancel = context.with_cancel()
     # sh gives a background job /dev/null as stdin, before its own redirections: hand it over by fd 3.
-    script = "exec 3<&0; { head -c 8192 >/dev/null; echo read; exec sleep 30; } <&3 3<&- & echo $!; exec sleep 30 3<&-"
+    # The grandchild says it has read on stderr: its stdout and its parent's are two writers.
+    job = "{ head -c 8192 >/dev/null; echo read >&2; exec sleep 30; } <&3 3<&- &"
+    script = f"exec 3<&0; {job} echo $!; exec sleep 30 3<&-"
     cmd = exec.CommandContext(ctx, "sh", "-c", script)
     cmd.cancel, cmd.wait_delay = None, 0.01
     cmd.stdin = io.BytesIO(b"x" * (1 << 20))
-    out = cmd.stdout_pipe()
+    out, err = cmd.stdout_pipe(), cmd.stderr_pipe()
     cmd.start()
     with _grandchild(out) as grandchild:
-        assert out.readline() == b"read\n"
+        assert err.readline() == b"read\n"
         # The copy fills what head freed: its last write(2) was one the pipe could take only in part.
         with open(f"/proc/{grandchild}/fd/0", "rb") as pipe:  # one more reader, which reads nothing
             size = fcntl.fcntl(pipe, 1032)  # F_GETPIPE_SZ

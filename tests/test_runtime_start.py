@@ -40,7 +40,9 @@ def observe(launcher: str, state: tuple, script: bytes) -> tuple:
     try:
         sh = procfs.wait_for_descendant(proc.pid, "sh")
         procfs.wait_until_reading_stdin(sh)
-        # startstate execs the launcher: proc.pid is the launcher itself.
+        # startstate execs the launcher: proc.pid is the launcher itself. Its shell can be reading
+        # before the launcher has put back the mask it blocks every signal with across the clone.
+        procfs.wait_until_waiting_for_a_child(proc.pid)
         facts = (_open_files_limit(proc.pid), _status_field(proc.pid, "SigBlk"), _status_field(sh, "SigBlk"))
     finally:
         out, err = proc.communicate(script, timeout=20)
