@@ -115,10 +115,6 @@ class ExitError(GoError):  # Go: exec.ExitError{*os.ProcessState, Stderr}
         return self.process_state.string()
 
 
-def godebug(key: str) -> str:
-    return runtime.godebug(key)
-
-
 def _clean(path: str) -> str:
     """Go: filepath.Clean (posixpath.normpath keeps a leading //, Go does not)."""
     path = posixpath.normpath(path)
@@ -204,7 +200,7 @@ def look_path(file: str) -> str:
     for d in path_env.split(":") if path_env else []:
         path = _clean(posixpath.join(d or ".", file))
         if _find_executable(path) is None:
-            if not path.startswith("/") and godebug("execerrdot") != "0":
+            if not path.startswith("/") and runtime.godebug("execerrdot") != "0":
                 raise DotError(file, ERR_DOT, path)
             return path
     raise Error(file, ERR_NOT_FOUND)
@@ -333,12 +329,10 @@ class Process:  # Go: os.Process, with a pidfd as Go (1.23+) uses one
             # Go: a Process with a pidfd answers a second Wait itself, as the wait syscall would;
             # without one it calls waitid(2) again, which finds no child.
             raise WrappedSyscallError("wait" if self._waits_on_pidfd else "waitid", Errno(10))  # ECHILD
-        while True:
-            try:
-                _, status = os.waitpid(self.pid, 0)
-                break
-            except ChildProcessError as e:  # Go on Linux waits with waitid(2), on the pidfd or the pid
-                raise WrappedSyscallError("waitid", Errno(e.errno)) from None
+        try:
+            _, status = os.waitpid(self.pid, 0)
+        except ChildProcessError as e:  # Go on Linux waits with waitid(2), on the pidfd or the pid
+            raise WrappedSyscallError("waitid", Errno(e.errno)) from None
         self._done = True
         if self._pidfd >= 0:
             os.close(self._pidfd)
