@@ -58,6 +58,16 @@ def host_unchanged():
     assert not changes, "the test changed the host:\n" + "\n".join(changes)
 
 
+@pytest.fixture
+def no_pidfd_open(monkeypatch):
+    """This process as on a kernel without pidfd_open (before 5.3, or a seccomp filter refusing it)."""
+
+    def refused(pid, flags=0):
+        raise OSError(38, "Function not implemented")  # ENOSYS
+
+    monkeypatch.setattr(os, "pidfd_open", refused)
+
+
 @pytest.fixture(params=PAIR, ids=lambda launcher: launcher.name)
 def launcher(request):
     """Each of the two launchers every regression run compares."""

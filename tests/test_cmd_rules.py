@@ -290,15 +290,11 @@ def test_wait_delay_after_cancel_waits_for_a_copy_ending_in_time():
 
 
 @pytest.mark.parametrize("pidfd", [True, False], ids=["pidfd", "no-pidfd"])
-def test_a_second_process_wait_finds_no_child(pidfd, monkeypatch):
+def test_a_second_process_wait_finds_no_child(pidfd, request):
     """Go's os.Process.Wait on a process already waited for: ECHILD. With a pidfd, pidfdWait answers
     "wait: no child processes" itself (Go 1.27 prints that); without one, pidWait calls waitid(2) again."""
     if not pidfd:
-
-        def refused(pid, flags=0):
-            raise OSError(38, "Function not implemented")  # ENOSYS: a kernel before 5.3
-
-        monkeypatch.setattr(os, "pidfd_open", refused)
+        request.getfixturevalue("no_pidfd_open")
     cmd = exec.Command("true")
     cmd.run()
     with pytest.raises(GoError) as e:

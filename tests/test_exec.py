@@ -115,14 +115,9 @@ def test_pid_fd_is_set():
         os.close(fd)
 
 
-def test_without_pidfd_open_the_process_is_signalled_by_pid(monkeypatch):
+def test_without_pidfd_open_the_process_is_signalled_by_pid(no_pidfd_open):
     """On a kernel without pidfd_open (before 5.3, or refused by a seccomp filter) Go's os.Process falls
     back to the pid: Signal and Kill still reach the process, and Wait reports how it ended."""
-
-    def refused(pid, flags=0):
-        raise OSError(38, "Function not implemented")  # ENOSYS
-
-    monkeypatch.setattr(os, "pidfd_open", refused)
     cmd = exec.Command("sleep", "30")
     cmd.start()
     cmd.process.signal(signal.SIGTERM)
