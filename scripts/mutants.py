@@ -43,6 +43,10 @@ from cosmic_ray.operators.operator import Example, Operator
 from cosmic_ray.plugins import get_operator
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.procfs import descendants  # noqa: E402
+
 EQUIVALENT = ROOT / "scripts" / "mutants_equivalent.toml"
 DEFAULT_FILES = ("port/exec_linux.py", "port/runtime.py", "port/exec.py")
 # The fast subset: the tests that start the port in-process or once per case,
@@ -274,14 +278,18 @@ class Worker:
             if not out.stdout.startswith(str(self.dir)):
                 sys.exit(f"mutants: the copy in {self.dir} imports {out.stdout.strip()!r}; PYTHONPATH is not honoured")
 
-    def run(self, tests: tuple[str, ...] | list[str], timeout: float, per_test: int = 60, extra: tuple = ()
+    def run(self, tests: tuple[str, ...] | list[str], timeout: float, per_test: int = 60, map_plugin: tuple = ()
             ) -> tuple[str, str, float]:  # fmt: skip
-        """Run pytest here; (passed|failed|timeout, first failing test, seconds)."""
+        """Run pytest here; (passed|failed|timeout, first failing test, seconds).
+
+        A mutant's run stops at the first failure, with each test's own time limit (self.plugins);
+        the mapping run (map_plugin) runs every test.
+        """
         # Dispositions as a terminal gives them (a job started with & has SIGINT ignored).
         argv = ["env", "--default-signal=HUP,INT", "unshare", "--mount", "--uts", "--ipc", "--net",
                 "sh", "-c", SANDBOX, "sh",
                 self.python, "-m", "pytest", "-q", "-n", "0", "-p", "no:cacheprovider",
-                "--timeout", str(per_test), *(extra or ("-x", *self.plugins)), *tests]  # fmt: skip
+                "--timeout", str(per_test), *(map_plugin or ("-x", *self.plugins)), *tests]  # fmt: skip
         start = time.monotonic()
         proc = subprocess.Popen(argv, cwd=self.dir, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
@@ -295,12 +303,11 @@ class Worker:
         finally:
             RUNNING.discard(proc.pid)
         seconds = time.monotonic() - start
-        self.text = text = out.decode(errors="replace")
+        text = out.decode(errors="replace")
         # Status 0 alone is no pass: a mutant can make pytest's process exec the test's command.
         if proc.returncode == 0 and SUMMARY.search(text) and not FAILURES.search(text):
             return "passed", "", seconds
-        self.failed = [ln.split()[1] for ln in text.splitlines() if ln.startswith(("FAILED ", "ERROR "))]
-        failed = self.failed[0] if self.failed else ""
+        failed = next((ln.split()[1] for ln in text.splitlines() if ln.startswith(("FAILED ", "ERROR "))), "")
         if any(ln.startswith("FAILED ") and "Timeout" in ln for ln in text.splitlines()):
             return "timeout", failed, seconds  # a test over its time limit (pytest-timeout)
         return "failed", failed or f"pytest exit {proc.returncode}, no summary", seconds
@@ -319,21 +326,7 @@ RUNNING: set[int] = set()  # the test runs under way, to end on SIGTERM or ^C
 
 def kill_tree(pid: int) -> None:
     """SIGKILL a process we started and every descendant, by pid."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            ppid = int(stat.rpartition(")")[2].split()[1])
-            children.setdefault(ppid, []).append(int(entry))
-    todo, tree = [pid], []
-    while todo:
-        p = todo.pop()
-        tree.append(p)
-        todo.extend(children.get(p, []))
-    for p in tree:
+    for p in [pid, *descendants(pid)]:
         try:
             os.kill(p, signal.SIGKILL)
         except ProcessLookupError:
@@ -416,7 +409,7 @@ def coverage_map(worker: Worker, data: Path) -> dict | None:
     plugin = mutants_coverage.install(worker.site, data, worker.dir)
     mutants_coverage.enable(data, worker.dir)
     try:  # not -x: a test that fails only because coverage runs in its processes still maps its lines
-        result, failed, seconds = worker.run(("tests",), 1800, per_test=240, extra=tuple(plugin))
+        result, failed, seconds = worker.run(("tests",), 1800, per_test=240, map_plugin=tuple(plugin))
     finally:
         mutants_coverage.disable(data)
     cmap = mutants_coverage.read(data, worker.dir) if result != "timeout" else {"failed": []}

@@ -1,22 +1,24 @@
 """Which tests run which line of port/: the map that lets make mutants run only those tests.
 
-One run of the whole suite under coverage.py, in a worker's copy of the tree,
-records for every line of port/ the tests that executed it, in the pytest
-process and in every Python process the tests start (the port in a pty, the
-launcher under strace, a forked or raw-cloned child up to its execve). A
-mutant of a line is then run against those tests only: a test that never
-reaches the line cannot notice the change (mutmut's rule, kept at the
-granularity of one line).
+One run of the whole suite, in a worker's copy of the tree, records for every
+line of port/ the tests that executed it: in the pytest process with
+coverage.py (a context per test), and in every other Python process the tests
+start (the port in a pty, the launcher under strace, a forked or raw-cloned
+child up to its execve) with a small sys.settrace tracer that writes each line
+the first time it runs. A mutant of a line is then run against those tests
+only: a test that never reaches the line cannot notice the change (mutmut's
+rule, kept at the granularity of one line).
 
-Coverage is started by a .pth file in the worker's own venv, not by
-COVERAGE_PROCESS_START: tests start the port with a bare environment. The
-test a process works for is written to a file the process reads at start,
-for the same reason. Work done by a module- or class-scoped fixture is
-recorded under that module or class, so that a mutant seen only through a
-shared fixture selects every test that reads the fixture's result.
+The tracer is started by a .pth file in the worker's own venv, not through
+the environment: tests start the port with a bare one. The test a process
+works for is written to a file the process reads at start, for the same
+reason. Work done by a module- or class-scoped fixture is recorded under that
+module or class, so that a mutant seen only through a shared fixture selects
+every test that reads the fixture's result.
 """
 
 import ast
+import functools
 import json
 import os
 import sqlite3
@@ -147,25 +149,23 @@ if os.path.exists(RC):
     sys.settrace(_trace)
 """
 
-# Loaded with -p in the mapping run: contexts per test and per shared fixture, and each test's time.
+# Loaded with -p in the mapping run: contexts per test and per shared fixture; each test's phases' times
+# (in the order the tests ran) and the failures.
 PLUGIN = """\
-import json, time
+import json
 
 import _nsport_cov
 import pytest
 
 _nsport_cov.become_pytest()
 TIMES = {times!r}
-_order, _seconds, _failed, _phases = [], {{}}, [], {{}}
+_failed, _phases = [], {{}}
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item, nextitem):
     _nsport_cov.switch(item.nodeid)
-    start = time.monotonic()
     yield
-    _order.append(item.nodeid)
-    _seconds[item.nodeid] = round(time.monotonic() - start, 3)
     _nsport_cov.switch("")
 
 
@@ -188,7 +188,7 @@ def pytest_runtest_logreport(report):
 
 def pytest_sessionfinish(session):
     with open(TIMES, "w") as f:
-        json.dump({{"order": _order, "seconds": _seconds, "failed": _failed, "phases": _phases}}, f)
+        json.dump({{"failed": _failed, "phases": _phases}}, f)
 """
 
 
@@ -268,7 +268,8 @@ EVERYTHING = ""
 
 
 def read(data: Path, tree: Path) -> dict:
-    """{"lines": {file: {line: [contexts]}}, "order": [...], "seconds": {...}} from a mapping run's data."""
+    """A mapping run's data: {"lines": {file: {line: [contexts]}}, "order": [tests as run],
+    "seconds": {test: setup + call + teardown}, "phases": {test: {phase: seconds}}, "failed": [...]}."""
     lines: dict[str, dict[int, set[str]]] = {}
     for path in data.glob("cov.lines.*"):  # the line records of every process but pytest's
         for record in path.read_bytes().decode(errors="replace").splitlines():
@@ -276,7 +277,7 @@ def read(data: Path, tree: Path) -> dict:
             file, _, line = rest.rpartition("\t")
             if line.isdigit():
                 lines.setdefault(os.path.relpath(file, tree), {}).setdefault(int(line), set()).add(context)
-    for db in data.glob("cov.*"):  # coverage.py's data: the pytest process
+    for db in data.glob("cov.*"):  # coverage.py's data: the pytest process's
         if db.name.startswith("cov.lines."):
             continue
         try:
@@ -287,19 +288,20 @@ def read(data: Path, tree: Path) -> dict:
             ).fetchall()
             con.close()
         except sqlite3.Error:
-            continue  # a file a dying child left half-written
+            continue  # a data file not written to the end
         for path, context, numbits in rows:
             rel = os.path.relpath(path, tree)
             per_file = lines.setdefault(rel, {})
             for line in numbits_to_nums(numbits):
                 per_file.setdefault(line, set()).add(context or EVERYTHING)
     times = json.loads((data / "times.json").read_text())
+    phases = times["phases"]  # in the order the tests ran
     return {
         "lines": {f: {n: sorted(c) for n, c in per.items()} for f, per in lines.items()},
-        "order": times["order"],
-        "seconds": times["seconds"],
+        "order": list(phases),
+        "seconds": {test: round(sum(p.values()), 3) for test, p in phases.items()},
         "failed": times["failed"],
-        "phases": times["phases"],
+        "phases": phases,
     }
 
 
@@ -311,15 +313,24 @@ def statement_lines(source: str, line: int) -> range:
     the header, not the body.
     """
     best = None
+    for start, end, header_end in _statements(source):
+        if start <= line <= end and (best is None or start >= best[0]):
+            best = (start, header_end)
+    return range(best[0], best[1] + 1) if best else range(line, line + 1)
+
+
+@functools.cache
+def _statements(source: str) -> list[tuple[int, int, int]]:
+    """(first line, last line, last line of the header) of every statement: a file is parsed once, not
+    once for each of its mutants."""
+    out = []
     for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.stmt) and node.lineno <= line <= (node.end_lineno or node.lineno):
-            if best is None or node.lineno >= best.lineno:
-                best = node
-    if best is None:
-        return range(line, line + 1)
-    body = getattr(best, "body", None)
-    end = body[0].lineno - 1 if isinstance(body, list) and body and body[0].lineno > best.lineno else best.end_lineno
-    return range(best.lineno, max(end, best.lineno) + 1)
+        if isinstance(node, ast.stmt):
+            end = node.end_lineno or node.lineno
+            body = getattr(node, "body", None)
+            header_end = body[0].lineno - 1 if isinstance(body, list) and body and body[0].lineno > node.lineno else end
+            out.append((node.lineno, end, max(header_end, node.lineno)))
+    return out
 
 
 def select(cmap: dict, file: str, source: str, line: int) -> list[str] | None:
