@@ -26,7 +26,7 @@ KERNELS_FULL ?=
 
 help:
 	@echo "make parity    run every probe under each launcher and write reports/parity.{md,html,json}"
-	@echo "               LAUNCHERS=go,py,unshare,bwrap picks them (reference first; see tests/launchers.py);"
+	@echo "               LAUNCHERS=go,py,unshare,bwrap picks them (reference first; see tests/support/launchers.py);"
 	@echo "               exits 0 when the only differences are the ones a launcher declares, with the reason"
 	@echo "make matrix    every --clone flag set x {root, nobody} under Go and Python; reports/matrix.{md,html,json}"
 	@echo "make trace     each launcher (and strategy) under strace -f: reports/trace.{md,html,json}"
@@ -72,7 +72,7 @@ $(STAMP): pyproject.toml | venv-usable
 # of the port would otherwise compile port/ again (about 15 ms).
 bytecode: $(BYTECODE)
 
-$(BYTECODE): $(wildcard port/*.py tests/*.py scripts/*.py) | $(STAMP)
+$(BYTECODE): $(wildcard port/*.py tests/*.py tests/support/*.py tests/programs/*.py scripts/*.py) | $(STAMP)
 	$(PY) -m compileall -q port tests scripts
 	touch $@
 

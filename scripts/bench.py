@@ -35,16 +35,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
 import pygal
 from plumbum import local
 from rich.console import Console
 from rich.table import Table
 
-ROOT = Path(__file__).resolve().parent.parent
-BUILD = ROOT / "build"
-REPORTS = ROOT / "reports"
+from tests.support.paths import BUILD, REPORTS, ROOT
+
 VERSIONS = ("3.11", "3.12", "3.13")
 SIX = "uts,ipc,pid,ns,user,net"
 FLAGS = ("uts", "ipc", "pid", "ns", "user", "net")
@@ -293,9 +291,8 @@ def import_times(pythons: list[dict], runs: int, stdin_path: str) -> dict:
 
 def probe_round_trip(runs: int) -> dict:
     """The pexpect harness's cost: first prompt, then `true` round trips, per launcher."""
-    sys.path.insert(0, str(ROOT))
-    from tests.launchers import GO, PY
-    from tests.shell import ShellSession
+    from tests.support.launchers import GO, PY
+    from tests.support.shell import ShellSession
 
     out = {}
     for launcher in (GO, PY):
@@ -616,7 +613,6 @@ def reset_make_signals() -> list[int]:
         ignored = int(next(line for line in f if line.startswith("SigIgn:")).split()[1], 16)
     was = [sig for sig in (32, 33) if ignored >> (sig - 1) & 1]
     if was:
-        sys.path.insert(0, str(ROOT))
         from port import libc
 
         for sig in was:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests import machine
+from tests.support import machine
 
 
 def main(argv: list[str]) -> int:

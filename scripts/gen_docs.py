@@ -10,7 +10,7 @@ fails when the table or that pairing is out of date.
 One row per field of Go's syscall.SysProcAttr (read from the Go toolchain's
 syscall/exec_linux.go): its Python name in port/sysprocattr.py, what it
 becomes (the field's comment there) and the tests that prove it
-(tests/configs.py and tests/test_pdeathsig.py). A Go field with no Python
+(tests/support/configs.py and tests/test_pdeathsig.py). A Go field with no Python
 counterpart is an error.
 """
 
@@ -19,18 +19,15 @@ import re
 import sys
 from pathlib import Path
 
+import translation
 from plumbum import cli, local
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-import translation  # noqa: E402  (scripts/translation.py, beside this file)
-
-from tests.configs import CONFIGS  # noqa: E402
+from tests.support.configs import CONFIGS
+from tests.support.paths import ROOT
 
 README = ROOT / "README.md"
 BEGIN, END = "<!-- sysprocattr table: make docs -->", "<!-- end of sysprocattr table -->"
-# Tests outside tests/configs.py that prove a field.
+# Tests outside tests/support/configs.py that prove a field.
 EXTRA_TESTS = {"pdeathsig": ["tests/test_pdeathsig.py"]}
 
 

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from plumbum import cli, local
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.paths import ROOT
+
 OUT = ROOT / "port" / "gotables.py"
 ENTRY = re.compile(r'^\t(\d+):\s+"([^"]*)",$')
 

@@ -4,7 +4,7 @@
 
 Each kernel is a stock Debian image (fetched once into the cache, through a
 private APT_CONFIG), booted under qemu with the host's / read-only as its root
-(tests/kernelvm.py). Inside: the kernel feature checks, scripts/parity.py, and
+(tests/support/kernelvm.py). Inside: the kernel feature checks, scripts/parity.py, and
 the SysProcAttr configurations and start-up paths under pytest (--full: the
 whole suite). Writes reports/kernels.{md,html,json}, and each guest's own
 parity report and console log under reports/kernels/RELEASE/. Exits 1 when Go
@@ -23,11 +23,9 @@ from pathlib import Path
 
 from plumbum import cli
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from tests import kernel_report, kernelvm, report  # noqa: E402
-from tests.kernelvm import KernelError  # noqa: E402
+from tests.support import kernel_report, kernelvm, report
+from tests.support.kernelvm import KernelError
+from tests.support.paths import ROOT
 
 TESTS = ("tests/test_sysprocattr.py", "tests/test_notes_paths.py")
 NEEDS = {"qemu-system-x86_64": "qemu-system-x86", "busybox": "busybox-static", "dpkg-deb": "dpkg", "apt-get": "apt"}
@@ -38,7 +36,8 @@ def guest_command(python: str, tests: tuple[str, ...]) -> str:
     py = shlex.quote(python)
     return f"""out=/job/out
 rm -rf "$out" && mkdir -p "$out"
-{py} -c 'import json; from tests import kernel_features as k; print(json.dumps(k.report()))' > "$out/features.json"
+{py} -c 'import json; from tests.support import kernel_features as k; print(json.dumps(k.report()))' \\
+    > "$out/features.json"
 {py} scripts/parity.py --launchers go,py --out "$out"
 echo $? > "$out/parity.status"
 {py} -m pytest -n 0 -p no:cacheprovider -v -rs --junitxml="$out/pytest.xml" {" ".join(map(shlex.quote, tests))}
@@ -47,7 +46,7 @@ echo $? > "$out/pytest.status"
 
 
 def collect(asked: str, kernel: kernelvm.Kernel, run: kernelvm.Run, job: Path) -> dict:
-    """One kernel's record for tests/kernel_report.py."""
+    """One kernel's record for tests/support/kernel_report.py."""
     record = {"asked": asked, "package": kernel.package, "release": run.release, "error": run.error,
               "seconds": round(run.seconds, 1), "features": {}, "probes": {}, "tests": {}}  # fmt: skip
     if run.error:

@@ -14,10 +14,8 @@ from pathlib import Path
 
 from plumbum import cli
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from tests import matrix, matrix_report, report  # noqa: E402
+from tests.support import matrix, matrix_report, report
+from tests.support.paths import ROOT
 
 
 class Matrix(cli.Application):

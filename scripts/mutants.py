@@ -42,10 +42,8 @@ from cosmic_ray.mutating import mutate_code
 from cosmic_ray.operators.operator import Example, Operator
 from cosmic_ray.plugins import get_operator
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from tests.procfs import descendants  # noqa: E402
+from tests.support.paths import ROOT
+from tests.support.procfs import descendants
 
 EQUIVALENT = ROOT / "scripts" / "mutants_equivalent.toml"
 DEFAULT_FILES = ("port/exec_linux.py", "port/runtime.py", "port/exec.py")

@@ -3,7 +3,7 @@
     parity.py [--launchers go,py,unshare,bwrap] [--out reports]
 
 Exits 0 when every launcher's facts equal the first's (the reference) or
-differ only where the launcher's entry in tests/launchers.py expects it
+differ only where the launcher's entry in tests/support/launchers.py expects it
 (shown with the reason); 1 on any other difference; 2 on a bad command line
 or a launcher that is not installed.
 """
@@ -13,10 +13,8 @@ from pathlib import Path
 
 from plumbum import cli
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from tests import launchers, parity, report  # noqa: E402
+from tests.support import launchers, parity, report
+from tests.support.paths import ROOT
 
 
 class Parity(cli.Application):

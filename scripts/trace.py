@@ -2,7 +2,7 @@
 
     trace.py [--launchers go,py,py-subreaper,py-relay] [--out reports]
 
-Runs each launcher (tests/launchers.py) under `strace -f` with `exit` on
+Runs each launcher (tests/support/launchers.py) under `strace -f` with `exit` on
 stdin, keeps the calls that make up a start (SHOWN), labels each process
 (launcher, middle, sh) with the namespaces it ends up in, aligns every port
 strategy with Go's sequence and writes reports/trace.{md,html,json}. Each
@@ -20,11 +20,9 @@ from pathlib import Path
 
 from plumbum import cli
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from tests import launchers  # noqa: E402
-from tests.strace import parse, strace  # noqa: E402
+from tests.support import launchers
+from tests.support.paths import ROOT
+from tests.support.strace import parse, strace
 
 SHOWN = ("clone,clone3,fork,vfork,unshare,setns,execve,write,sethostname,mount,prctl,rt_sigaction,rt_sigprocmask,"
          "dup2,dup3,wait4,waitid,exit_group")  # fmt: skip
@@ -344,7 +342,7 @@ def markdown(result: dict) -> str:
 def html(result: dict) -> str:
     import jinja2
 
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(ROOT / "scripts" / "templates"), autoescape=True)
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(ROOT / "tests" / "support" / "templates"), autoescape=True)
     env.filters["cell"] = _cell
     return env.get_template("trace.html.j2").render(result=result, shown=SHOWN)
 

@@ -22,11 +22,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from tests.configs import CONFIGS  # noqa: E402
-from tests.strace import parse, strace  # noqa: E402
+from tests.support.configs import CONFIGS
+from tests.support.paths import ROOT
+from tests.support.strace import parse, strace
 
 GO_NOTES, PY_NOTES = ROOT / "reference_go/notes/main.go", ROOT / "port/notes.py"
 PY_CHILD = ROOT / "port/exec_linux.py"
@@ -234,7 +232,7 @@ def problems(goroot: Path) -> list[str]:
 
 
 def proving_tests() -> list[list[str]]:
-    """For each pair, the configurations (tests/configs.py) and test files that prove it."""
+    """For each pair, the configurations (tests/support/configs.py) and test files that prove it."""
     by_field: dict[str, list[str]] = {}
     for config in CONFIGS:
         for f in config.fields:
@@ -351,7 +349,7 @@ def markdown(doc: dict) -> str:
 def html(doc: dict) -> str:
     import jinja2
 
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(ROOT / "scripts" / "templates"), autoescape=True)
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(ROOT / "tests" / "support" / "templates"), autoescape=True)
     return env.get_template("translation.html.j2").render(doc=doc)
 
 

@@ -8,8 +8,8 @@ import subprocess
 import pytest
 
 from port import libc
-from tests import hostguard, kernel_features, machine
-from tests.launchers import GO, PAIR
+from tests.support import hostguard, kernel_features, machine
+from tests.support.launchers import GO, PAIR
 
 PR_SET_CHILD_SUBREAPER = 36
 

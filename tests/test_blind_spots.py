@@ -17,15 +17,13 @@ import pytest
 from port import exec, exec_linux
 from port.errors import GoError, PathError
 from port.sysprocattr import CLONE_NEWPID, CLONE_NEWUSER, Credential, SysProcAttr, SysProcIDMap
-from tests import procfs
-from tests.launchers import BUILD, GO, PY
-from tests.piped import LOG_TIME, assert_same
-from tests.piped import run as run_piped
+from tests.support import procfs
+from tests.support.launchers import GO, LAUNCHER_GO, LAUNCHER_PY, PY
+from tests.support.piped import LOG_TIME, assert_same
+from tests.support.piped import run as run_piped
 
 pytestmark = pytest.mark.userns
 
-GO_LAUNCHER = (str(BUILD / "launcher-go"),)
-PY_LAUNCHER = (sys.executable, "-m", "port.launcher")
 STRATEGIES = exec_linux.STRATEGIES
 
 
@@ -36,7 +34,7 @@ def launch(launcher, args, prefix=(), **kw) -> tuple[bytes, bytes, int]:
 
 
 def both(args, **kw) -> tuple[bytes, bytes, int]:
-    go, py = launch(GO_LAUNCHER, args, **kw), launch(PY_LAUNCHER, args, **kw)
+    go, py = launch(LAUNCHER_GO.argv, args, **kw), launch(LAUNCHER_PY.argv, args, **kw)
     assert go == py
     return go
 
@@ -154,7 +152,7 @@ def test_broken_stderr_kills_the_launcher_with_sigpipe(args):
     r, w = os.pipe()
     os.close(r)
     try:
-        go, py = launch_with_stderr(GO_LAUNCHER, args, w), launch_with_stderr(PY_LAUNCHER, args, w)
+        go, py = launch_with_stderr(LAUNCHER_GO.argv, args, w), launch_with_stderr(LAUNCHER_PY.argv, args, w)
     finally:
         os.close(w)
     assert go == py == -signal.SIGPIPE

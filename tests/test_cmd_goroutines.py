@@ -21,8 +21,8 @@ import pytest
 
 from port import context, exec
 from port.errors import GoError
-from tests import procfs
-from tests.launchers import ROOT
+from tests.support import procfs
+from tests.support.paths import ROOT
 
 
 class WriteError(Exception):

@@ -19,8 +19,8 @@ import pytest
 
 from port import context, exec
 from port.errors import GoError
-from tests import procfs
-from tests.launchers import ROOT
+from tests.support import procfs
+from tests.support.paths import ROOT
 from tests.test_cmd_goroutines import BlockingWriter, _error_of, _wait_until, run_with_fd_0_closed
 
 # -- the environment

@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from tests import machine
-from tests.launchers import ROOT
+from tests.support import machine
+from tests.support.paths import ROOT
 
 DOCTOR = (sys.executable, str(ROOT / "scripts" / "doctor.py"))
 

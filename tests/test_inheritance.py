@@ -15,8 +15,8 @@ import subprocess
 import pytest
 
 from port import libc
-from tests import procfs
-from tests.launchers import GO, PY
+from tests.support import procfs
+from tests.support.launchers import GO, PY
 
 pytestmark = [pytest.mark.userns, pytest.mark.xdist_group("inheritance-states")]  # one module fixture: one worker
 

@@ -1,11 +1,11 @@
-"""Feature detection (tests/kernel_features.py): by trying the call or the file, named when missing."""
+"""Feature detection (tests/support/kernel_features.py): by trying the call or the file, named when missing."""
 
 import errno
 import os
 
 import pytest
 
-from tests import kernel_features as kf
+from tests.support import kernel_features as kf
 
 
 def test_this_kernel_has_what_its_proc_shows():
@@ -15,7 +15,7 @@ def test_this_kernel_has_what_its_proc_shows():
 
 
 def test_veth_check_agrees_with_the_bridge_tests_own():
-    from tests import netns
+    from tests.support import netns
 
     assert (kf.veth_links() is None) == (netns.missing_link_kinds() is None or "veth" not in netns.missing_link_kinds())
 

@@ -1,4 +1,4 @@
-"""make kernels' reports (tests/kernel_report.py) and its guest command (scripts/kernels.py): no qemu."""
+"""make kernels' reports (tests/support/kernel_report.py) and its guest command (scripts/kernels.py): no qemu."""
 
 import importlib.util
 import json
@@ -6,8 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests import kernel_report as kr
-from tests.kernelvm import Kernel, Run
+from tests.support import kernel_report as kr
+from tests.support.kernelvm import Kernel, Run
 
 SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "kernels.py"
 _spec = importlib.util.spec_from_file_location("kernels_script", SCRIPT)

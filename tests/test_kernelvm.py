@@ -1,4 +1,4 @@
-"""The kernel runner's pure parts (tests/kernelvm.py): no qemu, no network, no apt."""
+"""The kernel runner's pure parts (tests/support/kernelvm.py): no qemu, no network, no apt."""
 
 import lzma
 import subprocess
@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tests import kernelvm
-from tests.kernelvm import Apt, Kernel, KernelError
+from tests.support import kernelvm
+from tests.support.kernelvm import Apt, Kernel, KernelError
 
 # The image packages the private lists held on 2026-11-29, plus flavours that must be ignored.
 PACKAGES = [

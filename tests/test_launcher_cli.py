@@ -2,17 +2,15 @@
 
 import os
 import subprocess
-import sys
 
 import pytest
 
-from tests.launchers import BUILD
-from tests.piped import LOG_TIME
+from tests.support.launchers import LAUNCHER_GO, LAUNCHER_PY
+from tests.support.piped import LOG_TIME
 
 pytestmark = pytest.mark.userns
 
-GO = (str(BUILD / "launcher-go"),)
-PY = (sys.executable, "-m", "port.launcher")
+GO, PY = LAUNCHER_GO.argv, LAUNCHER_PY.argv  # here GO and PY are the SysProcAttr launchers
 
 BAD = [
     ["--bogus"], ["-"], ["--clone"], ["--clone", "xyz"], ["--clone=uts,,pid"], ["--unshare", "UTS,bad"],

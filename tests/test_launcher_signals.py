@@ -14,8 +14,8 @@ import subprocess
 
 import pytest
 
-from tests import piped, procfs
-from tests.launchers import GO, PY
+from tests.support import piped, procfs
+from tests.support.launchers import GO, PY
 
 pytestmark = pytest.mark.userns
 

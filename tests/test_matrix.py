@@ -10,8 +10,8 @@ import sys
 
 import pytest
 
-from tests import matrix, matrix_report
-from tests.launchers import ROOT
+from tests.support import matrix, matrix_report
+from tests.support.paths import ROOT
 
 pytestmark = [pytest.mark.userns, pytest.mark.root, pytest.mark.xdist_group("matrix-cells")]  # root: to drop to nobody
 

@@ -6,7 +6,7 @@
 - a device inside a shell's namespace is gone when the shell exits: its veth
   peer, kept in the throw-away namespace, disappears with it.
 
-The wiring is done from the host (tests/netns.py), as a container runtime
+The wiring is done from the host (tests/support/netns.py), as a container runtime
 does: in the notes' configuration the shell has no capabilities and cannot
 configure its own links. The host guard checks that no link or address was
 added to the host.
@@ -23,11 +23,11 @@ from pathlib import Path
 
 import pytest
 
-from tests import netns, parity
-from tests.configs import BY_NAME
-from tests.launchers import BROKEN, GO, PY
-from tests.probes import BY_NAME as BY_PROBE
-from tests.shell import ShellSession
+from tests.support import netns, parity
+from tests.support.configs import BY_NAME
+from tests.support.launchers import BROKEN, GO, PY
+from tests.support.probes import BY_NAME as BY_PROBE
+from tests.support.shell import ShellSession
 
 # nsenter and moving links between namespaces need root on the host (ip and nsenter: make doctor)
 pytestmark = [pytest.mark.userns, pytest.mark.root]
@@ -136,7 +136,9 @@ def test_helper_refuses_an_unknown_check():
 def test_host_guard_sees_an_added_address():
     """The guard's address list, taken inside a throw-away namespace before and after
     an address is added there (the host's own list is never touched)."""
-    show = f"{sys.executable} -c 'from tests import hostguard; print(hostguard.snapshot()[\"network addresses\"])'"
+    show = (
+        f"{sys.executable} -c 'from tests.support import hostguard; print(hostguard.snapshot()[\"network addresses\"])'"
+    )
     script = f"ip link set lo up && {show} && ip addr add 198.51.100.9/32 dev lo && {show}"
     proc = subprocess.run(["unshare", "--net", "sh", "-c", script], capture_output=True, text=True, timeout=30,
                           cwd=Path(__file__).parent.parent)  # fmt: skip

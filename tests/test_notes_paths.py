@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from tests import procfs
-from tests.launchers import GO, PY
-from tests.piped import LOG_TIME, Result, assert_same, base_env, run
+from tests.support import procfs
+from tests.support.launchers import GO, PY
+from tests.support.piped import LOG_TIME, Result, assert_same, base_env, run
 
 pytestmark = pytest.mark.userns
 

@@ -10,8 +10,8 @@ import signal
 
 import pytest
 
-from tests.launchers import GO, PY
-from tests.shell import ShellSession
+from tests.support.launchers import GO, PY
+from tests.support.shell import ShellSession
 
 pytestmark = pytest.mark.userns
 

@@ -1,6 +1,6 @@
 """Every probe: the Go reference and the Python port agree, and both isolate.
 
-One pty session per launcher runs all probes (tests/probes.py); the host's
+One pty session per launcher runs all probes (tests/support/probes.py); the host's
 own view is taken with the same commands. The port runs with its default
 start strategy (RAW_CLONE) and with SUBREAPER; RELAY's one difference is
 tests/test_regressions_caught.py's. A failing comparison prints both
@@ -11,9 +11,9 @@ import os
 
 import pytest
 
-from tests import netns, parity
-from tests.launchers import GO, PY, PY_SUBREAPER
-from tests.probes import PROBES
+from tests.support import netns, parity
+from tests.support.launchers import GO, PY, PY_SUBREAPER
+from tests.support.probes import PROBES
 
 pytestmark = [pytest.mark.userns, pytest.mark.xdist_group("parity-rows")]  # one module fixture: one worker
 
@@ -116,7 +116,7 @@ def test_launcher_prints_and_exits_like_the_notes(rows):
     assert f["launcher's exit status"] == 1
 
 
-# The notes' network claims (tests/netprobes.py), in the notes' configuration:
+# The notes' network claims (tests/support/netprobes.py), in the notes' configuration:
 # uid 65534 without capabilities, so the shell cannot configure its network
 # namespace, yet it is its own: nothing of the host's is reachable or taken.
 

@@ -18,8 +18,8 @@ import subprocess
 import pytest
 
 from port.exec_linux import RELAY, STRATEGIES
-from tests import procfs
-from tests.configs import Config
+from tests.support import procfs
+from tests.support.configs import Config
 
 pytestmark = pytest.mark.userns
 

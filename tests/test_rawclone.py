@@ -10,7 +10,7 @@ import textwrap
 
 import pytest
 
-from tests.launchers import ROOT
+from tests.support.paths import ROOT
 
 
 def run(script: str) -> list[str]:

@@ -1,6 +1,6 @@
 """Dropping any one of the six namespace flags from the port is caught.
 
-tests/variants.py runs the real port with one CLONE_NEW* constant zeroed;
+tests/programs/variants.py runs the real port with one CLONE_NEW* constant zeroed;
 the suite must report a mismatch in the probe that watches that namespace,
 and `make parity` (scripts/parity.py) must fail and name it.
 """
@@ -10,8 +10,9 @@ import sys
 
 import pytest
 
-from tests import parity
-from tests.launchers import BROKEN, GO, PY_RELAY, ROOT
+from tests.support import parity
+from tests.support.launchers import BROKEN, GO, PY_RELAY
+from tests.support.paths import ROOT
 
 pytestmark = pytest.mark.userns
 

@@ -13,9 +13,10 @@ import sys
 import pytest
 from rich.console import Console
 
-from tests import parity, report
-from tests.launchers import BWRAP, GO, ROOT, UNSHARE, Expected, Launcher
-from tests.probes import Probe
+from tests.support import parity, report
+from tests.support.launchers import BWRAP, GO, UNSHARE, Expected, Launcher
+from tests.support.paths import ROOT
+from tests.support.probes import Probe
 
 
 def _probe(name: str) -> Probe:

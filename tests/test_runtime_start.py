@@ -8,18 +8,17 @@ from /proc/PID while its shell waits for input, and the shell's too.
 import resource
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests import procfs
-from tests.launchers import BUILD, ROOT
+from tests.support import procfs
+from tests.support.launchers import SYSPROCATTR
+from tests.support.paths import ROOT, program
 
 pytestmark = pytest.mark.userns
 
-LAUNCHER = {"go": (str(BUILD / "launcher-go"),), "py": (sys.executable, "-m", "port.launcher")}
-STARTSTATE = (sys.executable, "-m", "tests.startstate")
+STARTSTATE = program("startstate")
 
 
 def _status_field(pid: int, name: str) -> str:
@@ -35,7 +34,7 @@ def _open_files_limit(pid: int) -> tuple[int, int]:
 def observe(launcher: str, state: tuple, script: bytes) -> tuple:
     """Start the launcher (sh in a user and PID namespace) in the start-up state; read the running
     launcher's and its shell's facts, then feed the shell script and return its output too."""
-    argv = [*STARTSTATE, *state, "--", *LAUNCHER[launcher], "--clone", "user,pid", "--", "sh"]
+    argv = [*STARTSTATE, *state, "--", *SYSPROCATTR[launcher], "--clone", "user,pid", "--", "sh"]
     proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
     try:
         sh = procfs.wait_for_descendant(proc.pid, "sh")

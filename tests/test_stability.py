@@ -9,8 +9,8 @@ from itself.
 
 import pytest
 
-from tests import parity
-from tests.launchers import GO, PY
+from tests.support import parity
+from tests.support.launchers import GO, PY
 
 pytestmark = pytest.mark.userns
 

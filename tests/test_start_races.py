@@ -19,8 +19,9 @@ import pytest
 from port import exec, exec_linux
 from port.errors import PathError
 from port.sysprocattr import CLONE_NEWPID, CLONE_NEWUSER, SysProcAttr, SysProcIDMap
-from tests import procfs
-from tests.launchers import BUILD, ROOT
+from tests.support import procfs
+from tests.support.launchers import SYSPROCATTR
+from tests.support.paths import ROOT
 
 pytestmark = pytest.mark.userns
 
@@ -156,9 +157,6 @@ def test_middle_process_failing_to_unshare(strategy, tmp_path, monkeypatch):
 
 # --- descriptors beyond the child's files: Go closes only 0-2 that are not handed over ---------
 
-GO_LAUNCHER = (str(BUILD / "launcher-go"),)
-PY_LAUNCHER = (sys.executable, "-m", "port.launcher")
-
 
 def test_fd_3_inherited_by_the_launcher_reaches_the_command(tmp_path):
     """Go's forkAndExecInChild1 closes fds len(files)..2 only; an fd 3 the launcher inherited
@@ -166,7 +164,7 @@ def test_fd_3_inherited_by_the_launcher_reaches_the_command(tmp_path):
     path = tmp_path / "three"
     path.write_bytes(b"")
     outs = []
-    for launcher in (GO_LAUNCHER, PY_LAUNCHER):
+    for launcher in SYSPROCATTR.values():
         # sh opens fd 3 without close-on-exec and execs the launcher with it.
         argv = ["sh", "-c", 'exec "$@" 3<"$0"', str(path), *launcher, "--", "readlink", "/proc/self/fd/3"]
         proc = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, cwd=ROOT, timeout=20)

@@ -1,7 +1,7 @@
 """Go's start-up behaviour in odd states: the port does what the Go programs do.
 
 Each case starts the notes program and the launcher (as `launcher --clone
-<the notes' six> -- sh`), Go and port, through tests/startstate.py, which
+<the notes' six> -- sh`), Go and port, through tests/programs/startstate.py, which
 execs them in the asked-for state: a closed std fd, signals inherited as
 ignored or blocked, a low RLIMIT_NOFILE, an environment list that a mapping
 cannot hold, a deleted current directory. Results are compared byte for byte
@@ -14,29 +14,27 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
 
 import pytest
 
-from tests import procfs
-from tests.launchers import BUILD, ROOT
-from tests.piped import LOG_TIME, Result, assert_same
+from tests.support import procfs
+from tests.support.launchers import NOTES, SYSPROCATTR
+from tests.support.paths import ROOT, program
+from tests.support.piped import LOG_TIME, Result, assert_same
 
 pytestmark = pytest.mark.userns
 
-NOTES = {"go": (str(BUILD / "notes-go"),), "py": (sys.executable, "-m", "port.notes")}
-LAUNCHER = {"go": (str(BUILD / "launcher-go"),), "py": (sys.executable, "-m", "port.launcher")}
 SIX = ("--clone", "uts,ipc,pid,ns,user,net")
 # Both programs end up running sh in the notes' six namespaces; the launcher's
 # status is the shell's success (0) or 1, the notes' 255 or 1.
 PROGRAMS = {
     "notes": (NOTES, 255, b"main starting...\n"),
-    "launcher": ({k: (*v, *SIX, "--", "sh") for k, v in LAUNCHER.items()}, 0, b""),
+    "launcher": ({k: (*v, *SIX, "--", "sh") for k, v in SYSPROCATTR.items()}, 0, b""),
 }
-STARTSTATE = (sys.executable, "-m", "tests.startstate")
+STARTSTATE = program("startstate")
 
 
 def _argv(prog: tuple, state: tuple = ()) -> list:
@@ -156,7 +154,7 @@ def test_ignored_and_blocked_signals_reach_the_command_as_under_go():
     """The command's dispositions and mask: Go resets what it handles, keeps SIGHUP ignored,
     and the child gets the launcher's mask, from which Go removed the signals it must see."""
     cmd = ("grep", "-E", "^Sig(Ign|Blk)", "/proc/self/status")
-    go, py = (run((*LAUNCHER[k], "--clone", "user,pid", "--", *cmd), b"", _signal_state()) for k in ("go", "py"))
+    go, py = (run((*SYSPROCATTR[k], "--clone", "user,pid", "--", *cmd), b"", _signal_state()) for k in ("go", "py"))
     assert_same(go, py)
     want_blk = _bits(signal.SIGUSR1)  # SIGPROF: _SigUnblock
     want_ign = _bits(signal.SIGHUP) | _inherited_32()
@@ -376,7 +374,7 @@ def test_path_dir_not_utf8(tmp_path):
     ids=repr,
 )  # fmt: skip
 def test_launcher_bytes_and_quoting(args):
-    go, py = (_run_plain((*LAUNCHER[k], *args)) for k in ("go", "py"))
+    go, py = (_run_plain((*SYSPROCATTR[k], *args)) for k in ("go", "py"))
     assert_same(go, py)
     assert go.stderr.count(b"\n") == 1 and go.status in (1, 2)
     if go.status == 2:
@@ -384,7 +382,7 @@ def test_launcher_bytes_and_quoting(args):
 
 
 def test_go_quotes_names_in_messages():
-    go = _run_plain((*LAUNCHER["go"], b"a\xc2\xa0\xff"))
+    go = _run_plain((*SYSPROCATTR["go"], b"a\xc2\xa0\xff"))
     assert masked(go.stderr) == b'exec: "a\\u00a0\\xff": executable file not found in $PATH\n'
 
 
@@ -395,7 +393,7 @@ def test_go_quotes_names_in_messages():
 def test_deleted_cwd_with_dir(tmp_path, dir_, want):
     go, py = (
         run((*prog, "--dir", dir_, "true"), b"", ("--cwd-deleted", str(tmp_path / f"gone-{uuid.uuid4().hex}")))
-        for prog in LAUNCHER.values()
+        for prog in SYSPROCATTR.values()
     )
     assert_same(go, py)
     assert (masked(go.stderr), go.status) == (want, 1 if want else 0)

@@ -1,6 +1,6 @@
 """Every SysProcAttr field: build/launcher-go and python -m port.launcher agree.
 
-Each configuration in tests/configs.py runs under both launchers, either
+Each configuration in tests/support/configs.py runs under both launchers, either
 through the probe suite (an interactive sh in a pty) or as `sh -c SCRIPT`
 in a pty; the results must be the same, and the reference must show what
 the field promises. The port runs each with every start strategy
@@ -22,10 +22,10 @@ import pytest
 
 from port.exec_linux import RAW_CLONE, RELAY, STRATEGIES
 from port.sysprocattr import CLONE_NEWPID, CLONE_NEWTIME, NAMESPACES
-from tests import machine, parity, shell
-from tests.configs import CONFIGS, Config
-from tests.launchers import Launcher
-from tests.shell import transcript
+from tests.support import machine, parity, shell
+from tests.support.configs import CONFIGS, Config
+from tests.support.launchers import Launcher
+from tests.support.shell import transcript
 
 pytestmark = pytest.mark.userns
 

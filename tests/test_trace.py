@@ -10,9 +10,10 @@ import shutil
 
 import pytest
 
-from tests import strace
-from tests.configs import BY_NAME
-from tests.launchers import GO, PY, PY_RELAY, PY_SUBREAPER, ROOT
+from tests.support import strace
+from tests.support.configs import BY_NAME
+from tests.support.launchers import GO, PY, PY_RELAY, PY_SUBREAPER
+from tests.support.paths import ROOT
 
 pytestmark = [
     pytest.mark.userns,

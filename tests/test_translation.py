@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.launchers import ROOT
+from tests.support.paths import ROOT
 
 sys.path.insert(0, str(ROOT / "scripts"))
 import translation

@@ -8,7 +8,7 @@
 // a descriptor of this process open on DIR/fd-N, close-on-exec as os.File's
 // are, so the child's /proc/self/fd tells which file each slot received.
 // Exits with the command's exit status, or 100 if the start failed.
-// tests/fdmap.py is the same program on the port's fork_exec.
+// tests/programs/fdmap.py is the same program on the port's fork_exec.
 package main
 
 import (

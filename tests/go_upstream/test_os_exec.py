@@ -16,9 +16,9 @@ import pytest
 
 from port import context, exec
 from port.errors import GoError
-from tests import procfs
 from tests.go_upstream.common import helper_command, helper_command_context
 from tests.go_upstream.helper import HELPER
+from tests.support import procfs
 
 # The Go tests do not need namespaces; these run as any user.
 

@@ -156,7 +156,7 @@ def test_UnshareUidGidMapping():
             return
         import subprocess
 
-        from tests import matrix
+        from tests.support import matrix
 
         if problem := matrix.nobody_problem():
             pytest.skip(problem)

@@ -11,8 +11,8 @@ import time
 import pytest
 
 from port import exec
-from tests import procfs
 from tests.go_upstream.common import EXE
+from tests.support import procfs
 
 # Go's child is its test binary run as nobody; sh is one nobody can run. It prints "start",
 # then "ok" on SIGUSR1, or "not ok" if its stdin ends first.

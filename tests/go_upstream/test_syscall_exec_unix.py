@@ -9,8 +9,8 @@ import pytest
 from port import exec, exec_linux
 from port.errors import GoError
 from port.sysprocattr import SysProcAttr
-from tests import shell
 from tests.go_upstream.common import EXE
+from tests.support import shell
 
 
 class Command:

@@ -5,8 +5,8 @@ import re
 import subprocess
 from dataclasses import dataclass
 
-from tests import shell
-from tests.launchers import Launcher
+from tests.support import shell
+from tests.support.launchers import Launcher
 
 LOG_TIME = re.compile(shell.LOG_TIME.pattern.encode(), re.M)  # the same pattern, for bytes
 

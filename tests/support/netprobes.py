@@ -5,15 +5,15 @@ They run after the other probes, before `exit`. In the notes' configuration
 nothing inside can change the network namespace (the `net` probe's `ip link
 set lo up` is refused), so they see it as the launcher made it; with root
 mapped, `net` has already brought lo up. Socket work inside is done by
-tests/nethelper.py with the suite's interpreter; the host side (a listener on
+tests/programs/nethelper.py with the suite's interpreter; the host side (a listener on
 the host's loopback, the throw-away namespace holding the bridge, a second
-shell from the same launcher) lives in tests/netns.py. As in tests/probes.py,
+shell from the same launcher) lives in tests/support/netns.py. As in tests/support/probes.py,
 whatever a command changes it changes only after checking that the network
 namespace is not the host's, and the host side touches only namespaces it
 holds and has checked.
 
-tests/probes.py imports this module at its end, to put NETWORK into PROBES;
-import tests.probes (or tests.parity), not this module, first.
+tests/support/probes.py imports this module at its end, to put NETWORK into PROBES;
+import tests.support.probes (or tests.parity), not this module, first.
 
 The commands are str.format templates over the host baseline and a few
 values the host side fills in: `{helper}` (the helper's command line),
@@ -28,10 +28,10 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests import netns
-from tests.launchers import Launcher
-from tests.probes import Context, Facts, Host, Probe, field_of, own
-from tests.shell import ShellSession
+from tests.support import netns
+from tests.support.launchers import Launcher
+from tests.support.probes import Context, Facts, Host, Probe, field_of, own
+from tests.support.shell import ShellSession
 
 
 class _HostSide:

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests import hostguard, procfs
+from tests.support import hostguard, procfs
 
 NAMESPACES = ("cgroup", "ipc", "mnt", "net", "pid", "pid_for_children", "time", "time_for_children",
               "user", "uts")  # fmt: skip
@@ -360,7 +360,7 @@ def exit_facts(raw: str, ctx: Context) -> Facts:
     }
 
 
-from tests.netprobes import NETWORK  # noqa: E402 (it builds on the definitions above)
+from tests.support.netprobes import NETWORK  # noqa: E402 (it builds on the definitions above)
 
 PROBES = [
     Probe("hostname", HOSTNAME, hostname_facts, "read the name, try to set it, check the host's",
@@ -378,7 +378,7 @@ PROBES = [
     Probe("namespaces", NS, ns_facts, "readlink /proc/self/ns/* against the host's", on_host=True),
     Probe("proc", PROC, proc_facts, "mount a new /proc, then it and ps show only the namespace (if allowed)"),
     Probe("signals", SIGNALS, signal_facts, "PID 1 ignores signals it has no handler for, even its own"),
-    *NETWORK,  # the network claims: tests/netprobes.py
+    *NETWORK,  # the network claims: tests/support/netprobes.py
     Probe("exit", EXIT, exit_facts, "what the launcher prints first and last, and its exit status",
           ends_session=True),
 ]  # fmt: skip

@@ -1,7 +1,7 @@
 """Deliberately changed versions of the port, to prove the suite notices.
 
-    python -m tests.variants drop=NET        # port.notes without CLONE_NEWNET
-    python -m tests.variants strategy=relay  # another start strategy (see port/exec_linux.py)
+    python -m tests.programs.variants drop=NET        # port.notes without CLONE_NEWNET
+    python -m tests.programs.variants strategy=relay  # another start strategy (see port/exec_linux.py)
 
 Each is the real port.notes with one thing changed from outside, so a
 launcher entry can point at it; nothing in port/ knows about them.

@@ -4,7 +4,7 @@ import re
 import subprocess
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.paths import ROOT
 
 
 def strace(argv: list[str], log: Path, calls: str, stdin: bytes = b"exit\n") -> None:

@@ -9,9 +9,9 @@ terminal table, the reports and the tests are views of the same thing.
 
 import re
 
-from tests.launchers import Launcher
-from tests.probes import PROBES, Context, Facts, Host, Probe, host_view
-from tests.shell import SessionError, ShellSession
+from tests.support.launchers import Launcher
+from tests.support.probes import PROBES, Context, Facts, Host, Probe, host_view
+from tests.support.shell import SessionError, ShellSession
 
 
 def _observe(sh: ShellSession, probe: Probe, ctx: Context) -> dict:

@@ -9,9 +9,9 @@
 The guest's root is the host's / shared read-only over 9p with a tmpfs overlay
 on top (made inside the guest, so nothing the guest does reaches the host); a
 second, writable 9p share (`job`) carries the command in and the results out.
-Stage 1 (tests/guest/init, busybox) loads the modules the kernel package ships
+Stage 1 (tests/programs/guest/init, busybox) loads the modules the kernel package ships
 for 9p and overlay, mounts that root and `switch_root`s into it (a chroot would
-make unshare(CLONE_NEWUSER) fail with EPERM); stage 2 (tests/guest/stage2, the
+make unshare(CLONE_NEWUSER) fail with EPERM); stage 2 (tests/programs/guest/stage2, the
 host's sh) mounts what the suite needs, adds a dummy link, runs the command and
 powers off. The result counts only when the guest reports the kernel release it
 was booted with.
@@ -31,7 +31,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-GUEST = Path(__file__).resolve().parent / "guest"
+from tests.support.paths import PROGRAMS
+
+GUEST = PROGRAMS / "guest"
 KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
 # (archive, suite): 5.10 lives on in bullseye-security, 6.1 in bookworm, 6.12 in trixie, the newest in sid.
 SUITES = (
@@ -271,7 +273,7 @@ def newc(entries: list[tuple[str, int, bytes]]) -> bytes:
 
 
 def initramfs(kernel: Kernel, cache: Path) -> Path:
-    """cache/RELEASE.cpio: busybox, the modules stage 1 loads, and tests/guest/init."""
+    """cache/RELEASE.cpio: busybox, the modules stage 1 loads, and tests/programs/guest/init."""
     index = module_index(kernel.modules)
     blobs: dict[str, bytes] = {}
 

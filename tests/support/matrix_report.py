@@ -1,12 +1,12 @@
-"""Views of a matrix run (tests/matrix.py): a terminal summary, Markdown, HTML and JSON."""
+"""Views of a matrix run (tests/support/matrix.py): a terminal summary, Markdown, HTML and JSON."""
 
 import json
 
 from rich.console import Console
 from rich.text import Text
 
-from tests import matrix
-from tests.report import templates
+from tests.support import matrix
+from tests.support.report import templates
 
 
 def view(cells: list[dict], meta: dict) -> dict:

@@ -17,8 +17,8 @@ lacks a feature, a feature the reference kernel has and this one lacks.
 import json
 import xml.etree.ElementTree as ET
 
-from tests.kernelvm import version_key
-from tests.report import templates
+from tests.support.kernelvm import version_key
+from tests.support.report import templates
 
 LACKS = "the kernel lacks "
 
@@ -158,7 +158,7 @@ MARK = {"ok": "✓", "finding": "◆", "skip": "–", "bad": "✗", "none": ""}
 
 
 def view(kernels: list[dict], meta: dict | None = None) -> dict:
-    """What the templates (tests/templates/kernels.*) show."""
+    """What the templates (tests/support/templates/kernels.*) show."""
     ref = reference(kernels)
     rows = [{"name": name, "cells": [{"text": t, "kind": k, "mark": MARK[k]} for t, k in cells]}
             for name, cells in grid(kernels)]  # fmt: skip

@@ -18,9 +18,10 @@ import os
 import shlex
 import subprocess
 import sys
-from pathlib import Path
 
-HELPER = Path(__file__).with_name("nethelper.py")
+from tests.support.paths import PROGRAMS
+
+HELPER = PROGRAMS / "nethelper.py"
 # The shell's check: the suite's interpreter, isolated and without site, runs the helper.
 HELPER_ARGV = (sys.executable, "-I", "-S", str(HELPER))
 HELPER_CMD = shlex.join(HELPER_ARGV)

@@ -18,7 +18,6 @@ import shlex
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import jinja2
 from rich import box
@@ -26,8 +25,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-ROOT = Path(__file__).resolve().parent.parent
-TEMPLATES = Path(__file__).resolve().parent / "templates"
+from tests.support.paths import BUILD, ROOT, TEMPLATES
+
 MARK = {"same": "✓", "expected": "≈", "differs": "✗"}
 CLIP = 72  # longest cell in the terminal and Markdown tables; the rest is elided with …
 
@@ -89,7 +88,7 @@ def _go_version() -> str:
     go = shutil.which("go", path=os.path.dirname(sys.executable)) or shutil.which("go")
     if not go:
         return "unknown (no go on PATH)"
-    built = _run([go, "version", str(ROOT / "build" / "notes-go")])
+    built = _run([go, "version", str(BUILD / "notes-go")])
     return built.split(": ", 1)[-1] if built else _run([go, "version"]) or "unknown"
 
 
@@ -250,7 +249,7 @@ def json_report(rows: list[dict], results: dict, meta: dict | None = None) -> st
 
 
 def templates() -> jinja2.Environment:
-    """The report templates (tests/templates): HTML autoescaped, Markdown as is."""
+    """The report templates (tests/support/templates): HTML autoescaped, Markdown as is."""
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=jinja2.select_autoescape(["html"]),
         trim_blocks=True, lstrip_blocks=True,

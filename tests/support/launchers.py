@@ -1,6 +1,10 @@
 """The launchers the suite compares, as data: a name and the argv that starts one.
 
-Adding a launcher is one entry here; `make parity LAUNCHERS=go,py,unshare,bwrap`
+Every program that starts a process in new namespaces is named here once: the
+notes pair (GO, PY, and the port under its other strategies), the SysProcAttr
+launcher pair (LAUNCHER_GO, LAUNCHER_PY: every field set from options), the
+fork_exec pair (FDMAP_GO, FDMAP_PY) and the third-party ones. Adding a launcher
+is one entry here; `make parity LAUNCHERS=go,py,unshare,bwrap`
 selects by name. Each runs `sh` in new namespaces with fds 0-2 handed over.
 A third-party launcher carries its expected differences from the reference
 beside it: which fact, what value it shows, and why. A report shows those as
@@ -9,12 +13,9 @@ expected, with the reason; any other difference is a mismatch.
 
 import re
 import shutil
-import sys
 from dataclasses import dataclass
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-BUILD = ROOT / "build"
+from tests.support.paths import BUILD, PYTHON, program
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ NO_NOTES_LOG = (
 )  # fmt: skip
 
 GO = Launcher("go", (str(BUILD / "notes-go"),), "the notes' Go program (reference)", reference=True)
-PY = Launcher("py", (sys.executable, "-m", "port.notes"), "the line-by-line Python port (RAW_CLONE, the default)")
+PY = Launcher("py", (PYTHON, "-m", "port.notes"), "the line-by-line Python port (RAW_CLONE, the default)")
 UNSHARE = Launcher(
     "unshare",
     ("unshare", "--user", "--pid", "--fork", "--mount", "--uts", "--ipc", "--net", "sh"),
@@ -109,23 +110,37 @@ BWRAP = Launcher(
 )  # fmt: skip
 PY_SUBREAPER = Launcher(
     "py-subreaper",
-    (sys.executable, "-m", "tests.variants", "strategy=subreaper"),
+    (*program("variants"), "strategy=subreaper"),
     "the port with the SUBREAPER strategy: fork, unshare, fork, and the launcher adopts sh",
 )
 PY_RELAY = Launcher(
     "py-relay",
-    (sys.executable, "-m", "tests.variants", "strategy=relay"),
+    (*program("variants"), "strategy=relay"),
     "the port with the RELAY strategy: a middle process stays between launcher and sh",
 )
 # The port with one namespace flag dropped: the suite must catch each.
 BROKEN = {
-    flag: Launcher(f"py-no-{flag.lower()}", (sys.executable, "-m", "tests.variants", f"drop={flag}"),
+    flag: Launcher(f"py-no-{flag.lower()}", (*program("variants"), f"drop={flag}"),
                    f"the port without CLONE_NEW{flag} (deliberately broken)")
     for flag in ("UTS", "IPC", "PID", "NS", "USER", "NET")
 }  # fmt: skip
 LAUNCHERS = {launcher.name: launcher for launcher in (GO, PY, UNSHARE, BWRAP, PY_SUBREAPER, PY_RELAY, *BROKEN.values())}
 # The pair every regression run compares; the third-party ones are for reports.
 PAIR = (GO, PY)
+
+# The SysProcAttr launchers: reference_go/launcher and port/launcher.py, whose
+# options set every field (`--clone`, `--uid-map`, ...; both print --help).
+LAUNCHER_GO = Launcher("launcher-go", (str(BUILD / "launcher-go"),), "the SysProcAttr launcher in Go", reference=True)
+LAUNCHER_PY = Launcher("launcher-py", (PYTHON, "-m", "port.launcher"), "its Python twin")
+# syscall.ForkExec and the port's fork_exec called directly with a files list
+# (reference_go/fdmap, tests/programs/fdmap.py): DIR FILES -- COMMAND.
+FDMAP_GO = Launcher("fdmap-go", (str(BUILD / "fdmap-go"),), "syscall.ForkExec with a files list", reference=True)
+FDMAP_PY = Launcher("fdmap-py", program("fdmap"), "the port's fork_exec with a files list")
+# The two pairs by language, for tests that run each with the same arguments.
+NOTES = {"go": GO.argv, "py": PY.argv}
+SYSPROCATTR = {"go": LAUNCHER_GO.argv, "py": LAUNCHER_PY.argv}
+# A Go program that exits at once: the start-up cost make bench subtracts.
+NULL_GO = Launcher("null-go", (str(BUILD / "null-go"),), "a Go program that exits at once")
 
 
 def select(names: str) -> list[Launcher]:

@@ -14,11 +14,11 @@ import itertools
 import os
 import re
 import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 
-from tests.launchers import BUILD, ROOT
-from tests.shell import transcript
+from tests.support.launchers import LAUNCHER_GO, LAUNCHER_PY
+from tests.support.paths import PYTHON, ROOT
+from tests.support.shell import transcript
 
 SIX = ("uts", "ipc", "pid", "ns", "user", "net")  # the notes' flags, in the launcher's spelling
 EXTRA = ("cgroup", "time")
@@ -38,12 +38,12 @@ echo "hostname: $(hostname)"
 @functools.cache
 def nobody_problem() -> str | None:
     """Why the Python launcher cannot run as nobody here (an interpreter under /root), or None."""
-    proc = subprocess.run([*NOBODY, sys.executable, "-c", "import port.launcher"], cwd=ROOT,
+    proc = subprocess.run([*NOBODY, PYTHON, "-c", "import port.launcher"], cwd=ROOT,
                           capture_output=True, text=True, timeout=30)  # fmt: skip
     if proc.returncode == 0:
         return None
     why = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"status {proc.returncode}"
-    return f"{sys.executable} cannot run as nobody: {why}"
+    return f"{PYTHON} cannot run as nobody: {why}"
 
 
 def configurations() -> list[tuple[str, ...]]:
@@ -53,7 +53,7 @@ def configurations() -> list[tuple[str, ...]]:
 
 
 def argv(lang: str, flags: tuple[str, ...], privilege: str) -> list[str]:
-    launcher = [str(BUILD / "launcher-go")] if lang == "go" else [sys.executable, "-m", "port.launcher"]
+    launcher = (LAUNCHER_GO if lang == "go" else LAUNCHER_PY).argv
     clone = ["--clone", ",".join(flags)] if flags else []
     return [*PRIVILEGES[privilege], *launcher, *clone, "--", "sh", "-c", PROBE]
 

@@ -77,7 +77,7 @@ def kernel(euid: int | None = None) -> list[Finding]:
     found = []
     for ns in NAMESPACES:
         if not os.path.exists(f"/proc/self/ns/{ns}"):
-            # The suite skips what needs time namespaces (tests/kernel_features.py): only a note.
+            # The suite skips what needs time namespaces (tests/support/kernel_features.py): only a note.
             lacks = f"the kernel has no {ns} namespaces" + (": what needs them is skipped" if ns == "time" else "")
             found.append(Finding(lacks, f"a kernel built with CONFIG_{ns.upper()}_NS", error=ns != "time"))
         if _read(f"{SYSCTL}/user/max_{ns}_namespaces") == "0":

@@ -1,6 +1,6 @@
 """Exec a program in an odd start-up state, as a user's shell or a supervisor might hand it over.
 
-    python -m tests.startstate [--close FD] [--ignore SIG] [--block SIG] [--nofile N]
+    python -m tests.programs.startstate [--close FD] [--ignore SIG] [--block SIG] [--nofile N]
                                [--env ENTRY]... [--cwd-deleted DIR] [--] PROG ARG...
 
 --close closes fd 0, 1 or 2; --ignore sets a signal to SIG_IGN; --block adds it

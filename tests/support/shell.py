@@ -18,8 +18,8 @@ import uuid
 
 import pexpect
 
-from tests import procfs
-from tests.launchers import Launcher
+from tests.support import procfs
+from tests.support.launchers import Launcher
 
 # Go's log header (LstdFlags); the only part of the launchers' output that varies.
 LOG_TIME = re.compile(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d ", re.M)

@@ -5,7 +5,7 @@ spelling, which python -m port.launcher shares), the SysProcAttr fields it
 exercises, and how it is checked:
 
 - `probes`: an interactive sh in a pty, run through the probe suite
-  (tests/probes.py); `expect` gives facts the reference must show.
+  (tests/support/probes.py); `expect` gives facts the reference must show.
 - `script`: `sh -c SCRIPT` in a pty, its whole transcript compared; `expect`
   gives lines the reference must print. Non-interactive, so sh's own job
   control does not hide what the launcher set (process group, tty).
@@ -13,7 +13,7 @@ exercises, and how it is checked:
 
 from dataclasses import dataclass, field
 
-from tests.launchers import BUILD, Launcher
+from tests.support.launchers import LAUNCHER_GO, LAUNCHER_PY, Launcher
 
 SIX = "uts,ipc,pid,ns,user,net"
 
@@ -47,16 +47,14 @@ class Config:
     # The launcher writes while the command runs (pidfd), so the two writers'
     # lines interleave either way round, under Go as well: compare them as a set.
     unordered: bool = False
-    # Kernel features it needs (tests/kernel_features.py): skipped, by the feature's name, without them.
+    # Kernel features it needs (tests/support/kernel_features.py): skipped, by the feature's name, without them.
     kernel: tuple[str, ...] = ()
 
     def launchers(self, extra: tuple[str, ...] = ()) -> tuple[Launcher, Launcher]:
         """The Go and Python launchers with these options, as suite entries."""
-        import sys
-
         tail = (*self.options, *extra, "--", *self.command) + (("-c", self.script) if self.script else ())
-        go = Launcher(f"go:{self.name}", (*self.prefix, str(BUILD / "launcher-go"), *tail), "", reference=True)
-        py = Launcher(f"py:{self.name}", (*self.prefix, sys.executable, "-m", "port.launcher", *tail), "")
+        go = Launcher(f"go:{self.name}", (*self.prefix, *LAUNCHER_GO.argv, *tail), "", reference=True)
+        py = Launcher(f"py:{self.name}", (*self.prefix, *LAUNCHER_PY.argv, *tail), "")
         return go, py
 
 
