@@ -16,7 +16,7 @@ from rich.console import Console
 from tests.support import parity, report
 from tests.support.launchers import BWRAP, GO, UNSHARE, Expected, Launcher
 from tests.support.paths import ROOT
-from tests.support.probes import Probe
+from tests.support.probe import Probe
 
 
 def _probe(name: str) -> Probe:

@@ -36,7 +36,7 @@ OPTIONAL = {
     "strace": ("strace", "syscall traces (make trace) are skipped"),
     "bwrap": ("bubblewrap", "bubblewrap's parity rows are skipped"),
 }
-NAMESPACES = ("user", "pid", "uts", "ipc", "mnt", "net", "cgroup", "time")
+NAMESPACE_KINDS = ("user", "pid", "uts", "ipc", "mnt", "net", "cgroup", "time")
 SYSCTL = "/proc/sys"
 CGROUP2 = ("/sys/fs/cgroup/unified", "/sys/fs/cgroup")  # hybrid layout first
 
@@ -75,7 +75,7 @@ def kernel(euid: int | None = None) -> list[Finding]:
     """Namespace support and limits, cgroup2, and what an ordinary user may do."""
     euid = os.geteuid() if euid is None else euid
     found = []
-    for ns in NAMESPACES:
+    for ns in NAMESPACE_KINDS:
         if not os.path.exists(f"/proc/self/ns/{ns}"):
             # The suite skips what needs time namespaces (tests/support/kernel_features.py): only a note.
             lacks = f"the kernel has no {ns} namespaces" + (": what needs them is skipped" if ns == "time" else "")

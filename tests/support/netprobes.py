@@ -12,8 +12,7 @@ whatever a command changes it changes only after checking that the network
 namespace is not the host's, and the host side touches only namespaces it
 holds and has checked.
 
-tests/support/probes.py imports this module at its end, to put NETWORK into PROBES;
-import tests.support.probes (or tests.parity), not this module, first.
+tests/support/probes.py puts NETWORK into PROBES, before the exit probe.
 
 The commands are str.format templates over the host baseline and a few
 values the host side fills in: `{helper}` (the helper's command line),
@@ -30,7 +29,7 @@ from pathlib import Path
 
 from tests.support import netns
 from tests.support.launchers import Launcher
-from tests.support.probes import Context, Facts, Host, Probe, field_of, own
+from tests.support.probe import Context, Facts, Host, Probe, field_of, own
 from tests.support.shell import ShellSession
 
 

@@ -10,7 +10,8 @@ terminal table, the reports and the tests are views of the same thing.
 import re
 
 from tests.support.launchers import Launcher
-from tests.support.probes import PROBES, Context, Facts, Host, Probe, host_view
+from tests.support.probe import Context, Facts, Host, Probe, host_view
+from tests.support.probes import PROBES
 from tests.support.shell import SessionError, ShellSession
 
 

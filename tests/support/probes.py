@@ -17,72 +17,14 @@ namespace.
 """
 
 import errno
-import os
 import re
 import socket
 import subprocess
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.support import hostguard, procfs
-
-NAMESPACES = ("cgroup", "ipc", "mnt", "net", "pid", "pid_for_children", "time", "time_for_children",
-              "user", "uts")  # fmt: skip
-
-Facts = dict[str, object]
-
-
-@dataclass
-class Host:
-    """The host baseline the probes are read against, taken once per run."""
-
-    hostname: str = field(default_factory=socket.gethostname)
-    ns: dict[str, str] = field(default_factory=lambda: {n: os.readlink(f"/proc/self/ns/{n}") for n in NAMESPACES})
-    pid1: str = field(default_factory=lambda: Path("/proc/1/comm").read_text().strip())
-    ipc_key: str = field(default_factory=lambda: hostguard.ipc_key())  # the host queue's, unique to the run
-
-
-@dataclass
-class Context:
-    """What a probe's hooks and reducer may know about one run."""
-
-    host: Host
-    launcher_pid: int = 0  # the launcher's pid on the host
-    sh_pid: int = 0  # the shell's pid on the host
-    scratch: dict[str, object] = field(default_factory=dict)  # before -> after
-
-
-@dataclass(frozen=True)
-class Probe:
-    name: str
-    command: str  # POSIX sh template, run inside; may span lines
-    facts: Callable[[str, Context], Facts]  # (raw output, context) -> facts
-    about: str = ""
-    on_host: bool = False  # also run command on the host, for the report's host column
-    before: Callable[[Context], None] | None = None  # host-side preparation
-    look: Callable[[Context], str] | None = None  # host-side look while the shell lives
-    after: Callable[[Context], None] | None = None  # host-side clean-up, always run
-    ends_session: bool = False  # the command ends the shell (the last probe)
-
-    def text(self, host: Host) -> str:
-        return self.command.format(ns=host.ns, hostname=host.hostname, ipc_key=host.ipc_key)
-
-
-def field_of(raw: str, label: str) -> str:
-    """The value printed as "label: value" by a probe command, or "" if absent."""
-    for line in raw.splitlines():
-        if line.startswith(label + ": "):
-            return line[len(label) + 2 :].strip()
-    return ""
-
-
-def own(ns_id: str, host_ns_id: str) -> str:
-    """Name a namespace relation without its inode number."""
-    if not ns_id:
-        return "unreadable"
-    return "host's" if ns_id == host_ns_id else "own"
-
+from tests.support.netprobes import NETWORK
+from tests.support.probe import NS_FILES, Context, Facts, Probe, field_of, own
 
 # --- hostname ---------------------------------------------------------------
 
@@ -309,11 +251,11 @@ def net_facts(raw: str, ctx: Context) -> Facts:
 
 # --- namespaces -------------------------------------------------------------
 
-NS = "for n in " + " ".join(NAMESPACES) + r"""; do echo "$n: $(readlink /proc/self/ns/$n)"; done"""
+NS = "for n in " + " ".join(NS_FILES) + r"""; do echo "$n: $(readlink /proc/self/ns/$n)"; done"""
 
 
 def ns_facts(raw: str, ctx: Context) -> Facts:
-    return {n: own(field_of(raw, n), ctx.host.ns[n]) for n in NAMESPACES}
+    return {n: own(field_of(raw, n), ctx.host.ns[n]) for n in NS_FILES}
 
 
 # --- proc -------------------------------------------------------------------
@@ -339,7 +281,7 @@ def proc_facts(raw: str, ctx: Context) -> Facts:
 
 # --- signals to PID 1 ------------------------------------------------------
 
-SIGNALS = r"""kill -KILL $$ 2>&1; kill -TERM $$ 2>&1; echo "survived: yes"
+SELF_KILL = r"""kill -KILL $$ 2>&1; kill -TERM $$ 2>&1; echo "survived: yes"
 """
 
 
@@ -360,8 +302,6 @@ def exit_facts(raw: str, ctx: Context) -> Facts:
     }
 
 
-from tests.support.netprobes import NETWORK  # noqa: E402 (it builds on the definitions above)
-
 PROBES = [
     Probe("hostname", HOSTNAME, hostname_facts, "read the name, try to set it, check the host's",
           on_host=True, look=look_hostname),
@@ -377,30 +317,9 @@ PROBES = [
     Probe("net", NET, net_facts, "ip link: the links seen, whether lo can be brought up", on_host=True),
     Probe("namespaces", NS, ns_facts, "readlink /proc/self/ns/* against the host's", on_host=True),
     Probe("proc", PROC, proc_facts, "mount a new /proc, then it and ps show only the namespace (if allowed)"),
-    Probe("signals", SIGNALS, signal_facts, "PID 1 ignores signals it has no handler for, even its own"),
+    Probe("signals", SELF_KILL, signal_facts, "PID 1 ignores signals it has no handler for, even its own"),
     *NETWORK,  # the network claims: tests/support/netprobes.py
     Probe("exit", EXIT, exit_facts, "what the launcher prints first and last, and its exit status",
           ends_session=True),
 ]  # fmt: skip
 BY_NAME = {probe.name: probe for probe in PROBES}
-
-
-def host_view(probe: Probe, host: Host) -> tuple[str, Facts] | None:
-    """Run the probe's command on the host, if it runs there, and reduce it.
-
-    Safe as root: every probe command that changes something first checks that
-    it is in its own namespace, and on the host it is not.
-    """
-    if not probe.on_host:
-        return None
-    ctx = Context(host)
-    if probe.before:
-        probe.before(ctx)
-    try:
-        raw = subprocess.run(["sh", "-c", probe.text(host)], capture_output=True, text=True).stdout
-        if probe.look:
-            probe.look(ctx)
-    finally:
-        if probe.after:
-            probe.after(ctx)
-    return raw, probe.facts(raw, ctx)
