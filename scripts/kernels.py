@@ -12,9 +12,7 @@ and Python differ anywhere, or a kernel gave no result it could prove ran on it.
 """
 
 import fcntl
-import json
 import os
-import shlex
 import shutil
 import subprocess
 import sys
@@ -25,40 +23,8 @@ from plumbum import cli
 
 from tests.support import kernel_report, kernelvm, report
 from tests.support.kernelvm import KernelError
-from tests.support.paths import ROOT
-
-TESTS = ("tests/test_sysprocattr.py", "tests/test_notes_paths.py")
-NEEDS = {"qemu-system-x86_64": "qemu-system-x86", "busybox": "busybox-static", "dpkg-deb": "dpkg", "apt-get": "apt"}
-
-
-def guest_command(python: str, tests: tuple[str, ...]) -> str:
-    """What the guest runs (sh), in the project's directory; everything it reports goes to /job/out."""
-    py = shlex.quote(python)
-    return f"""out=/job/out
-rm -rf "$out" && mkdir -p "$out"
-{py} -c 'import json; from tests.support import kernel_features as k; print(json.dumps(k.report()))' \\
-    > "$out/features.json"
-{py} scripts/parity.py --launchers go,py --out "$out"
-echo $? > "$out/parity.status"
-{py} -m pytest -n 0 -p no:cacheprovider -v -rs --junitxml="$out/pytest.xml" {" ".join(map(shlex.quote, tests))}
-echo $? > "$out/pytest.status"
-"""
-
-
-def collect(asked: str, kernel: kernelvm.Kernel, run: kernelvm.Run, job: Path) -> dict:
-    """One kernel's record for tests/support/kernel_report.py."""
-    record = {"asked": asked, "package": kernel.package, "release": run.release, "error": run.error,
-              "seconds": round(run.seconds, 1), "features": {}, "probes": {}, "tests": {}}  # fmt: skip
-    if run.error:
-        return record
-    out = job / "out"
-    try:
-        record["features"] = json.loads((out / "features.json").read_text())
-        record["probes"] = kernel_report.parity_probes((out / "parity.json").read_text())
-        record["tests"] = kernel_report.junit_tests((out / "pytest.xml").read_text())
-    except (OSError, ValueError) as e:
-        record["error"] = f"the guest's reports are missing or unreadable ({e}); see {job}/console.log"
-    return record
+from tests.support.launchers import LAUNCHER_GO
+from tests.support.paths import REPORTS, ROOT
 
 
 class Kernels(cli.Application):
@@ -69,7 +35,7 @@ class Kernels(cli.Application):
     cache = cli.SwitchAttr("--cache", str, envname="KERNELS_CACHE",
                            default=os.path.expanduser("~/.cache/nsport-kernels"),
                            help="where kernels, package lists and initramfs images are kept between runs")  # fmt: skip
-    out = cli.SwitchAttr("--out", str, default=str(ROOT / "reports"), help="where the reports go")
+    out = cli.SwitchAttr("--out", str, default=str(REPORTS), help="where the reports go")
     full = cli.Flag("--full", envname="KERNELS_FULL", help="run the whole test suite in each guest")
     cpus = cli.SwitchAttr("--cpus", int, default=1, envname="KERNELS_CPUS", help="guest CPUs (qemu -smp)")
     timeout = cli.SwitchAttr("--timeout", float, default=1800.0, envname="KERNELS_TIMEOUT",
@@ -84,10 +50,10 @@ class Kernels(cli.Application):
             return 2
 
     def run_kernels(self) -> int:
-        missing = [f"{cmd} (apt-get install {pkg})" for cmd, pkg in NEEDS.items() if not shutil.which(cmd)]
+        missing = [f"{cmd} (apt-get install {pkg})" for cmd, pkg in kernelvm.NEEDS.items() if not shutil.which(cmd)]
         if missing:
             raise KernelError(f"missing {', '.join(missing)}")
-        if not (ROOT / "build" / "launcher-go").exists():
+        if not Path(LAUNCHER_GO.argv[0]).exists():
             raise KernelError("build/launcher-go is missing: run `make build` (make kernels does)")
         wanted = [k.strip() for k in self.kernels.split(",") if k.strip()]
         if not wanted:
@@ -108,8 +74,8 @@ class Kernels(cli.Application):
         if apt.update():
             print(f"kernels: package lists refreshed in {cache / 'apt'}")
         chosen = kernelvm.resolve(wanted, apt.kernel_packages())
-        tests = ("tests",) if self.full else TESTS
-        command = guest_command(sys.executable, tests)
+        tests = ("tests",) if self.full else kernelvm.GUEST_TESTS
+        command = kernelvm.guest_command(sys.executable, tests)
         records = []
         start = time.monotonic()
         for asked, package in chosen.items():
@@ -118,14 +84,16 @@ class Kernels(cli.Application):
                 initrd = kernelvm.initramfs(kernel, cache / "initrd")
             except KernelError as e:  # this kernel cannot boot here; the others still can
                 print(f"kernels: {e}", file=sys.stderr)
-                records.append(collect(asked, kernel, kernelvm.Run("", None, 0.0, "", error=str(e)), Path()))
+                records.append(
+                    kernel_report.collect(asked, kernel, kernelvm.Run("", None, 0.0, "", error=str(e)), Path())
+                )
                 continue
             job = Path(self.out) / "kernels" / kernel.release
             print(f"kernels: {asked} is {package}: booting (qemu, TCG, {self.cpus} CPU)", flush=True)
             echo = None if self.quiet else (lambda line: print(f"  {line}", end="", flush=True))
             run = kernelvm.boot(kernel, command, job, initrd, cwd=ROOT, timeout=self.timeout, echo=echo,
                                 cpus=self.cpus)  # fmt: skip
-            records.append(collect(asked, kernel, run, job))
+            records.append(kernel_report.collect(asked, kernel, run, job))
             state = run.error or f"done, uname -r {run.release}"
             print(f"kernels: {kernel.release}: {state} ({run.seconds:.0f} s)", flush=True)
         meta = {
@@ -134,7 +102,7 @@ class Kernels(cli.Application):
             "qemu": subprocess.run(["qemu-system-x86_64", "--version"], capture_output=True, text=True).stdout.split(
                 "\n"
             )[0],
-            "guests": f"TCG, {self.cpus} CPU, one at a time; {'the whole suite' if self.full else ' '.join(TESTS)}",
+            "guests": f"TCG, {self.cpus} CPU, one at a time; {'the whole suite' if self.full else ' '.join(tests)}",
             "seconds": f"{time.monotonic() - start:.0f}",
         }
         out = Path(self.out)

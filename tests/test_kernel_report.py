@@ -1,18 +1,13 @@
-"""make kernels' reports (tests/support/kernel_report.py) and its guest command (scripts/kernels.py): no qemu."""
+"""make kernels' reports (tests/support/kernel_report.py) and its guest command (tests/support/kernelvm.py): no qemu."""
 
-import importlib.util
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 from tests.support import kernel_report as kr
+from tests.support import kernelvm
 from tests.support.kernelvm import Kernel, Run
-
-SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "kernels.py"
-_spec = importlib.util.spec_from_file_location("kernels_script", SCRIPT)
-script = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(script)
+from tests.support.paths import ROOT
 
 JUNIT = """<?xml version="1.0" encoding="utf-8"?><testsuites><testsuite name="pytest">
 <testcase classname="tests.test_sysprocattr" name="test_field_parity[notes]" time="30.1"/>
@@ -114,7 +109,7 @@ def test_a_kernel_without_a_trusted_result_is_a_failure():
 
 
 def test_guest_command_runs_checks_parity_and_the_chosen_tests():
-    text = script.guest_command("/w/.venv/bin/python", script.TESTS)
+    text = kernelvm.guest_command("/w/.venv/bin/python", kernelvm.GUEST_TESTS)
     assert "scripts/parity.py --launchers go,py --out" in text
     assert "-m pytest -n 0" in text and "--junitxml=" in text
     assert "tests/test_sysprocattr.py tests/test_notes_paths.py" in text
@@ -130,18 +125,18 @@ def test_collect_reads_what_the_guest_left(tmp_path):
     (out / "parity.json").write_text(json.dumps(parity))
     (out / "pytest.xml").write_text(JUNIT)
     kernel = Kernel("linux-image-5.10.0-46-amd64", tmp_path)
-    record = script.collect("5.10", kernel, Run("5.10.0-46-amd64", 0, 290.0, ""), tmp_path)
+    record = kr.collect("5.10", kernel, Run("5.10.0-46-amd64", 0, 290.0, ""), tmp_path)
     assert record["error"] is None and record["features"] == {"time_ns": True} and len(record["tests"]) == 4
     (out / "pytest.xml").unlink()
-    record = script.collect("5.10", kernel, Run("5.10.0-46-amd64", 0, 290.0, ""), tmp_path)
+    record = kr.collect("5.10", kernel, Run("5.10.0-46-amd64", 0, 290.0, ""), tmp_path)
     assert record["error"].startswith("the guest's reports are missing or unreadable")
     untrusted = Run("6.18.44-fc-v657", 0, 1.0, "", error="the guest ran 6.18.44-fc-v657, not 5.10.0-46-amd64")
-    assert script.collect("5.10", kernel, untrusted, tmp_path)["tests"] == {}
+    assert kr.collect("5.10", kernel, untrusted, tmp_path)["tests"] == {}
 
 
 def test_bad_input_is_one_line_and_status_2(tmp_path):
     for kernels in (",", " "):
-        proc = subprocess.run([sys.executable, str(SCRIPT), "--kernels", kernels, "--cache", str(tmp_path)],
-                              capture_output=True, text=True)  # fmt: skip
+        argv = [sys.executable, str(ROOT / "scripts" / "kernels.py"), "--kernels", kernels, "--cache", str(tmp_path)]
+        proc = subprocess.run(argv, capture_output=True, text=True)
         assert proc.returncode == 2, proc.stderr
         assert len(proc.stderr.splitlines()) == 1 and proc.stderr.startswith("kernels: "), proc.stderr

@@ -1,19 +1,17 @@
 """make trace: under RAW_CLONE the port makes Go's namespace syscalls, in kind and order.
 
-Each launcher runs under `strace -f` (scripts/trace.py); the namespace calls
+Each launcher runs under `strace -f` (tests/support/trace.py); the namespace calls
 (clone flags, unshare, the map writes, mount, sethostname) of each process are
 compared, and every other difference must have its one-line explanation.
 """
 
-import importlib.util
 import shutil
 
 import pytest
 
-from tests.support import strace
+from tests.support import strace, trace
 from tests.support.configs import BY_NAME
 from tests.support.launchers import GO, PY, PY_RELAY, PY_SUBREAPER
-from tests.support.paths import ROOT
 
 pytestmark = [
     pytest.mark.userns,
@@ -21,9 +19,6 @@ pytestmark = [
     pytest.mark.xdist_group("trace-notes"),  # one module fixture: one worker
 ]
 
-_spec = importlib.util.spec_from_file_location("trace_script", ROOT / "scripts" / "trace.py")
-trace = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(trace)
 
 SIX = "CLONE_NEWIPC|CLONE_NEWNET|CLONE_NEWNS|CLONE_NEWPID|CLONE_NEWUSER|CLONE_NEWUTS"
 

@@ -1,4 +1,4 @@
-"""make docs' translation side by side (scripts/translation.py) still fits the sources.
+"""make docs' translation side by side (tests/support/translation.py) still fits the sources.
 
 The step pairing names Go's heading comments in the toolchain's own
 forkAndExecInChild1 and the port's numbered steps; when either side gains,
@@ -11,10 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.paths import ROOT
-
-sys.path.insert(0, str(ROOT / "scripts"))
-import translation
+from tests.support import translation
 
 
 @pytest.fixture(scope="module")

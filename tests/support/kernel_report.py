@@ -16,8 +16,9 @@ lacks a feature, a feature the reference kernel has and this one lacks.
 
 import json
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
-from tests.support.kernelvm import version_key
+from tests.support.kernelvm import Kernel, Run, version_key
 from tests.support.report import templates
 
 LACKS = "the kernel lacks "
@@ -194,3 +195,19 @@ def json_report(kernels: list[dict], meta: dict | None = None) -> str:
         "failures": failures(kernels),
     }
     return json.dumps(data, indent=2, default=str) + "\n"
+
+
+def collect(asked: str, kernel: Kernel, run: Run, job: Path) -> dict:
+    """One kernel's record for tests/support/py."""
+    record = {"asked": asked, "package": kernel.package, "release": run.release, "error": run.error,
+              "seconds": round(run.seconds, 1), "features": {}, "probes": {}, "tests": {}}  # fmt: skip
+    if run.error:
+        return record
+    out = job / "out"
+    try:
+        record["features"] = json.loads((out / "features.json").read_text())
+        record["probes"] = parity_probes((out / "parity.json").read_text())
+        record["tests"] = junit_tests((out / "pytest.xml").read_text())
+    except (OSError, ValueError) as e:
+        record["error"] = f"the guest's reports are missing or unreadable ({e}); see {job}/console.log"
+    return record

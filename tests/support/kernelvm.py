@@ -24,6 +24,7 @@ import gzip
 import lzma
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import tempfile
@@ -412,3 +413,26 @@ def _pump(proc: subprocess.Popen, lines: list[str], echo, deadline: float) -> bo
     if buf:
         lines.append(buf.decode(errors="replace"))
     return False
+
+
+# --- what a guest runs, and what it reports ------------------------------------------
+
+GUEST_TESTS = (  # what a guest runs without --full
+    "tests/test_sysprocattr.py",
+    "tests/test_notes_paths.py",
+)
+NEEDS = {"qemu-system-x86_64": "qemu-system-x86", "busybox": "busybox-static", "dpkg-deb": "dpkg", "apt-get": "apt"}
+
+
+def guest_command(python: str, tests: tuple[str, ...]) -> str:
+    """What the guest runs (sh), in the project's directory; everything it reports goes to /job/out."""
+    py = shlex.quote(python)
+    return f"""out=/job/out
+rm -rf "$out" && mkdir -p "$out"
+{py} -c 'import json; from tests.support import kernel_features as k; print(json.dumps(k.report()))' \\
+    > "$out/features.json"
+{py} scripts/parity.py --launchers go,py --out "$out"
+echo $? > "$out/parity.status"
+{py} -m pytest -n 0 -p no:cacheprovider -v -rs --junitxml="$out/pytest.xml" {" ".join(map(shlex.quote, tests))}
+echo $? > "$out/pytest.status"
+"""

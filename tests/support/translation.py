@@ -13,17 +13,24 @@ Two views, both read from the sources when they are made:
   and the tests that prove it (the SysProcAttr table's configurations).
 
 problems() says where the pairing no longer fits the sources; the tests call it.
+
+Also README.md's SysProcAttr table (sysprocattr_table): one row per field of
+Go's syscall.SysProcAttr (read from the toolchain's syscall/exec_linux.go), its
+Python name in port/sysprocattr.py, what it becomes (the field's comment there)
+and the tests that prove it (tests/support/configs.py and EXTRA_TESTS). A Go
+field with no Python counterpart is an error.
 """
 
+import ast
 import difflib
 import re
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 
 from tests.support.configs import CONFIGS
-from tests.support.paths import ROOT
+from tests.support.launchers import LAUNCHER_GO, LAUNCHER_PY
+from tests.support.paths import ROOT, TEMPLATES
 from tests.support.strace import parse, strace
 
 GO_NOTES, PY_NOTES = ROOT / "reference_go/notes/main.go", ROOT / "port/notes.py"
@@ -304,8 +311,8 @@ def build(goroot: Path) -> dict:
     go_blocks, _ = go_step_blocks(goroot)
     py_blocks, _ = py_step_blocks()
     options = list(TRACE_OPTIONS)
-    go_calls = step_calls(child_calls([str(ROOT / "build/launcher-go"), *options]))
-    py_calls = step_calls(child_calls([sys.executable, "-m", "port.launcher", "--strategy", "raw-clone", *options]))
+    go_calls = step_calls(child_calls([*LAUNCHER_GO.argv, *options]))
+    py_calls = step_calls(child_calls([*LAUNCHER_PY.argv, "--strategy", "raw-clone", *options]))
     tests = proving_tests()
     headings = [block[0].removeprefix("# ") if block else step[0] for block, step in zip(py_blocks, STEPS, strict=True)]
     steps = [
@@ -349,7 +356,7 @@ def markdown(doc: dict) -> str:
 def html(doc: dict) -> str:
     import jinja2
 
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(ROOT / "tests" / "support" / "templates"), autoescape=True)
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
     return env.get_template("translation.html.j2").render(doc=doc)
 
 
@@ -358,3 +365,50 @@ def write(goroot: Path, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "translation.md").write_text(markdown(doc))
     (out / "translation.html").write_text(html(doc))
+
+
+# --- README.md's SysProcAttr table ------------------------------------------------
+
+README = ROOT / "README.md"
+BEGIN, END = "<!-- sysprocattr table: make docs -->", "<!-- end of sysprocattr table -->"
+# Tests outside tests/support/configs.py that prove a field.
+EXTRA_TESTS = {"pdeathsig": ["tests/test_pdeathsig.py"]}
+
+
+def go_fields(goroot: Path) -> list[str]:
+    source = (goroot / "src/syscall/exec_linux.go").read_text()
+    struct = source.split("type SysProcAttr struct {", 1)[1].split("\n}", 1)[0]
+    return re.findall(r"^\t([A-Z]\w*)\s", struct, re.M)
+
+
+def python_fields() -> dict[str, str]:
+    """Field name -> its trailing comment, from port/sysprocattr.py."""
+    path = ROOT / "port/sysprocattr.py"
+    lines = path.read_text().splitlines()
+    cls = next(n for n in ast.parse(path.read_text()).body if isinstance(n, ast.ClassDef) and n.name == "SysProcAttr")
+    return {
+        node.target.id: lines[node.lineno - 1].split("  # ", 1)[1]
+        for node in cls.body
+        if isinstance(node, ast.AnnAssign)
+    }
+
+
+def snake(go_name: str) -> str:
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", "_", go_name.replace("FD", "Fd")).lower()
+
+
+def sysprocattr_table(goroot: Path) -> str:
+    py = python_fields()
+    proven: dict[str, list[str]] = {}
+    for config in CONFIGS:
+        for f in config.fields:
+            proven.setdefault(f, []).append(f"`{config.name}`")
+    rows = ["| Go field | Python | becomes | proven by |", "|---|---|---|---|"]
+    for name in go_fields(goroot):
+        attr = snake(name)
+        if attr not in py:
+            raise SystemExit(f"docs: Go's SysProcAttr.{name} has no field {attr} in port/sysprocattr.py")
+        tests = proven.get(attr, []) + [f"`{t}`" for t in EXTRA_TESTS.get(attr, [])]
+        becomes = py[attr].replace("|", "\\|")
+        rows.append(f"| `{name}` | `{attr}` | {becomes} | {', '.join(tests) or '**none**'} |")
+    return "\n".join(rows)

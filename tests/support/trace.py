@@ -1,0 +1,339 @@
+"""Trace how each launcher starts sh, and line the syscall sequences up (make trace).
+
+Runs each launcher (tests/support/launchers.py) under `strace -f` with `exit` on
+stdin, keeps the calls that make up a start (SHOWN), labels each process
+(launcher, middle, sh) with the namespaces it ends up in, aligns every port
+strategy with Go's sequence and writes reports/trace.{md,html,json}. Each
+difference is explained in one line by WHY, data beside the code; one that
+no rule explains is reported as such (scripts/trace.py then exits 1).
+"""
+
+import difflib
+import re
+import tempfile
+from pathlib import Path
+
+from tests.support.paths import TEMPLATES
+from tests.support.strace import parse, strace
+
+SHOWN = ("clone,clone3,fork,vfork,unshare,setns,execve,write,sethostname,mount,prctl,rt_sigaction,rt_sigprocmask,"
+         "dup2,dup3,wait4,waitid,exit_group")  # fmt: skip
+NAMESPACE_FLAGS = {"CLONE_NEWUSER": "user", "CLONE_NEWNS": "mnt", "CLONE_NEWUTS": "uts", "CLONE_NEWIPC": "ipc",
+                   "CLONE_NEWNET": "net", "CLONE_NEWPID": "pid", "CLONE_NEWCGROUP": "cgroup",
+                   "CLONE_NEWTIME": "time"}  # fmt: skip
+FOR_CHILDREN = {"pid", "time"}  # unshare(2) moves only the caller's children into these
+# Calls that make or enter namespaces, or write what a user namespace needs.
+NAMESPACE_CALLS = re.compile(r"^(clone3?|unshare|setns|sethostname|mount)\b|^write\(/proc/")
+
+# One line for each way a port's sequence may differ from Go's: (side, pattern, why).
+# side is "go", "port" (any strategy) or a strategy's name; the pattern is matched
+# against that side's "process: call". Counts (×N) are not part of the match.
+WHY = [
+    ("go", r"^launcher: prctl\(PR_SET_VMA", "Go's runtime names its memory regions at start-up; not part of the start"),
+    ("go", r"^launcher: rt_sigaction", "Go's runtime installs its signal handlers before main (runtime initsig)"),
+    ("port", r"^launcher: rt_sigaction", "port.runtime.init gives the launcher Go's dispositions, one call per signal"),
+    (
+        "go",
+        r"^launcher: rt_sigprocmask",
+        "Go's runtime sets each new thread's mask (minit) and blocks all signals around the clone (runtime_BeforeFork)",
+    ),
+    ("port", r"^launcher: rt_sigprocmask", "the port blocks every signal across the clone/fork, as runtime_BeforeFork"),
+    (
+        "go",
+        r"^launcher: waitid\(P_PIDFD, WEXITED\|__WCLONE|^launcher: clone\(CLONE_VM\|CLONE_PIDFD\|CLONE_VFORK\)|"
+        r"^probe: exit_group",
+        "Go's os package checks once that pidfds work: a vfork child that exits at once",
+    ),
+    (
+        "go",
+        r"^launcher: waitid\(P_PIDFD, WEXITED\) → ECHILD",
+        "Go's os package checks once that pidfds work (waitid on its own pidfd answers ECHILD)",
+    ),
+    (
+        "go",
+        r"^launcher: clone\(.*CLONE_PIDFD.*CLONE_NEW",
+        "Go's os/exec always asks for a pidfd (CLONE_PIDFD) to wait "
+        "on; the port opens none unless SysProcAttr.PidFD is set",
+    ),
+    ("go", r"^launcher: waitid\(P_PIDFD", "Go waits on the pidfd (waitid P_PIDFD); Python's os.waitpid is wait4"),
+    ("port", r"^launcher: wait4\(sh\)", "Python's os.waitpid is wait4(2); Go waits on the pidfd with waitid"),
+    (
+        "raw-clone",
+        r"^launcher: clone\((?!.*CLONE_PIDFD).*CLONE_NEW.*SIGCHLD\) → sh",
+        "RAW_CLONE makes Go's clone; CLONE_PIDFD only when SysProcAttr.PidFD asks, since Python waits by pid",
+    ),
+    (
+        "port",
+        r"^launcher: clone\(CLONE_CHILD_CLEARTID\|CLONE_CHILD_SETTID\|SIGCHLD\)",
+        "os.fork: glibc's fork is a clone with no namespace flags; the namespaces come from unshare(2) after it",
+    ),
+    (
+        "subreaper",
+        r"^launcher: prctl\(PR_GET_CHILD_SUBREAPER",
+        "SUBREAPER: the launcher notes whether it was a subreaper already, to restore it after the start",
+    ),
+    (
+        "subreaper",
+        r"^launcher: prctl\(PR_SET_CHILD_SUBREAPER, 1",
+        "SUBREAPER: the launcher is a child subreaper for the start, so sh is re-parented to it",
+    ),
+    (
+        "subreaper",
+        r"^launcher: prctl\(PR_SET_CHILD_SUBREAPER, 0",
+        "SUBREAPER: the start is over; the launcher is no longer a subreaper",
+    ),
+    ("port", r"^middle: unshare\(", "fork cannot carry Cloneflags: the middle process unshares them (one call)"),
+    (
+        "port",
+        r"^middle: clone\(CLONE_CHILD_CLEARTID\|CLONE_CHILD_SETTID\|SIGCHLD\) → sh",
+        "unshare(CLONE_NEWPID) moves only the next child: the second fork makes sh PID 1",
+    ),
+    ("subreaper", r"^middle: exit_group\(0\)", "SUBREAPER: the middle process exits once it has handed sh's pid over"),
+    ("subreaper", r"^launcher: wait4\(middle\)", "SUBREAPER: the launcher reaps the middle process, adopting sh"),
+    ("port", r"^middle: rt_sigprocmask", "the middle process restores the mask for its fork (os.fork, inside Python)"),
+    ("relay", r"^middle: rt_sigaction", "RELAY: the relay resets the disposition of the signal that ended sh"),
+    ("relay", r"^middle: wait4\(sh\)", "RELAY: the middle process stays and waits for sh"),
+    ("relay", r"^middle: exit_group", "RELAY: the middle process ends the way sh ended"),
+    ("relay", r"^launcher: wait4\(middle\)", "RELAY: the launcher waits for the relay, which ends as sh did"),
+    ("go", r"^sh: rt_sigaction", "Go's child resets the signals its runtime handles (runtime_AfterForkInChild)"),
+    ("port", r"^sh: rt_sigaction", "the child resets every signal Go handles (port.runtime.reset_signals_for_child)"),
+    ("port", r"^sh: rt_sigprocmask", "the child restores the launcher's mask at Go's step 6"),
+]
+
+
+def _flags(args: str) -> list[str]:
+    m = re.search(r"flags=([\w|]+)", args)
+    return m[1].split("|") if m else []
+
+
+def _ns(flags: list[str]) -> set[str]:
+    return {NAMESPACE_FLAGS[f] for f in flags if f in NAMESPACE_FLAGS}
+
+
+def processes(calls: list[dict]) -> dict[int, dict]:
+    """Every process (threads folded into their process): parent, label, namespaces it ends in."""
+    root = calls[0]["pid"]
+    procs = {root: {"pid": root, "parent": None, "own": set(), "children_ns": set(), "label": "launcher"}}
+    thread_of = {}
+    for c in calls:
+        pid = thread_of.get(c["pid"], c["pid"])
+        if c["name"] in ("clone", "clone3", "fork", "vfork") and c["ret"].split()[0].isdigit():
+            child, flags = int(c["ret"].split()[0]), _flags(c["args"])
+            if "CLONE_THREAD" in flags:
+                thread_of[child] = pid
+                continue
+            parent = procs[pid]
+            own = parent["own"] | _ns(flags) | parent["children_ns"]
+            procs[child] = {"pid": child, "parent": pid, "own": own, "children_ns": set(), "label": "middle"}
+        elif c["name"] == "unshare" and c["ret"] == "0":
+            ns = _ns(c["args"].split("|"))
+            procs[pid]["own"] |= ns - FOR_CHILDREN
+            procs[pid]["children_ns"] |= ns & FOR_CHILDREN
+        elif c["name"] == "execve" and c["ret"] == "0" and pid != root and re.match(r'"/(usr/)?bin/sh"', c["args"]):
+            procs[pid]["label"] = "sh"
+    for c in calls:  # a child whose only act is to exit: Go's pidfd check
+        p = procs.get(c["pid"])
+        if p and p["label"] == "middle" and all(d["name"] == "exit_group" for d in calls if d["pid"] == c["pid"]):
+            p["label"] = "probe"
+    return {pid: p | {"threads": sorted(t for t, o in thread_of.items() if o == pid)} for pid, p in procs.items()}
+
+
+def event(c: dict, label: dict[int, str]) -> str | None:
+    """The call as the report shows it: pids and fds named, addresses dropped; None if not shown."""
+    name, args = c["name"], c["args"]
+    if name in ("clone", "clone3", "fork", "vfork"):
+        if "CLONE_THREAD" in _flags(args):
+            return None
+        child = label.get(int(c["ret"].split()[0]), "?") if c["ret"].split()[0].isdigit() else c["ret"]
+        return f"{name}({'|'.join(_flags(args))}) → {child}"
+    if name == "execve":
+        return f"execve({args.split(',', 1)[0]})"
+    if name == "write":
+        m = re.match(r"\d+</proc/(\d+|self)/(uid_map|gid_map|setgroups)>, (\"[^\"]*\")", args)
+        if not m:
+            return None
+        who = "self" if m[1] == "self" else label.get(int(m[1]), m[1])
+        return f"write(/proc/{who}/{m[2]}, {m[3]})"
+    if name in ("wait4", "waitid"):
+        if name == "wait4":
+            target = label.get(int(args.split(",")[0]), args.split(",")[0]) if args.split(",")[0].isdigit() else "any"
+            return f"wait4({target})"
+        idtype, options = args.split(",")[0], "|".join(w for w in args.split(", ") if w.startswith("WEXITED"))
+        failed = f" → {c['ret'].split()[1]}" if c["ret"].startswith("-1 ") else ""
+        return f"waitid({idtype}, {options}){failed}"
+    if name in ("rt_sigaction", "rt_sigprocmask"):
+        return name if name == "rt_sigaction" else f"rt_sigprocmask({args.split(',')[0]})"
+    if name in ("dup2", "dup3"):
+        return f"{name}({re.sub(r'<[^>]*>', '', args)})"
+    if name == "prctl":
+        return f"prctl({', '.join(args.split(', ')[:2])})"
+    if name == "mount":
+        return f"mount({re.sub(r'<[^>]*>', '', args)})"
+    return f"{name}({re.sub(r'<[^>]*>', '', args)})"
+
+
+def sequence(calls: list[dict], procs: dict[int, dict]) -> list[dict]:
+    """The shown events in order, each as {process, call, n}; runs of signal calls summarised as one."""
+    label = {pid: p["label"] for pid, p in procs.items()}
+    thread_of = {t: pid for pid, p in procs.items() for t in p["threads"]}
+    root_exec = True
+    out: list[dict] = []
+    for c in calls:
+        pid = thread_of.get(c["pid"], c["pid"])
+        if pid not in procs:
+            continue
+        if c["name"] == "execve" and root_exec and pid == calls[0]["pid"]:
+            root_exec = False  # the launcher's own start
+            continue
+        text = event(c, label)
+        if text is None:
+            continue
+        proc = label[pid]
+        if out and out[-1]["process"] == proc and out[-1]["call"] == text and c["name"].startswith("rt_sig"):
+            out[-1]["n"] += 1
+            continue
+        out.append({"process": proc, "call": text, "n": 1, "ts": c["ts"]})
+    return out
+
+
+def start_to_exec_ms(seq: list[dict]) -> float | None:
+    """From the launcher's first fork/clone of a process to sh's execve, as strace saw it."""
+    start = next((e["ts"] for e in seq if e["process"] == "launcher" and re.match(r"(clone|fork)", e["call"])
+                  and not e["call"].endswith("→ probe")), None)  # fmt: skip
+    end = next((e["ts"] for e in seq if e["process"] == "sh" and e["call"].startswith("execve")), None)
+    return round((end - start) * 1000, 2) if start and end else None
+
+
+def key(e: dict) -> str:
+    return f"{e['process']}: {e['call']}"
+
+
+def strategy_of(launcher_name: str) -> str:
+    """py-subreaper -> subreaper; the plain port runs the default, RAW_CLONE."""
+    return launcher_name.split("-", 1)[1] if launcher_name.startswith("py-") else "raw-clone"
+
+
+def why(sides: tuple[str, ...], e: dict) -> str | None:
+    return next((text for s, pattern, text in WHY if s in sides and re.search(pattern, key(e))), None)
+
+
+def _kind(e: dict) -> str:
+    """What makes two differing events a pair: the process, the syscall (prctl: its option), the child made."""
+    call = e["call"]
+    name = call.split(",")[0] if call.startswith("prctl(") else re.split(r"[(×]", call)[0]
+    return f"{e['process']}: {name} {call.partition('→')[2]}"
+
+
+def _pairs(op: str, a: list[dict], b: list[dict]):
+    """Within a differing block, pair events of one process and syscall; the rest stand alone."""
+    if op == "equal":
+        yield from zip(a, b, strict=True)
+        return
+    kind = [[_kind(e) for e in side] for side in (a, b)]
+    for sub, i1, i2, j1, j2 in difflib.SequenceMatcher(None, *kind, autojunk=False).get_opcodes():
+        if sub == "equal":
+            yield from zip(a[i1:i2], b[j1:j2], strict=True)
+        else:
+            yield from ((g, None) for g in a[i1:i2])
+            yield from ((None, p) for p in b[j1:j2])
+
+
+def align(go: list[dict], port: list[dict], strategy: str) -> list[dict]:
+    """Rows of (go event, port event, same, why); a row with one side missing leaves it None."""
+    rows, port_sides = [], ("port", strategy)
+    matcher = difflib.SequenceMatcher(None, [key(e) for e in go], [key(e) for e in port], autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        for g, p in _pairs(op, go[i1:i2], port[j1:j2]):
+            same = g is not None and p is not None and key(g) == key(p) and g["n"] == p["n"]
+            reasons = [] if same else [r for r in (g and why(("go",), g), p and why(port_sides, p)) if r]
+            if not same and ((g and not why(("go",), g)) or (p and not why(port_sides, p))):
+                reasons.append("UNEXPLAINED")
+            rows.append({"go": g, "port": p, "same": same, "why": "; ".join(dict.fromkeys(reasons))})
+    return rows
+
+
+def namespace_calls(seq: list[dict]) -> list[str]:
+    """The namespace-making calls in order, clone flags reduced to the CLONE_NEW* ones."""
+    out = []
+    for e in seq:
+        if not NAMESPACE_CALLS.search(e["call"]):
+            continue
+        call = e["call"]
+        if call.startswith("clone"):
+            flags = [f for f in call.split("(", 1)[1].split(")")[0].split("|") if f in NAMESPACE_FLAGS]
+            if not flags:
+                continue
+            call = f"{call.split('(')[0]}({'|'.join(sorted(flags))})"
+        out.append(f"{e['process']}: {call}")
+    return out
+
+
+def trace(chosen: list) -> dict:
+    """Trace each launcher; compare every other one with the first (the reference)."""
+    runs = []
+    with tempfile.TemporaryDirectory(prefix="nsport-trace-") as tmp:
+        for lc in chosen:
+            log = Path(tmp) / f"{lc.name}.strace"
+            strace(list(lc.argv), log, SHOWN)
+            calls = parse(log.read_text())
+            procs = processes(calls)
+            seq = sequence(calls, procs)
+            runs.append({
+                "name": lc.name, "argv": list(lc.argv), "about": lc.about,
+                "processes": [{"pid": p["pid"], "label": p["label"], "namespaces": sorted(p["own"]),
+                               "threads": len(p["threads"])} for p in procs.values()],
+                "events": seq, "start_to_exec_ms": start_to_exec_ms(seq), "namespace_calls": namespace_calls(seq),
+            })  # fmt: skip
+    ref = runs[0]
+    comparisons = []
+    for run in runs[1:]:
+        rows = align(ref["events"], run["events"], strategy_of(run["name"]))
+        comparisons.append({
+            "port": run["name"], "rows": rows,
+            "differences": sum(not r["same"] for r in rows),
+            "unexplained": sum("UNEXPLAINED" in r["why"] for r in rows),
+            "namespace_calls_match": run["namespace_calls"] == ref["namespace_calls"],
+        })  # fmt: skip
+    return {"launchers": runs, "comparisons": comparisons}
+
+
+def _cell(e: dict | None) -> str:
+    if e is None:
+        return ""
+    times = f" ×{e['n']}" if e["n"] > 1 else ""
+    return f"{e['process']}: {e['call']}{times}"
+
+
+def markdown(result: dict) -> str:
+    ref = result["launchers"][0]
+    out = ["# How each launcher starts sh, syscall by syscall", "",
+           "Made by `make trace` (scripts/trace.py): each launcher under `strace -f` with `exit` on stdin. Shown: "
+           f"`{SHOWN}` (writes only to `/proc/*/uid_map`, `gid_map`, `setgroups`); runs of signal calls are "
+           "summarised. Times are under strace, so slower than real, but comparable.", "",
+           "| launcher | processes (namespaces they end in) | first clone/fork → execve(sh) | namespace calls as Go's"
+           " |",
+           "|---|---|---|---|"]  # fmt: skip
+    for run in result["launchers"]:
+        procs = ", ".join(f"{p['label']} ({', '.join(p['namespaces']) or 'host'})" for p in run["processes"])
+        cmp = next((c for c in result["comparisons"] if c["port"] == run["name"]), None)
+        match = "reference" if cmp is None else ("yes" if cmp["namespace_calls_match"] else "**no**")
+        out.append(f"| {run['name']} | {procs} | {run['start_to_exec_ms']} ms | {match} |")
+    for cmp in result["comparisons"]:
+        port = next(r for r in result["launchers"] if r["name"] == cmp["port"])
+        out += ["", f"## {ref['name']} beside {cmp['port']}", "", port["about"], "",
+                f"Namespace calls, {ref['name']}: `{' ; '.join(ref['namespace_calls'])}`", "",
+                f"Namespace calls, {cmp['port']}: `{' ; '.join(port['namespace_calls'])}`", "",
+                f"{cmp['differences']} rows differ, {cmp['unexplained']} unexplained.", "",
+                f"| {ref['name']} | {cmp['port']} | why they differ |", "|---|---|---|"]  # fmt: skip
+        for r in cmp["rows"]:
+            cells = [_cell(r["go"]), _cell(r["port"]), "" if r["same"] else r["why"]]
+            out.append("| " + " | ".join(f"`{c}`" if c and i < 2 else c for i, c in enumerate(cells)) + " |")
+    return "\n".join(out).replace("`|", "` |") + "\n"
+
+
+def html(result: dict) -> str:
+    import jinja2
+
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
+    env.filters["cell"] = _cell
+    return env.get_template("trace.html.j2").render(result=result, shown=SHOWN)
