@@ -15,13 +15,13 @@ from pathlib import Path
 from plumbum import cli
 
 from tests.support import matrix, matrix_report, report
-from tests.support.paths import ROOT
+from tests.support.paths import REPORTS
 
 
 class Matrix(cli.Application):
     """Launch sh under every flag set, privilege and language; compare Go and Python."""
 
-    out = cli.SwitchAttr("--out", str, default=str(ROOT / "reports"), help="where the reports go")
+    out = cli.SwitchAttr("--out", str, default=str(REPORTS), help="where the reports go")
     jobs = cli.SwitchAttr("--jobs", int, default=0, help="parallel launches (default: 2 per core)")
     flags = cli.SwitchAttr("--flags", str, default="", help="only these flag sets: ';'-separated comma lists")
     privileges = cli.SwitchAttr("--privileges", str, default="root,nobody", help="comma list of root, nobody")

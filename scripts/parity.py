@@ -14,7 +14,7 @@ from pathlib import Path
 from plumbum import cli
 
 from tests.support import launchers, parity, report
-from tests.support.paths import ROOT
+from tests.support.paths import REPORTS
 
 
 class Parity(cli.Application):
@@ -24,7 +24,7 @@ class Parity(cli.Application):
         "--launchers", str, default="go,py", envname="LAUNCHERS",
         help=f"comma list, reference first; known: {', '.join(launchers.LAUNCHERS)}",
     )  # fmt: skip
-    out = cli.SwitchAttr("--out", str, default=str(ROOT / "reports"), help="where the reports go")
+    out = cli.SwitchAttr("--out", str, default=str(REPORTS), help="where the reports go")
 
     def main(self):
         try:

@@ -1,14 +1,12 @@
 """Fixtures shared by the whole suite: host safety, the fork guard, privileges."""
 
-import functools
 import os
 import signal
-import subprocess
 
 import pytest
 
 from port import libc
-from tests.support import hostguard, kernel_features, machine
+from tests.support import hostguard, machine, markers
 from tests.support.launchers import GO, PAIR
 
 PR_SET_CHILD_SUBREAPER = 36
@@ -74,24 +72,6 @@ def launcher(request):
     return request.param
 
 
-@functools.cache
-def userns_problem() -> str | None:
-    """Why this (unprivileged) user cannot create a user namespace, or None."""
-    if os.geteuid() == 0:
-        return None
-    proc = subprocess.run(["unshare", "--user", "true"], capture_output=True, text=True)
-    if proc.returncode == 0:
-        return None
-    knobs = ["/proc/sys/kernel/unprivileged_userns_clone", "/proc/sys/user/max_user_namespaces",
-             "/proc/sys/kernel/apparmor_restrict_unprivileged_userns"]  # fmt: skip
-    settings = ", ".join(f"{k.rsplit('/', 1)[1]}={open(k).read().strip()}" for k in knobs if os.path.exists(k))
-    return f"unprivileged user namespaces unavailable ({proc.stderr.strip()}; {settings})"
-
-
 def pytest_runtest_setup(item):
-    if item.get_closest_marker("root") and os.geteuid() != 0:
-        pytest.skip("needs euid 0 on the host (CI runs as root)")
-    if item.get_closest_marker("userns") and (problem := userns_problem()):
-        pytest.skip(problem)
-    if (mark := item.get_closest_marker("kernel")) and (missing := kernel_features.missing(*mark.args)):
-        pytest.skip(f"the kernel lacks {missing}")
+    if reason := markers.skip_reason(item):
+        pytest.skip(reason)
