@@ -10,7 +10,6 @@ from tests.support.piped import LOG_TIME
 
 pytestmark = pytest.mark.userns
 
-GO, PY = LAUNCHER_GO.argv, LAUNCHER_PY.argv  # here GO and PY are the SysProcAttr launchers
 
 BAD = [
     ["--bogus"], ["-"], ["--clone"], ["--clone", "xyz"], ["--clone=uts,,pid"], ["--unshare", "UTS,bad"],
@@ -36,14 +35,14 @@ def run(launcher, args):
 
 
 def test_help_is_the_same():
-    go, py = run(GO, ["--help"]), run(PY, ["--help"])
+    go, py = run(LAUNCHER_GO.argv, ["--help"]), run(LAUNCHER_PY.argv, ["--help"])
     assert go == py
     assert go[0].startswith(b"Usage: launcher [OPTIONS] [--] COMMAND [ARG...]") and go[2] == 0
 
 
 @pytest.mark.parametrize("args", BAD, ids=" ".join)
 def test_bad_arguments_one_line_exit_2(args):
-    go, py = run(GO, args), run(PY, args)
+    go, py = run(LAUNCHER_GO.argv, args), run(LAUNCHER_PY.argv, args)
     assert go == py
     out, err, status = go
     assert (out, status) == (b"", 2)
@@ -52,7 +51,7 @@ def test_bad_arguments_one_line_exit_2(args):
 
 @pytest.mark.parametrize("args", GOOD, ids=" ".join)
 def test_runs_end_the_same(args):
-    assert run(GO, args) == run(PY, args)
+    assert run(LAUNCHER_GO.argv, args) == run(LAUNCHER_PY.argv, args)
 
 
 @pytest.mark.parametrize("sig", [33, 34, 35])
@@ -60,7 +59,7 @@ def test_realtime_signals_end_the_launcher_as_go(sig):
     """Go leaves signal 34 (musl's SIGSYNCCALL) at its default, which kills; 33 and 35 it catches."""
     args = ["--", "sh", "-c", f"echo $$; kill -{sig} $PPID"]
     results = []
-    for launcher in (GO, PY):
+    for launcher in (LAUNCHER_GO.argv, LAUNCHER_PY.argv):
         out, err, status = run(launcher, args)
         try:
             os.waitpid(int(out), 0)  # sh outlived a killed launcher: re-parented to us (tests/conftest.py)
@@ -79,12 +78,12 @@ def test_maps_without_user_namespace():
     launcher writes /proc/PID/uid_map, which the kernel refuses for a
     process in the initial user namespace.
     """
-    go = subprocess.Popen([*GO, "--uid-map", "0:0:1", "--", "true"], stderr=subprocess.PIPE)
+    go = subprocess.Popen([*LAUNCHER_GO.argv, "--uid-map", "0:0:1", "--", "true"], stderr=subprocess.PIPE)
     try:
         with pytest.raises(subprocess.TimeoutExpired):
             go.wait(timeout=1)
     finally:
         go.kill()  # by the pid we started; its child then reads EOF and exits 253
         go.communicate()
-    _, err, status = run(PY, ["--uid-map", "0:0:1", "--", "true"])
+    _, err, status = run(LAUNCHER_PY.argv, ["--uid-map", "0:0:1", "--", "true"])
     assert (err, status) == (b"fork/exec /usr/bin/true: operation not permitted\n", 1)

