@@ -1,1 +1,1 @@
-"""The comparative suite: launchers, probes and the harness that runs them."""
+"""The comparative suite: tests by subject (test_*.py), the engine in support/, child programs in programs/."""

@@ -1,0 +1,13 @@
+"""The comparison engine, as CPython keeps Lib/test/support: what every test and script uses.
+
+Tests (tests/test_*.py) and the make targets' entry points (scripts/) import
+from here; nothing here imports a test or a script. Each module is named after
+what it holds: paths (every path), launchers (every launcher, named once),
+probe/probes/netprobes (what is compared), configs (SysProcAttr
+configurations), shell and piped (the runners), parity and matrix (the
+comparisons), report, matrix_report and kernel_report with templates/ (the
+views), trace, strace and translation (syscalls and the side by side),
+kernelvm and kernel_features (other kernels), hostguard, procfs, markers and
+machine (the host, its processes, skips and make doctor), exec_helper (tests
+of port.exec). Programs the tests execute live in tests/programs/.
+"""
