@@ -74,7 +74,6 @@ class _Uintptr:
 
 
 _ERRNO = _Uintptr()
-PR_SET_CHILD_SUBREAPER, PR_GET_CHILD_SUBREAPER = 36, 37
 
 
 class ProcAttr(Record):  # Go: syscall.ProcAttr
@@ -171,7 +170,7 @@ def fork_exec(argv0: str, argv: list[str], attr: ProcAttr) -> int:
             stream.flush()
     if adopt:
         was_subreaper = _get_child_subreaper()
-        libc.prctl(PR_SET_CHILD_SUBREAPER, 1)
+        libc.prctl(libc.PR_SET_CHILD_SUBREAPER, 1)
     # Go: runtime_BeforeFork blocks every signal across the clone; the child
     # restores the mask once it has set its process group (step 6).
     step.mask = signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
@@ -186,7 +185,7 @@ def fork_exec(argv0: str, argv: list[str], attr: ProcAttr) -> int:
     except OSError as e:
         signal.pthread_sigmask(signal.SIG_SETMASK, step.mask)
         if adopt:
-            libc.prctl(PR_SET_CHILD_SUBREAPER, was_subreaper)
+            libc.prctl(libc.PR_SET_CHILD_SUBREAPER, was_subreaper)
         for fd in pipes.launcher_ends() + pipes.child_ends():
             os.close(fd)
         raise Errno(e.errno) from None
@@ -213,7 +212,7 @@ def fork_exec(argv0: str, argv: list[str], attr: ProcAttr) -> int:
         handed = _read_exact(pipes.handoff[0], _ERRNO.size)
         os.waitpid(pid, 0)  # the middle process: its child is now ours
         reaped = True
-        libc.prctl(PR_SET_CHILD_SUBREAPER, was_subreaper)
+        libc.prctl(libc.PR_SET_CHILD_SUBREAPER, was_subreaper)
         if len(handed) == _ERRNO.size:
             pid, reaped = _ERRNO.unpack(handed)[0], False
             os.write(pipes.adopt[1], b"a")
@@ -235,7 +234,7 @@ def fork_exec(argv0: str, argv: list[str], attr: ProcAttr) -> int:
 
 
 def _get_child_subreaper() -> int:
-    return libc.prctl_get(PR_GET_CHILD_SUBREAPER)
+    return libc.prctl_get(libc.PR_GET_CHILD_SUBREAPER)
 
 
 def _pidfd_open(pid: int) -> int:

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from port import exec, exec_linux
+from port import exec, exec_linux, libc
 from port.errors import GoError, PathError
 from port.sysprocattr import CLONE_NEWPID, CLONE_NEWUSER, Credential, SysProcAttr, SysProcIDMap
 from tests.support import procfs
@@ -389,7 +389,7 @@ def subreaper_flag() -> int:
     import ctypes
 
     flag = ctypes.c_int(-1)
-    ctypes.CDLL(None, use_errno=True).prctl(37, ctypes.byref(flag), 0, 0, 0)  # PR_GET_CHILD_SUBREAPER
+    ctypes.CDLL(None, use_errno=True).prctl(libc.PR_GET_CHILD_SUBREAPER, ctypes.byref(flag), 0, 0, 0)
     return flag.value
 
 
@@ -397,11 +397,11 @@ def subreaper_flag() -> int:
 def not_a_subreaper():
     """Clear this process's child-subreaper flag for the test: the suite runs as one (conftest), and a
     start that set the flag and left it set would go unseen from there. Put back afterwards."""
-    exec_linux.libc.prctl(exec_linux.PR_SET_CHILD_SUBREAPER, 0)
+    libc.prctl(libc.PR_SET_CHILD_SUBREAPER, 0)
     try:
         yield
     finally:
-        exec_linux.libc.prctl(exec_linux.PR_SET_CHILD_SUBREAPER, 1)
+        libc.prctl(libc.PR_SET_CHILD_SUBREAPER, 1)
 
 
 @pytest.mark.parametrize("attr", CONFIGS.values(), ids=CONFIGS.keys())

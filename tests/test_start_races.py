@@ -50,7 +50,7 @@ else:
     # just before it tells the grandchild, now its own child, that it is adopted.
     real_prctl = libc.prctl
     def prctl(option, value, *rest):
-        if os.getpid() == launcher and option == exec_linux.PR_SET_CHILD_SUBREAPER and value == 0:
+        if os.getpid() == launcher and option == libc.PR_SET_CHILD_SUBREAPER and value == 0:
             with open(f"/proc/{launcher}/task/{launcher}/children") as f:
                 (child,) = f.read().split()
             die(int(child))
