@@ -2,8 +2,8 @@
 
 Go creates the child with one clone(2) that carries SysProcAttr.Cloneflags,
 so the child itself is born in the new namespaces: with CLONE_NEWPID it is
-PID 1 there, and the launcher is its parent. `pid_namespace_strategy` says
-how the port does it:
+PID 1 there, and the launcher is its parent. How the port does it is
+ProcAttr.strategy (exec.Cmd.strategy), the one field Go does not have:
 
 RAW_CLONE (the default): the same single clone(2) (clone3(2) for a cgroup or
 a time namespace), made through ctypes and bracketed by CPython's fork hooks;
@@ -58,7 +58,6 @@ from port.sysprocattr import CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWTIME, CLONE_NEW
 
 SUBREAPER, RELAY, RAW_CLONE = "subreaper", "relay", "raw-clone"
 STRATEGIES = (SUBREAPER, RELAY, RAW_CLONE)
-pid_namespace_strategy = RAW_CLONE
 
 
 class _Uintptr:
@@ -81,6 +80,7 @@ class ProcAttr(Record):  # Go: syscall.ProcAttr
     env: tuple[bytes, ...] = ()  # execve(2) envp
     files: tuple[int, ...] = (0, 1, 2)  # child fd i = files[i]
     sys: SysProcAttr | None = None
+    strategy: str = RAW_CLONE  # port-only, the one field Go does not have: how the child is started
 
 
 class _Pipes(Record):
@@ -142,7 +142,7 @@ def fork_exec(argv0: str, argv: list[str], attr: ProcAttr) -> int:
         raise GoError("both Setctty and Foreground set in SysProcAttr")
     if sys_attr.setctty and sys_attr.ctty >= len(attr.files):
         raise GoError("Setctty set but Ctty not valid in child")
-    strategy = pid_namespace_strategy
+    strategy = attr.strategy
     if strategy == RAW_CLONE:
         from port import rawclone
 
