@@ -15,6 +15,9 @@ extra_files: closed), an fd, an object with a working fileno() (Go's
 *os.File), or any other reader/writer, which a thread copies through a pipe
 (Go's goroutines). Only the plain cases import nothing beyond the stdlib's
 os and posixpath, so the notes program's launch path stays light.
+
+One Cmd field is the port's own: `strategy`, how the child is started
+(port/exec_linux.py; RAW_CLONE unless set), which Go has no need for.
 """
 
 import _signal as signal  # the C module, as port.runtime: signal.py costs ~3 ms a start
@@ -23,7 +26,7 @@ import posixpath
 
 from port import runtime
 from port.errors import Errno, GoError, PathError, signal_text
-from port.exec_linux import ProcAttr, fork_exec
+from port.exec_linux import RAW_CLONE, ProcAttr, fork_exec
 from port.fmt import quote
 from port.sysprocattr import SysProcAttr
 
@@ -394,6 +397,7 @@ class Cmd:  # Go: exec.Cmd
         self.stdin = self.stdout = self.stderr = None
         self.extra_files: list = []
         self.sys_proc_attr: SysProcAttr | None = None
+        self.strategy = RAW_CLONE  # port-only, not in Go: ProcAttr.strategy, how the child is started
         self.process: Process | None = None
         self.process_state: ProcessState | None = None
         self.err: Exception | None = None
@@ -541,7 +545,7 @@ class Cmd:  # Go: exec.Cmd
                     os.stat(self.dir)
                 except OSError as e:
                     raise PathError("chdir", self.dir, Errno(e.errno)) from None
-            attr = ProcAttr(self.dir, env, files, self.sys_proc_attr)
+            attr = ProcAttr(self.dir, env, files, self.sys_proc_attr, self.strategy)
             try:
                 pid = fork_exec(self.path, self._argv(), attr)
             except GoError as e:

@@ -2,8 +2,8 @@
 
 Go creates the child with one clone(2) that carries SysProcAttr.Cloneflags,
 so the child itself is born in the new namespaces: with CLONE_NEWPID it is
-PID 1 there, and the launcher is its parent. `pid_namespace_strategy` says
-how the port does it:
+PID 1 there, and the launcher is its parent. How the port does it is
+ProcAttr.strategy (exec.Cmd.strategy), the one field Go does not have:
 
 RAW_CLONE (the default): the same single clone(2) (clone3(2) for a cgroup or
 a time namespace), made through ctypes and bracketed by CPython's fork hooks;
@@ -15,9 +15,10 @@ back to SUBREAPER.
     launcher ──clone(Cloneflags|SIGCHLD)──> child: Go's steps, execve
 
 Python's own calls are fork() and unshare(), and unshare(CLONE_NEWPID) moves
-only the caller's *next* child into the new PID namespace. So with those,
-when Cloneflags holds CLONE_NEWPID the port forks twice, and the launcher
-gets the child back in one of two ways:
+only the caller's *next* child into the new PID namespace (CLONE_NEWTIME
+likewise). So with those, when Cloneflags holds CLONE_NEWPID or
+CLONE_NEWTIME the port forks twice, and the launcher gets the child back in
+one of two ways:
 
 SUBREAPER (the fallback): the launcher marks itself a child subreaper for the
 moment of the start; the middle process unshares, forks the child (PID 1
@@ -34,8 +35,15 @@ child and ends the way it ended (the same status, or killed by the same
 signal). The launcher sees what Go's sees, but the host's process tree
 shows one more process: launcher ─ python ─ sh.
 
-Without CLONE_NEWPID there is no middle process: the forked process
-unshares and carries on as the child itself.
+Without CLONE_NEWPID and CLONE_NEWTIME there is no middle process: the
+forked process unshares and carries on as the child itself.
+
+fork_exec prepares everything that can fail or allocate, as Go's forkExec
+does, then takes one of three paths: _start_raw_clone (RAW_CLONE),
+_start_adopted (SUBREAPER with a middle process) and _start_forked (RELAY,
+or either fork strategy without a middle process). In the new process
+_Child.after_raw_clone or _Child.after_fork leads to Go's steps,
+_Child.fork_and_exec_in_child1.
 
 Why RAW_CLONE is the default: it is the only strategy whose syscalls match
 Go's in kind and order (make trace), it keeps Go's process tree at every
@@ -58,7 +66,6 @@ from port.sysprocattr import CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWTIME, CLONE_NEW
 
 SUBREAPER, RELAY, RAW_CLONE = "subreaper", "relay", "raw-clone"
 STRATEGIES = (SUBREAPER, RELAY, RAW_CLONE)
-pid_namespace_strategy = RAW_CLONE
 
 
 class _Uintptr:
@@ -74,7 +81,6 @@ class _Uintptr:
 
 
 _ERRNO = _Uintptr()
-PR_SET_CHILD_SUBREAPER, PR_GET_CHILD_SUBREAPER = 36, 37
 
 
 class ProcAttr(Record):  # Go: syscall.ProcAttr
@@ -82,27 +88,51 @@ class ProcAttr(Record):  # Go: syscall.ProcAttr
     env: tuple[bytes, ...] = ()  # execve(2) envp
     files: tuple[int, ...] = (0, 1, 2)  # child fd i = files[i]
     sys: SysProcAttr | None = None
+    strategy: str = RAW_CLONE  # port-only, the one field Go does not have: how the child is started
+
+
+class _Pipe(Record):
+    """One pipe between the launcher and the forked side (the child, or the middle process).
+
+    Made by os.pipe(), so close-on-exec (PEP 446): it never reaches the executed program.
+    """
+
+    read: int
+    write: int
+    to_launcher: bool  # the launcher reads it; else the launcher writes it
+
+    def launcher_end(self) -> int:
+        return self.read if self.to_launcher else self.write
+
+    def child_end(self) -> int:
+        return self.write if self.to_launcher else self.read
+
+
+def _to_launcher() -> _Pipe:
+    return _Pipe(*os.pipe(), True)
+
+
+def _to_child() -> _Pipe:
+    return _Pipe(*os.pipe(), False)
 
 
 class _Pipes(Record):
-    """The pipes between launcher and child, each (read end, write end) or None.
+    """The pipes of one start; those its path does not use are None."""
 
-    All are close-on-exec (PEP 446), so none reaches the executed program.
-    """
+    status: _Pipe  # child -> launcher: errno, or EOF once execve succeeded
+    ready: _Pipe | None = None  # forked process -> launcher: unshared, maps may be written (after a fork)
+    maps: _Pipe | None = None  # launcher -> forked process: maps written (errno or 0)
+    handoff: _Pipe | None = None  # middle -> launcher: the child's pid (SUBREAPER)
+    adopt: _Pipe | None = None  # launcher -> child: middle reaped (SUBREAPER)
 
-    status: tuple[int, int]  # child -> launcher: errno, or EOF once execve succeeded
-    ready: tuple[int, int] | None = None  # middle -> launcher: unshared, maps may be written (not RAW_CLONE)
-    maps: tuple[int, int] | None = None  # launcher -> middle: maps written (errno or 0)
-    handoff: tuple[int, int] | None = None  # middle -> launcher: the child's pid (SUBREAPER)
-    adopt: tuple[int, int] | None = None  # launcher -> child: middle reaped (SUBREAPER)
+    def _used(self) -> list[_Pipe]:
+        return [p for p in (self.status, self.ready, self.maps, self.handoff, self.adopt) if p is not None]
 
     def launcher_ends(self) -> list[int]:
-        pairs = (self.status, self.ready, self.maps, self.handoff, self.adopt)
-        return [p[i] for p, i in zip(pairs, (0, 0, 1, 0, 1), strict=True) if p is not None]
+        return [p.launcher_end() for p in self._used()]
 
     def child_ends(self) -> list[int]:
-        pairs = (self.status, self.ready, self.maps, self.handoff, self.adopt)
-        return [p[i] for p, i in zip(pairs, (1, 1, 0, 1, 0), strict=True) if p is not None]
+        return [p.child_end() for p in self._used()]
 
 
 def _cstring(s: str | bytes) -> bytes:
@@ -126,7 +156,7 @@ def fork_exec(argv0: str, argv: list[str], attr: ProcAttr) -> int:
 
     Raises Errno for a failure in the child, GoError for a bad SysProcAttr.
     Everything that allocates or can fail for a logic reason happens here,
-    before the fork, as in Go.
+    before the fork, as in Go; then attr.strategy picks one of three paths.
     """
     sys_attr = attr.sys or SysProcAttr()
     path, args = _cstring(argv0), [_cstring(a) for a in argv]
@@ -143,103 +173,180 @@ def fork_exec(argv0: str, argv: list[str], attr: ProcAttr) -> int:
         raise GoError("both Setctty and Foreground set in SysProcAttr")
     if sys_attr.setctty and sys_attr.ctty >= len(attr.files):
         raise GoError("Setctty set but Ctty not valid in child")
-    strategy = pid_namespace_strategy
+    strategy = attr.strategy
     if strategy == RAW_CLONE:
         from port import rawclone
 
         if rawclone.unusable():
             strategy = SUBREAPER  # see port/rawclone.py: fork(2) takes libc's locks, a raw clone cannot
-    raw = strategy == RAW_CLONE
-    if not raw and sys_attr.use_cgroup_fd and not libc.is_cgroup2(sys_attr.cgroup_fd):
+    if strategy != RAW_CLONE and sys_attr.use_cgroup_fd and not libc.is_cgroup2(sys_attr.cgroup_fd):
         raise Errno(9)  # EBADF: what clone3(CLONE_INTO_CGROUP) says of anything but a cgroup2 directory
     mapped = sys_attr.uid_mappings is not None or sys_attr.gid_mappings is not None
     maps = _MapPayloads(sys_attr) if mapped else None
-    # unshare(2) moves only the caller's children into new PID and time namespaces.
-    middle = not raw and bool(sys_attr.cloneflags & (CLONE_NEWPID | CLONE_NEWTIME))
-    adopt = middle and strategy == SUBREAPER
-    pipes = _Pipes(
-        os.pipe(),
-        os.pipe() if mapped and not raw else None,
-        os.pipe() if mapped else None,
-        os.pipe() if adopt else None,
-        os.pipe() if adopt else None,
+    child = _Child(path, args, env, chroot, wdir, attr.files, sys_attr, maps, os.getpid(), strategy, raw_execve)
+    if strategy == RAW_CLONE:
+        return _start_raw_clone(child)
+    # unshare(2) moves only the caller's children into new PID and time namespaces,
+    # so there the forked process is a middle process that forks the child.
+    middle = bool(sys_attr.cloneflags & (CLONE_NEWPID | CLONE_NEWTIME))
+    if middle and strategy == SUBREAPER:
+        return _start_adopted(child)
+    return _start_forked(child, middle)
+
+
+def _start_raw_clone(child: "_Child") -> int:
+    """RAW_CLONE: Go's one clone(2), carrying Cloneflags (and CLONE_PIDFD, CLONE_INTO_CGROUP).
+
+    The child is born in its namespaces and waits at step 2 while the launcher writes the maps.
+    """
+    from port import rawclone
+
+    sys_attr, mapped = child.sys, child.maps is not None
+    child.pipes = _Pipes(status=_to_launcher(), maps=_to_child() if mapped else None)
+    _flush_output()
+    cgroup_fd = sys_attr.cgroup_fd if sys_attr.use_cgroup_fd else None
+    pid, pidfd = _create(
+        child,
+        lambda: rawclone.clone(sys_attr.cloneflags, cgroup_fd, sys_attr.pid_fd is not None),
+        child.after_raw_clone,
     )
-    step = _Child(path, args, env, chroot, wdir, attr.files, sys_attr, maps, pipes, os.getpid(), strategy)
-    step.raw_execve = raw_execve
+    if mapped:
+        _send_maps(child, pid, unshared=True)  # a raw clone is done when it returns
+    return _wait_for_exec(child, pid, pidfd)
+
+
+def _start_forked(child: "_Child", middle: bool) -> int:
+    """A fork strategy: fork(2), and the forked process unshares Cloneflags.
+
+    Without a middle process it carries on as the child itself; with one
+    (RELAY) it forks the child, PID 1 inside, and stays to end as the child ends.
+    """
+    pipes = child.pipes = _Pipes(
+        status=_to_launcher(),
+        ready=_to_launcher() if child.maps is not None else None,
+        maps=_to_child() if child.maps is not None else None,
+    )
+    _flush_output()
+    pid, _ = _create(child, lambda: (os.fork(), -1), lambda: child.after_fork(middle))
+    if child.maps is not None:
+        # After a fork the clone is only done once the forked process has unshared; EOF means it failed.
+        _send_maps(child, pid, unshared=bool(os.read(pipes.ready.read, 1)))
+    return _wait_for_exec(child, pid)
+
+
+def _start_adopted(child: "_Child") -> int:
+    """SUBREAPER with a middle process: the launcher adopts the child.
+
+    The launcher is a child subreaper for the moment of the start. The middle
+    process unshares, forks the child (PID 1 inside), hands its pid over and
+    exits; the launcher reaps it, the kernel has re-parented the child to the
+    launcher, and only then may the child take its first step.
+    """
+    pipes = child.pipes = _Pipes(
+        status=_to_launcher(),
+        ready=_to_launcher() if child.maps is not None else None,
+        maps=_to_child() if child.maps is not None else None,
+        handoff=_to_launcher(),
+        adopt=_to_child(),
+    )
+    _flush_output()
+    was_subreaper = libc.prctl_get(libc.PR_GET_CHILD_SUBREAPER)
+    libc.prctl(libc.PR_SET_CHILD_SUBREAPER, 1)
+    pid, _ = _create(
+        child,
+        lambda: (os.fork(), -1),
+        lambda: child.after_fork(middle=True),
+        undo=lambda: libc.prctl(libc.PR_SET_CHILD_SUBREAPER, was_subreaper),
+    )
+    if child.maps is not None:
+        # After a fork the clone is only done once the middle process has unshared; EOF means it failed.
+        _send_maps(child, pid, unshared=bool(os.read(pipes.ready.read, 1)))
+    handed = _read_exact(pipes.handoff.read, _ERRNO.size)
+    os.waitpid(pid, 0)  # the middle process: its child is now ours
+    libc.prctl(libc.PR_SET_CHILD_SUBREAPER, was_subreaper)
+    adopted = len(handed) == _ERRNO.size
+    if adopted:
+        pid = _ERRNO.unpack(handed)[0]
+        os.write(pipes.adopt.write, b"a")  # the child may take its first step
+    # Not adopted: the middle process failed (and is reaped); its errno is on the status pipe.
+    return _wait_for_exec(child, pid, reaped=not adopted)
+
+
+def _flush_output() -> None:
+    """Go's os.Stdout and os.Stderr have no buffer: what the launcher printed comes out before the child runs."""
     for stream in (sys.stdout, sys.stderr):
         if stream is not None:
             stream.flush()
-    if adopt:
-        was_subreaper = _get_child_subreaper()
-        libc.prctl(PR_SET_CHILD_SUBREAPER, 1)
-    # Go: runtime_BeforeFork blocks every signal across the clone; the child
-    # restores the mask once it has set its process group (step 6).
-    step.mask = signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
-    pidfd = -1
+
+
+def _create(child: "_Child", make, start_child, undo=None) -> tuple[int, int]:
+    """Create the new process with make(), the fork or clone: (pid, pidfd), and (0, -1) in the new
+    process, which goes on with start_child() and never returns.
+
+    Go: runtime_BeforeFork blocks every signal across the clone; the child restores
+    the mask once it has set its process group (step 6), the launcher right after.
+    Return (pid, pidfd) in the launcher, with the child's pipe ends closed. A failure
+    undoes the start (the mask, undo(), every pipe) and raises Go's Errno.
+    """
+    child.mask = signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
     try:
-        if raw:
-            # Go: one clone carrying Cloneflags (and CLONE_PIDFD, CLONE_INTO_CGROUP).
-            cgroup_fd = sys_attr.cgroup_fd if sys_attr.use_cgroup_fd else None
-            pid, pidfd = rawclone.clone(sys_attr.cloneflags, cgroup_fd, sys_attr.pid_fd is not None)
-        else:
-            pid = os.fork()
+        pid, pidfd = make()
     except OSError as e:
-        signal.pthread_sigmask(signal.SIG_SETMASK, step.mask)
-        if adopt:
-            libc.prctl(PR_SET_CHILD_SUBREAPER, was_subreaper)
-        for fd in pipes.launcher_ends() + pipes.child_ends():
+        signal.pthread_sigmask(signal.SIG_SETMASK, child.mask)
+        if undo is not None:
+            undo()
+        for fd in child.pipes.launcher_ends() + child.pipes.child_ends():
             os.close(fd)
         raise Errno(e.errno) from None
     if pid == 0:
-        if raw:
-            step.born()  # never returns
-        step.clone(middle)  # never returns
-    signal.pthread_sigmask(signal.SIG_SETMASK, step.mask)
-    for fd in pipes.child_ends():
+        start_child()  # never returns
+    signal.pthread_sigmask(signal.SIG_SETMASK, child.mask)
+    for fd in child.pipes.child_ends():
         os.close(fd)
-    if mapped:
-        err2 = 0
-        # After a fork the clone is only done once the middle process has unshared;
-        # EOF means it failed. A raw clone is done when it returns.
-        unshared = raw or os.read(pipes.ready[0], 1)
-        if unshared and not sys_attr.unshareflags & CLONE_NEWUSER:
-            err2 = _write_uid_gid_mappings(pid, maps)
-        try:
-            os.write(pipes.maps[1], _ERRNO.pack(err2))
-        except BrokenPipeError:
-            pass  # the middle process is gone; its errno is on the status pipe
-    reaped = False
-    if adopt:
-        handed = _read_exact(pipes.handoff[0], _ERRNO.size)
-        os.waitpid(pid, 0)  # the middle process: its child is now ours
-        reaped = True
-        libc.prctl(PR_SET_CHILD_SUBREAPER, was_subreaper)
-        if len(handed) == _ERRNO.size:
-            pid, reaped = _ERRNO.unpack(handed)[0], False
-            os.write(pipes.adopt[1], b"a")
-    for fd in pipes.launcher_ends()[1:]:
-        os.close(fd)
-    data = _read_exact(pipes.status[0], _ERRNO.size)
-    os.close(pipes.status[0])
+    return pid, pidfd
+
+
+def _send_maps(child: "_Child", pid: int, unshared: bool) -> None:
+    """Go: write the maps of the process pid, which waits for them at step 2, then send it the errno
+    of that (0: written). Nothing is written when the process failed before unsharing (not unshared),
+    or when it makes its user namespace itself (Unshareflags, step 7a)."""
+    err2 = 0
+    if unshared and not child.sys.unshareflags & CLONE_NEWUSER:
+        err2 = _write_uid_gid_mappings(pid, child.maps)
+    try:
+        os.write(child.pipes.maps.write, _ERRNO.pack(err2))
+    except BrokenPipeError:
+        pass  # the forked process is gone; its errno is on the status pipe
+
+
+def _wait_for_exec(child: "_Child", pid: int, pidfd: int | None = None, reaped: bool = False) -> int:
+    """Go: read the status pipe until execve succeeds (end-of-file) or the child's errno arrives.
+
+    Success: return pid, and set PidFD to pidfd, the raw clone's, or after a fork
+    (None) to one opened now. Failure: the child exited 253; reap it unless that is
+    done (reaped), drop the pidfd, set PidFD to -1 and raise the errno.
+    """
+    sys_attr, pipes = child.sys, child.pipes
+    for fd in pipes.launcher_ends():
+        if fd != pipes.status.read:
+            os.close(fd)
+    data = _read_exact(pipes.status.read, _ERRNO.size)
+    os.close(pipes.status.read)
     if data:
         if not reaped:
             os.waitpid(pid, 0)  # reap the child (status 253) so no zombie is left
-        if pidfd >= 0:
+        if pidfd is not None and pidfd >= 0:
             os.close(pidfd)
         if sys_attr.pid_fd is not None:
             sys_attr.pid_fd[:] = [-1]  # Go: forkAndExecFailureCleanup
         raise Errno(_ERRNO.unpack(data)[0] if len(data) == _ERRNO.size else 32)  # EPIPE
     if sys_attr.pid_fd is not None:
-        sys_attr.pid_fd[:] = [pidfd if raw else _pidfd_open(pid)]
+        sys_attr.pid_fd[:] = [_pidfd_open(pid) if pidfd is None else pidfd]
     return pid
 
 
-def _get_child_subreaper() -> int:
-    return libc.prctl_get(PR_GET_CHILD_SUBREAPER)
-
-
 def _pidfd_open(pid: int) -> int:
-    """Go asks clone for CLONE_PIDFD; here the pidfd is opened right after."""
+    """Go asks clone for CLONE_PIDFD; after a fork the pidfd is opened right after."""
     try:
         return os.pidfd_open(pid)
     except OSError:
@@ -299,23 +406,22 @@ class _Child(Record):
     files: list[int]
     sys: SysProcAttr
     maps: "_MapPayloads | None"
-    pipes: _Pipes
     ppid: int  # Go records the parent's pid for the Pdeathsig check
-    strategy: str = RAW_CLONE
-    mask: frozenset = frozenset()  # the signal mask to restore
+    strategy: str = RAW_CLONE  # the one fork_exec took: the asked one, or SUBREAPER in its stead
     raw_execve: object = None  # execve(2) with the env list as it is, when a mapping cannot hold it
+    pipes: _Pipes | None = None  # made by the start's path
+    mask: frozenset = frozenset()  # the signal mask to restore
 
     def fail(self, e: BaseException) -> None:
         """Go: childerror: send the errno to the launcher and exit 253. Never returns."""
         try:
-            os.write(self.pipes.status[1], _ERRNO.pack(getattr(e, "errno", None) or 22))
+            os.write(self.pipes.status.write, _ERRNO.pack(getattr(e, "errno", None) or 22))
         finally:
             os._exit(253)
 
-    def clone(self, middle: bool) -> None:
-        """Stand in for the rest of Go's clone(2): create the namespaces, then the child.
-
-        Runs in the forked process and never returns.
+    def after_fork(self, middle: bool) -> None:
+        """After fork(2), stand in for the rest of Go's clone(2): unshare Cloneflags, then
+        (middle) fork the child, or carry on as the child. Never returns.
         """
         pipes, sys_attr = self.pipes, self.sys
         try:
@@ -332,8 +438,8 @@ class _Child(Record):
             if self.maps is not None:
                 # Go's parent can write the maps as soon as clone returns; after
                 # a fork it must first learn that unshare is done (the ready pipe).
-                os.write(pipes.ready[1], b"u")
-                os.close(pipes.ready[1])
+                os.write(pipes.ready.write, b"u")
+                os.close(pipes.ready.write)
                 self.wait_for_maps()
             if middle:
                 self._fork_middle()
@@ -341,7 +447,7 @@ class _Child(Record):
             self.fail(e)
         self.fork_and_exec_in_child1()
 
-    def born(self) -> None:
+    def after_raw_clone(self) -> None:
         """RAW_CLONE: the child of the one clone, in its namespaces already. Never returns."""
         try:
             for fd in self.pipes.launcher_ends():
@@ -352,8 +458,8 @@ class _Child(Record):
 
     def wait_for_maps(self) -> None:
         """Go: step 2: block until the launcher has written the maps; take its errno."""
-        data = _read_exact(self.pipes.maps[0], _ERRNO.size)
-        os.close(self.pipes.maps[0])
+        data = _read_exact(self.pipes.maps.read, _ERRNO.size)
+        os.close(self.pipes.maps.read)
         if len(data) != _ERRNO.size:
             raise Errno(22)
         if err2 := _ERRNO.unpack(data)[0]:
@@ -377,16 +483,16 @@ class _Child(Record):
             if pipes.adopt is not None:
                 # Take no step before the launcher has adopted us: a Pdeathsig
                 # set now would fire when the middle process exits.
-                os.close(pipes.handoff[1])
-                if _read_exact(pipes.adopt[0], 1) != b"a":
+                os.close(pipes.handoff.write)
+                if _read_exact(pipes.adopt.read, 1) != b"a":
                     os._exit(253)  # the launcher is gone
-                os.close(pipes.adopt[0])
+                os.close(pipes.adopt.read)
             else:
                 self.ppid = relay_pid
             return
-        os.close(pipes.status[1])
+        os.close(pipes.status.write)
         if pipes.adopt is not None:
-            os.write(pipes.handoff[1], _ERRNO.pack(pid))
+            os.write(pipes.handoff.write, _ERRNO.pack(pid))
             os._exit(0)
         _relay(pid)
 
@@ -397,12 +503,12 @@ class _Child(Record):
         number. Only raw os calls: no logging, no printing. Never returns.
         """
         sys_attr, maps = self.sys, self.maps
-        err_w = self.pipes.status[1]
+        err_w = self.pipes.status.write
         try:
             # 1. Enable the "keep capabilities" flag to set ambient capabilities later.
             if sys_attr.ambient_caps:
                 libc.prctl(libc.PR_SET_KEEPCAPS, 1)
-            # 2. Wait for User ID/Group ID mappings to be written (after a fork: in clone()).
+            # 2. Wait for User ID/Group ID mappings to be written (after a fork: in after_fork()).
             if self.strategy == RAW_CLONE and self.maps is not None:
                 self.wait_for_maps()
             # 3. Session ID
@@ -461,7 +567,7 @@ class _Child(Record):
             nextfd = max([len(fd), *fd]) + 1
             if err_w < nextfd:
                 err_w = os.dup2(err_w, nextfd, inheritable=False)
-                self.pipes.status = (-1, err_w)
+                self.pipes.status.write = err_w
                 nextfd += 1
             for i in range(len(fd)):
                 if 0 <= fd[i] < i:

@@ -102,7 +102,7 @@ class Config:
         self.pidfd = False
         self.cgroup_dir: str | None = None
         self.dir = ""
-        self.strategy = exec_linux.pid_namespace_strategy
+        self.strategy = exec_linux.RAW_CLONE  # port-only: Go checks --strategy and ignores it
         self.argv: list[str] = []
 
 
@@ -275,7 +275,6 @@ def parse_args(args: list[str]) -> Config:
 
 def run(c: Config) -> None:
     """Go: main, after parsing. Never returns."""
-    exec_linux.pid_namespace_strategy = c.strategy
     attr = c.attr
     if c.cgroup_dir is not None:
         try:
@@ -290,6 +289,7 @@ def run(c: Config) -> None:
     cmd = exec.Command(c.argv[0], *c.argv[1:])
     cmd.dir = c.dir
     cmd.sys_proc_attr = attr
+    cmd.strategy = c.strategy  # port-only: not in Go
     cmd.stdin, cmd.stdout, cmd.stderr = 0, 1, 2
     try:
         cmd.start()

@@ -9,7 +9,9 @@ fmt and log do behind the scenes lives in port.runtime, port.fmt, port.log.
 How it starts sh underneath (see port/exec_linux.py): Go creates the namespaces
 with one clone(2), so sh is born as PID 1 of its new PID namespace; by default
 the port makes that same clone(2) through ctypes (port/rawclone.py). What the
-launcher prints and how it exits are Go's.
+launcher prints and how it exits are Go's. The `strategy` argument of main,
+and the line that hands it to cmd, are the port's own (Go's main takes
+none): through them the suite's variants and the benchmark start sh another way.
 """
 
 import os
@@ -17,12 +19,14 @@ import os
 from port import exec, fmt, log, runtime
 from port import sysprocattr as syscall
 from port.errors import GoError
+from port.exec_linux import RAW_CLONE
 
 
-def main():
+def main(strategy=RAW_CLONE):  # port-only: how sh is started (port/exec_linux.py)
     fmt.println("main starting...")
 
     cmd = exec.Command("sh")
+    cmd.strategy = strategy  # port-only: not in Go
     cmd.sys_proc_attr = syscall.SysProcAttr(
         cloneflags=syscall.CLONE_NEWUTS | syscall.CLONE_NEWIPC | syscall.CLONE_NEWPID | syscall.CLONE_NEWNS
         | syscall.CLONE_NEWUSER | syscall.CLONE_NEWNET,

@@ -50,9 +50,8 @@ import os
 import sys
 
 from port import libc
+from port.sysprocattr import CLONE_INTO_CGROUP, CLONE_PIDFD
 
-CLONE_PIDFD = 0x1000
-CLONE_INTO_CGROUP = 0x200000000
 CSIGNAL = 0xFF  # clone(2)'s low byte is the exit signal; CLONE_NEWTIME (0x80) lives there too
 SIGCHLD = 17
 SYS_CLONE3 = 435

@@ -47,10 +47,7 @@ VERSIONS = ("3.11", "3.12", "3.13")
 SIX = "uts,ipc,pid,ns,user,net"
 FLAGS = ("uts", "ipc", "pid", "ns", "user", "net")
 # Run port.notes with another PID-namespace strategy (see port/exec_linux.py).
-STRATEGY_RUN = (
-    "from port import exec_linux, notes, runtime; "
-    "exec_linux.pid_namespace_strategy = {!r}; runtime.init(); notes.main()"
-)
+STRATEGY_RUN = "from port import notes, runtime; runtime.init(); notes.main(strategy={!r})"
 # Targets (the figures): setup cost within 2x Go's, launcher within
 # 1.3x notes, launch-path imports within 5 ms of the bare interpreter.
 TARGET_SETUP_RATIO, LONG_TERM_SETUP_RATIO = 2.0, 1.2

@@ -9,13 +9,11 @@ from port import libc
 from tests.support import hostguard, machine, markers
 from tests.support.launchers import GO, PAIR
 
-PR_SET_CHILD_SUBREAPER = 36
-
 
 def pytest_configure(config):
     # Orphans (a shell whose launcher died) are re-parented to pytest instead
     # of init, so the leftover check sees them and can reap them.
-    libc.prctl(PR_SET_CHILD_SUBREAPER, 1)
+    libc.prctl(libc.PR_SET_CHILD_SUBREAPER, 1)
     clean_signal_state()
 
 

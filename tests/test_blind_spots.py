@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from port import exec, exec_linux
+from port import exec, exec_linux, libc
 from port.errors import GoError, PathError
 from port.sysprocattr import CLONE_NEWPID, CLONE_NEWUSER, Credential, SysProcAttr, SysProcIDMap
 from tests.support import procfs
@@ -40,9 +40,9 @@ def both(args, **kw) -> tuple[bytes, bytes, int]:
 
 
 @pytest.fixture(params=STRATEGIES)
-def strategy(request, monkeypatch):
-    """Run an in-process test under each way of getting the child of a new PID namespace."""
-    monkeypatch.setattr(exec_linux, "pid_namespace_strategy", request.param)
+def strategy(request):
+    """Run an in-process test under each way of getting the child of a new PID namespace (the test
+    sets cmd.strategy)."""
     return request.param
 
 
@@ -92,6 +92,7 @@ def test_start_leaves_no_descriptor_open(attr, strategy):
     Go 1.23's os.Process keeps) released once Wait returns."""
     before = open_fds()
     cmd = exec.Command("sh", "-c", "exit 0")
+    cmd.strategy = strategy
     cmd.sys_proc_attr = attr
     cmd.start()
     cmd.wait()
@@ -104,6 +105,7 @@ def test_failed_start_leaves_no_descriptor_or_zombie(attr, strategy):
     is reaped by Start, and its pipes are closed: Go returns the error with nothing left over."""
     fds, zombies = open_fds(), zombie_children()
     cmd = exec.Command("true")
+    cmd.strategy = strategy
     cmd.sys_proc_attr = copy.copy(attr or SysProcAttr())
     cmd.sys_proc_attr.chroot = "/nonexistent"
     with pytest.raises(PathError, match=r"^fork/exec /usr/bin/true: no such file or directory$"):
@@ -117,6 +119,7 @@ def test_failed_start_closes_the_pid_fd_and_sets_it_to_minus_one(strategy):
     and *PidFD is -1, whatever the caller left there."""
     fds = open_fds()
     cmd = exec.Command("true")
+    cmd.strategy = strategy
     cmd.sys_proc_attr = SysProcAttr(pid_fd=[1234], chroot="/nonexistent")
     with pytest.raises(PathError, match=r"^fork/exec /usr/bin/true: no such file or directory$"):
         cmd.start()
@@ -174,12 +177,12 @@ END = {
 
 @pytest.mark.parametrize("pdeathsig", [0, signal.SIGTERM], ids=["", "pdeathsig"])
 @pytest.mark.parametrize("end", END.values(), ids=END.keys())
-def test_new_pid_namespace_child_ends_the_same_under_both_strategies(end, pdeathsig, monkeypatch):
+def test_new_pid_namespace_child_ends_the_same_under_both_strategies(end, pdeathsig):
     """RELAY's middle process ends as its child did; with a Pdeathsig it must not end any sooner."""
     seen = {}
     for strategy in STRATEGIES:
-        monkeypatch.setattr(exec_linux, "pid_namespace_strategy", strategy)
         cmd = exec.Command(*end)
+        cmd.strategy = strategy
         cmd.sys_proc_attr = SysProcAttr(cloneflags=CLONE_NEWUSER | CLONE_NEWPID, pdeathsig=pdeathsig)
         with pytest.raises(exec.ExitError) as e:
             cmd.run()
@@ -191,6 +194,7 @@ def test_new_pid_namespace_child_ends_the_same_under_both_strategies(end, pdeath
 def test_child_killed_from_the_host_under_both_strategies(strategy):
     """SIGKILL to the namespace's PID 1 from the host: the launcher reports "signal: killed"."""
     cmd = exec.Command("sleep", "60")
+    cmd.strategy = strategy
     cmd.sys_proc_attr = SysProcAttr(cloneflags=CLONE_NEWUSER | CLONE_NEWPID)
     cmd.start()
     # SUBREAPER hands the launcher the child itself; RELAY a middle process whose child it is.
@@ -199,15 +203,6 @@ def test_child_killed_from_the_host_under_both_strategies(strategy):
     with pytest.raises(exec.ExitError) as e:
         cmd.wait()
     assert str(e.value) == "signal: killed"
-
-
-RELAY_LAUNCHER = (
-    "import runpy, sys\n"
-    "from port import exec_linux\n"
-    "exec_linux.pid_namespace_strategy = exec_linux.RELAY\n"
-    "sys.argv[0] = 'launcher'\n"
-    "runpy.run_module('port.launcher', run_name='__main__')\n"
-)
 
 
 def fate(pid: int, deadline: float) -> str | None:
@@ -226,7 +221,7 @@ def fate(pid: int, deadline: float) -> str | None:
 def test_relay_dies_with_the_launcher_so_the_childs_pdeathsig_fires():
     """RELAY with Pdeathsig KILL: the launcher killed, the relay dies of its own Pdeathsig, then sh of
     the child's, as sh alone does under Go (test_pdeathsig's pid-ns-kill case)."""
-    argv = [sys.executable, "-c", RELAY_LAUNCHER, "--clone", "user,pid", "--pdeathsig", "KILL", "--",
+    argv = [*LAUNCHER_PY.argv, "--strategy", "relay", "--clone", "user,pid", "--pdeathsig", "KILL", "--",
             "sh", "-c", "echo ready; read line"]  # fmt: skip
     proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     try:
@@ -389,7 +384,7 @@ def subreaper_flag() -> int:
     import ctypes
 
     flag = ctypes.c_int(-1)
-    ctypes.CDLL(None, use_errno=True).prctl(37, ctypes.byref(flag), 0, 0, 0)  # PR_GET_CHILD_SUBREAPER
+    ctypes.CDLL(None, use_errno=True).prctl(libc.PR_GET_CHILD_SUBREAPER, ctypes.byref(flag), 0, 0, 0)
     return flag.value
 
 
@@ -397,11 +392,11 @@ def subreaper_flag() -> int:
 def not_a_subreaper():
     """Clear this process's child-subreaper flag for the test: the suite runs as one (conftest), and a
     start that set the flag and left it set would go unseen from there. Put back afterwards."""
-    exec_linux.libc.prctl(exec_linux.PR_SET_CHILD_SUBREAPER, 0)
+    libc.prctl(libc.PR_SET_CHILD_SUBREAPER, 0)
     try:
         yield
     finally:
-        exec_linux.libc.prctl(exec_linux.PR_SET_CHILD_SUBREAPER, 1)
+        libc.prctl(libc.PR_SET_CHILD_SUBREAPER, 1)
 
 
 @pytest.mark.parametrize("attr", CONFIGS.values(), ids=CONFIGS.keys())
@@ -411,6 +406,7 @@ def test_start_restores_the_launchers_mask_and_subreaper_flag(attr, strategy, no
     mask = signal.pthread_sigmask(signal.SIG_BLOCK, [])
     assert subreaper_flag() == 0
     cmd = exec.Command("true")
+    cmd.strategy = strategy
     cmd.sys_proc_attr = attr
     cmd.run()
     assert (signal.pthread_sigmask(signal.SIG_BLOCK, []), subreaper_flag()) == (mask, 0)
@@ -428,6 +424,7 @@ def test_fork_failure_is_reported_and_undone(attr, strategy, monkeypatch, not_a_
     mask, fds = signal.pthread_sigmask(signal.SIG_BLOCK, []), open_fds()
     assert subreaper_flag() == 0
     cmd = exec.Command("true")
+    cmd.strategy = strategy
     cmd.sys_proc_attr = attr
     monkeypatch.setattr(os, "fork", no_fork)
     with pytest.raises(PathError) as e:
@@ -489,25 +486,25 @@ def test_look_path_checks_the_effective_ids(tmp_path):
     assert (out, err, status) == (f"ran {tmp_path}/bin/prog\n".encode(), b"", 0)
 
 
-def test_relay_ends_by_the_childs_signal_whatever_the_launchers_handler(monkeypatch):
+def test_relay_ends_by_the_childs_signal_whatever_the_launchers_handler():
     """Under Go the launcher sees the child's own death. RELAY's middle process inherits the launcher's
     Python handlers; it must drop its copy of the one for the child's signal before raising it."""
     import faulthandler
 
-    monkeypatch.setattr(exec_linux, "pid_namespace_strategy", exec_linux.RELAY)
     was_enabled = faulthandler.is_enabled()
     old = signal.signal(signal.SIGSEGV, lambda *_: None)  # the launcher's own (Python-level) handler
     try:
-        _segfault_in_a_new_pid_namespace()
+        _segfault_in_a_new_pid_namespace(exec_linux.RELAY)
     finally:
         signal.signal(signal.SIGSEGV, old if old is not None else signal.SIG_DFL)
         if was_enabled:
             faulthandler.enable()
 
 
-def _segfault_in_a_new_pid_namespace() -> exec.Cmd:
-    """Run a child that dies of SIGSEGV (dumping no core), through the strategy set; Go's text."""
+def _segfault_in_a_new_pid_namespace(strategy: str) -> exec.Cmd:
+    """Run a child that dies of SIGSEGV (dumping no core), started by strategy; Go's text."""
     cmd = exec.Command(*END["segfault"])
+    cmd.strategy = strategy
     cmd.sys_proc_attr = SysProcAttr(cloneflags=CLONE_NEWUSER | CLONE_NEWPID)
     with pytest.raises(exec.ExitError) as e:
         cmd.run()
@@ -524,11 +521,10 @@ def test_relay_dumps_no_core_when_its_child_did_not(monkeypatch, tmp_path):
     soft, hard = resource.getrlimit(resource.RLIMIT_CORE)
     if hard == 0:
         pytest.skip("RLIMIT_CORE's hard limit is 0: no process here can dump a core")
-    monkeypatch.setattr(exec_linux, "pid_namespace_strategy", exec_linux.RELAY)
     monkeypatch.chdir(tmp_path)  # where a core named by core_pattern "core" would land
     resource.setrlimit(resource.RLIMIT_CORE, (hard, hard))
     try:
-        cmd = _segfault_in_a_new_pid_namespace()
+        cmd = _segfault_in_a_new_pid_namespace(exec_linux.RELAY)
     finally:
         resource.setrlimit(resource.RLIMIT_CORE, (soft, hard))
     assert not os.WCOREDUMP(cmd.process_state.status)
@@ -555,6 +551,7 @@ def test_cgroup_fd_that_is_not_cgroup2_is_ebadf(strategy, tmp_path):
     fd = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
     try:
         cmd = exec.Command("true")
+        cmd.strategy = strategy
         cmd.sys_proc_attr = SysProcAttr(use_cgroup_fd=True, cgroup_fd=fd)
         with pytest.raises(PathError, match=r"^fork/exec /usr/bin/true: bad file descriptor$"):
             cmd.run()
@@ -575,6 +572,7 @@ def test_maps_the_kernel_refuses_fail_the_start(strategy):
     """Go's child waits for the launcher's verdict on the maps (step 2) and fails with its errno:
     overlapping uid_map lines are EINVAL."""
     cmd = exec.Command("true")
+    cmd.strategy = strategy
     overlapping = [SysProcIDMap(0, os.geteuid(), 1), SysProcIDMap(0, os.geteuid(), 1)]
     cmd.sys_proc_attr = SysProcAttr(cloneflags=CLONE_NEWUSER | CLONE_NEWPID, uid_mappings=overlapping)
     with pytest.raises(PathError, match=r"^fork/exec /usr/bin/true: invalid argument$"):

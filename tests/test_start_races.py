@@ -34,7 +34,6 @@ from port import exec, exec_linux, libc
 from port.sysprocattr import CLONE_NEWPID, CLONE_NEWUSER, SysProcAttr, SysProcIDMap
 
 strategy, point, marker = sys.argv[1:]
-exec_linux.pid_namespace_strategy = strategy
 launcher = os.getpid()
 
 def die(pid):
@@ -50,7 +49,7 @@ else:
     # just before it tells the grandchild, now its own child, that it is adopted.
     real_prctl = libc.prctl
     def prctl(option, value, *rest):
-        if os.getpid() == launcher and option == exec_linux.PR_SET_CHILD_SUBREAPER and value == 0:
+        if os.getpid() == launcher and option == libc.PR_SET_CHILD_SUBREAPER and value == 0:
             with open(f"/proc/{launcher}/task/{launcher}/children") as f:
                 (child,) = f.read().split()
             die(int(child))
@@ -58,6 +57,7 @@ else:
     libc.prctl = prctl
 
 cmd = exec.Command("sh", "-c", 'touch "$0"', marker)
+cmd.strategy = strategy
 cmd.sys_proc_attr = SysProcAttr(
     cloneflags=CLONE_NEWUSER | CLONE_NEWPID,
     uid_mappings=[SysProcIDMap(0, os.geteuid(), 1)],
@@ -135,12 +135,12 @@ def test_middle_process_failing_to_unshare(strategy, tmp_path, monkeypatch):
     The launcher writes no maps for it, and its write of the maps' errno finds the pipe closed
     (EPIPE, ignored): Start returns the middle's EINVAL, leaves no descriptor and no zombie, and
     nothing runs the command."""
-    monkeypatch.setattr(exec_linux, "pid_namespace_strategy", strategy)
     written = []
     monkeypatch.setattr(exec_linux, "_write_uid_gid_mappings", lambda pid, maps: written.append(pid) or 0)
     marker = tmp_path / "ran"
     fds, zombies = open_fds(), zombie_children()
     cmd = exec.Command("sh", "-c", 'touch "$0"', str(marker))
+    cmd.strategy = strategy
     cmd.sys_proc_attr = SysProcAttr(
         cloneflags=CLONE_NEWUSER | CLONE_NEWPID | CLONE_PARENT,
         uid_mappings=[SysProcIDMap(0, os.geteuid(), 1)],

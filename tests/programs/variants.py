@@ -16,6 +16,7 @@ FLAGS = ("UTS", "IPC", "PID", "NS", "USER", "NET")
 
 
 def main(args: list[str]) -> None:
+    strategy = exec_linux.RAW_CLONE
     for arg in args:
         key, _, value = arg.partition("=")
         if key == "drop" and value in FLAGS:
@@ -26,11 +27,11 @@ def main(args: list[str]) -> None:
             setattr(patched, f"CLONE_NEW{value}", 0)
             notes.syscall = patched
         elif key == "strategy" and value in exec_linux.STRATEGIES:
-            exec_linux.pid_namespace_strategy = value
+            strategy = value
         else:
             sys.exit(f"variants: unknown change {arg!r}")
     runtime.init()
-    notes.main()
+    notes.main(strategy=strategy)
 
 
 if __name__ == "__main__":

@@ -15,8 +15,9 @@ import errno
 import os
 import subprocess
 
+from port.sysprocattr import CLONE_INTO_CGROUP
+
 SYS_CLONE3 = 435  # x86_64, arm64 and the generic table alike
-CLONE_INTO_CGROUP = 0x200000000
 CLONE_ARGS_SIZE_VER2 = 88  # struct clone_args up to .cgroup
 
 
