@@ -5,7 +5,7 @@ import signal
 
 import pytest
 
-from port import libc
+from port import exec_linux, libc
 from tests.support import hostguard, machine, markers
 from tests.support.launchers import GO, PAIR
 
@@ -62,6 +62,12 @@ def no_pidfd_open(monkeypatch):
         raise OSError(38, "Function not implemented")  # ENOSYS
 
     monkeypatch.setattr(os, "pidfd_open", refused)
+
+
+@pytest.fixture(params=exec_linux.STRATEGIES)
+def strategy(request):
+    """Each way the port gets the child of a new PID namespace; an in-process test sets cmd.strategy."""
+    return request.param
 
 
 @pytest.fixture(params=PAIR, ids=lambda launcher: launcher.name)

@@ -10,6 +10,7 @@ import pytest
 from port import exec
 from port.errors import GoError
 from tests.support.paths import ROOT
+from tests.support.piped import launch_both
 
 
 @pytest.mark.parametrize(
@@ -100,3 +101,35 @@ def test_environ_with_a_dir_that_abs_cannot_resolve_leaves_out_pwd(tmp_path, mon
     assert not [e for e in env if e.startswith(b"PWD=")]
     with pytest.raises(GoError, match=r"^getwd: no such file or directory$"):
         cmd.start()
+
+
+@pytest.mark.userns
+@pytest.mark.parametrize("dir_arg", [None, ".", "sub", "/"], ids=["no-dir", "dot", "relative", "root"])
+def test_pwd_in_the_childs_environment(dir_arg, tmp_path):
+    """Read by the child from /proc/self/environ: sh would recompute $PWD itself."""
+    (tmp_path / "sub").mkdir()
+    env = {"PATH": os.environ["PATH"], "PWD": "/stale", "A": "1"}
+    args = (["--dir", dir_arg] if dir_arg else []) + ["--", "cat", "/proc/self/environ"]
+    out, err, status = launch_both(args, env=env, cwd=tmp_path)
+    assert (err, status) == (b"", 0)
+    entries = out.split(b"\0")[:-1]
+    want = {None: "/stale", ".": str(tmp_path), "sub": str(tmp_path / "sub"), "/": "/"}[dir_arg]
+    assert [e for e in entries if e.startswith(b"PWD=")] == [f"PWD={want}".encode()]  # the last value wins
+
+
+@pytest.mark.userns
+def test_pwd_not_added_when_env_is_set(tmp_path):
+    """Go adds PWD only when Cmd.Env is nil, so an explicit environment is passed as is."""
+    cmd = exec.Command("cat", "/proc/self/environ")
+    cmd.env, cmd.dir = ["A=1"], str(tmp_path)
+    assert cmd.output() == b"A=1\0"
+
+
+@pytest.mark.userns
+@pytest.mark.parametrize("lc_ctype", [None, "C.UTF-8", "C"], ids=["unset", "C.UTF-8", "C"])
+def test_environment_as_started_not_as_cpython_coerced_it(lc_ctype):
+    """CPython sets LC_CTYPE=C.UTF-8 in a C locale (PEP 538); Go passes the environment it got."""
+    env = {"PATH": os.environ["PATH"], "B": "2"} | ({"LC_CTYPE": lc_ctype} if lc_ctype else {})
+    out, err, status = launch_both(["--", "cat", "/proc/self/environ"], env=env)
+    assert (err, status) == (b"", 0)
+    assert sorted(out.split(b"\0")[:-1]) == sorted(f"{k}={v}".encode() for k, v in env.items())

@@ -206,3 +206,36 @@ def test_wraps_ends_on_an_error_that_is_its_own_cause():
     worker.start()
     worker.join(10)
     assert results == [False, False, True]
+
+
+@pytest.mark.userns
+def test_process_state_strings():
+    """Go: os.ProcessState.String() for each kind of wait status."""
+    stopped = signal.SIGSTOP << 8 | 0x7F
+    assert exec.process_state_string(3 << 8) == "exit status 3"
+    assert exec.process_state_string(signal.SIGKILL) == "signal: killed"
+    assert exec.process_state_string(signal.SIGSEGV | 0x80) == "signal: segmentation fault (core dumped)"
+    assert exec.process_state_string(stopped) == "stop signal: stopped (signal)"
+    assert exec.process_state_string(0xFFFF) == "continued"
+
+
+@pytest.mark.userns
+def test_cmd_misuse_errors():
+    """Go's texts for a Cmd used the wrong way round."""
+    with pytest.raises(GoError, match=r"^exec: no command$"):
+        exec.Cmd("", []).start()
+    with pytest.raises(GoError, match=r"^exec: not started$"):
+        exec.Command("true").wait()
+    cmd = exec.Command("true")
+    cmd.stdout = 1
+    with pytest.raises(GoError, match=r"^exec: Stdout already set$"):
+        cmd.output()
+    with pytest.raises(exec.Error, match="executable file not found"):
+        exec.Command("no-such-command-nsport").start()
+
+
+@pytest.mark.userns
+def test_nul_in_an_argument_is_einval():
+    """Go: BytePtrFromString refuses a NUL: "fork/exec PATH: invalid argument", before any fork."""
+    with pytest.raises(PathError, match=r"^fork/exec /usr/bin/echo: invalid argument$"):
+        exec.Command("echo", "a\0b").run()

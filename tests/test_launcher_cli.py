@@ -1,12 +1,13 @@
 """The two launchers' command lines: same help, same one-line errors, same statuses."""
 
 import os
+import signal
 import subprocess
 
 import pytest
 
 from tests.support.launchers import LAUNCHER_GO, LAUNCHER_PY
-from tests.support.piped import LOG_TIME
+from tests.support.piped import launch
 
 pytestmark = pytest.mark.userns
 
@@ -29,20 +30,15 @@ GOOD = [
 ]  # fmt: skip
 
 
-def run(launcher, args):
-    proc = subprocess.run([*launcher, *args], capture_output=True, stdin=subprocess.DEVNULL, timeout=20)
-    return proc.stdout, LOG_TIME.sub(b"", proc.stderr), proc.returncode
-
-
 def test_help_is_the_same():
-    go, py = run(LAUNCHER_GO.argv, ["--help"]), run(LAUNCHER_PY.argv, ["--help"])
+    go, py = launch(LAUNCHER_GO.argv, ["--help"]), launch(LAUNCHER_PY.argv, ["--help"])
     assert go == py
     assert go[0].startswith(b"Usage: launcher [OPTIONS] [--] COMMAND [ARG...]") and go[2] == 0
 
 
 @pytest.mark.parametrize("args", BAD, ids=" ".join)
 def test_bad_arguments_one_line_exit_2(args):
-    go, py = run(LAUNCHER_GO.argv, args), run(LAUNCHER_PY.argv, args)
+    go, py = launch(LAUNCHER_GO.argv, args), launch(LAUNCHER_PY.argv, args)
     assert go == py
     out, err, status = go
     assert (out, status) == (b"", 2)
@@ -51,7 +47,7 @@ def test_bad_arguments_one_line_exit_2(args):
 
 @pytest.mark.parametrize("args", GOOD, ids=" ".join)
 def test_runs_end_the_same(args):
-    assert run(LAUNCHER_GO.argv, args) == run(LAUNCHER_PY.argv, args)
+    assert launch(LAUNCHER_GO.argv, args) == launch(LAUNCHER_PY.argv, args)
 
 
 @pytest.mark.parametrize("sig", [33, 34, 35])
@@ -60,7 +56,7 @@ def test_realtime_signals_end_the_launcher_as_go(sig):
     args = ["--", "sh", "-c", f"echo $$; kill -{sig} $PPID"]
     results = []
     for launcher in (LAUNCHER_GO.argv, LAUNCHER_PY.argv):
-        out, err, status = run(launcher, args)
+        out, err, status = launch(launcher, args)
         try:
             os.waitpid(int(out), 0)  # sh outlived a killed launcher: re-parented to us (tests/conftest.py)
         except ChildProcessError:
@@ -85,5 +81,24 @@ def test_maps_without_user_namespace():
     finally:
         go.kill()  # by the pid we started; its child then reads EOF and exits 253
         go.communicate()
-    _, err, status = run(LAUNCHER_PY.argv, ["--uid-map", "0:0:1", "--", "true"])
+    _, err, status = launch(LAUNCHER_PY.argv, ["--uid-map", "0:0:1", "--", "true"])
     assert (err, status) == (b"fork/exec /usr/bin/true: operation not permitted\n", 1)
+
+
+@pytest.mark.parametrize(
+    "args", [["--", "sh", "-c", "exit 3"], ["--", "no-such-command-nsport"]], ids=["exit", "not-found"]
+)
+def test_broken_stderr_kills_the_launcher_with_sigpipe(args):
+    """The launcher logs its error to a stderr whose reader is gone: Go dies of SIGPIPE."""
+    r, w = os.pipe()
+    os.close(r)
+    try:
+        go, py = launch_with_stderr(LAUNCHER_GO.argv, args, w), launch_with_stderr(LAUNCHER_PY.argv, args, w)
+    finally:
+        os.close(w)
+    assert go == py == -signal.SIGPIPE
+
+
+def launch_with_stderr(launcher, args, stderr) -> int:
+    return subprocess.run([*launcher, *args], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr,
+                          timeout=20).returncode  # fmt: skip

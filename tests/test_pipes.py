@@ -4,6 +4,7 @@ Cmd opens and must close (Go 1.27's os/exec: Start, Wait, StdinPipe, StdoutPipe,
 
 import io
 import os
+import subprocess
 import sys
 
 import pytest
@@ -171,3 +172,20 @@ def test_no_descriptor_is_left_when_the_copy_pipes_get_fd_0():
     )
     before, after, out = run_with_fd_0_closed(script)
     assert (out, after) == ("out\n", before)  # (listdir itself holds the lowest free fd each time)
+
+
+@pytest.mark.userns
+def test_output_written_before_a_start_comes_first(tmp_path):
+    """Go's os.Stdout has no buffer: what the launcher printed is out before the child runs. The port
+    flushes Python's buffers before the fork (and the child never flushes the copy it got)."""
+    script = (
+        "from port import exec\n"
+        "print('launcher')\n"
+        "cmd = exec.Command('echo', 'child')\n"
+        "cmd.stdout = 1\n"
+        "cmd.run()\n"
+        "print('after')\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # stdout on a pipe: block-buffered
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, env=env, timeout=20).stdout
+    assert out == b"launcher\nchild\nafter\n"

@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from tests.support import parity
-from tests.support.launchers import BROKEN, GO, PY_RELAY
+from tests.support.launchers import BROKEN, GO
 from tests.support.paths import ROOT
 
 pytestmark = pytest.mark.userns
@@ -36,11 +36,3 @@ def test_parity_script_fails_and_names_the_probe(tmp_path):
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert f"MISMATCH net: {broken.name} differs from go" in proc.stdout
     assert (tmp_path / "parity.json").exists()
-
-
-def test_relay_strategy_shows_in_the_process_tree():
-    """The RELAY strategy behaves alike except for the extra process, and the suite says so."""
-    rows = parity.compare(parity.run_all([GO, PY_RELAY]))
-    assert [r["name"] for r in rows if not r["match"]] == ["pstree"]
-    tree = {r["name"]: r for r in rows}["pstree"]["launchers"]["py-relay"]["facts"]["process tree from the host"]
-    assert tree == "launcher---python---sh"

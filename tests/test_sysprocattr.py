@@ -21,10 +21,16 @@ import pexpect
 import pytest
 
 from port.exec_linux import RAW_CLONE, RELAY, STRATEGIES
-from port.sysprocattr import CLONE_NEWPID, CLONE_NEWTIME, NAMESPACES
+from port.sysprocattr import (
+    CLONE_NEWPID,
+    CLONE_NEWTIME,
+    NAMESPACES,
+    SysProcAttr,
+)
 from tests.support import machine, parity, shell
 from tests.support.configs import CONFIGS, Config
 from tests.support.launchers import Launcher
+from tests.support.piped import launch_both
 from tests.support.shell import transcript
 
 pytestmark = pytest.mark.userns
@@ -146,7 +152,6 @@ def test_field_parity(config, strategy, tmp_path, request):
 
 
 def test_every_field_is_exercised():
-    from port.sysprocattr import SysProcAttr
 
     covered = {f for c in CONFIGS for f in c.fields} | {"pdeathsig"}  # tests/test_pdeathsig.py
     assert set(SysProcAttr.__annotations__) - covered == set()
@@ -154,3 +159,27 @@ def test_every_field_is_exercised():
 
 def test_environment_has_no_placeholder_leak():
     assert "LAUNCHER_PGRP" not in os.environ
+
+
+@pytest.mark.parametrize("ctty", ["2", "3"])
+def test_ctty_bound_is_the_number_of_files(ctty):
+    """Go: "Setctty set but Ctty not valid in child" when Ctty >= len(Files); 2 is the last valid one."""
+    out, err, status = launch_both(["--setctty", "--ctty", ctty, "--", "true"])
+    want = b"Setctty set but Ctty not valid in child" if ctty == "3" else b"inappropriate ioctl for device"
+    assert (out, status) == (b"", 1) and err.startswith(b"fork/exec /usr/bin/true: " + want), err
+
+
+@pytest.mark.parametrize("noctty", [False, True], ids=["", "noctty"])
+def test_noctty_detaches_stdin_from_the_controlling_tty(noctty):
+    """Go: Noctty is ioctl(0, TIOCNOTTY): the terminal on fd 0 (here the session's controlling tty,
+    while stdout is a pipe) stops being the child's controlling tty."""
+    master, slave = os.openpty()
+    try:
+        args = ["--noctty"] * noctty + ["--", "sh", "-c", "echo ok; cut -d' ' -f7 /proc/self/stat"]
+        out, err, status = launch_both(args, stdin=slave, prefix=("setsid", "--ctty"))
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert (err, status) == (b"", 0)
+    lines = out.decode().split()
+    assert lines[0] == "ok" and (lines[1] == "0") == noctty  # tty_nr 0: no controlling tty

@@ -6,7 +6,7 @@ import subprocess
 from dataclasses import dataclass
 
 from tests.support import shell
-from tests.support.launchers import Launcher
+from tests.support.launchers import LAUNCHER_GO, LAUNCHER_PY, Launcher
 
 LOG_TIME = re.compile(shell.LOG_TIME.pattern.encode(), re.M)  # the same pattern, for bytes
 
@@ -47,3 +47,17 @@ def run(launcher: Launcher, stdin: bytes, env=None, cwd=None, prefix=(), timeout
 def assert_same(go: Result, py: Result) -> None:
     """Byte for byte apart from the log time; both transcripts shown on failure."""
     assert go.masked() == py.masked(), f"\n=== go\n{go.show()}\n=== py\n{py.show()}"
+
+
+def launch(argv, args=(), prefix=(), **kw) -> tuple[bytes, bytes, int]:
+    """Run prefix + argv + args, stdin /dev/null unless given: (stdout, stderr without log times, status)."""
+    kw.setdefault("stdin", subprocess.DEVNULL)
+    proc = subprocess.run([*prefix, *argv, *args], capture_output=True, timeout=20, **kw)
+    return proc.stdout, LOG_TIME.sub(b"", proc.stderr), proc.returncode
+
+
+def launch_both(args, **kw) -> tuple[bytes, bytes, int]:
+    """The SysProcAttr launchers, Go's and the port's, with the same options: what both gave, which must agree."""
+    go, py = launch(LAUNCHER_GO.argv, args, **kw), launch(LAUNCHER_PY.argv, args, **kw)
+    assert go == py
+    return go

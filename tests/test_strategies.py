@@ -1,0 +1,147 @@
+"""The port's three ways to get the child of a new PID namespace (port/exec_linux.py: RAW_CLONE,
+SUBREAPER, RELAY) end the way Go's child does: the same exit, the same signal, no core of the
+relay's own, and Pdeathsig still firing when the launcher dies; only RELAY's extra process shows.
+"""
+
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from port import exec, exec_linux
+from port.sysprocattr import CLONE_NEWPID, CLONE_NEWUSER, SysProcAttr
+from tests.support import parity, procfs
+from tests.support.launchers import GO, LAUNCHER_PY, PY_RELAY
+
+pytestmark = pytest.mark.userns
+
+
+END = {
+    "exit-7": ("sh", "-c", "exit 7"),
+    # A real fault kills even a namespace's PID 1; no core file is asked for.
+    "segfault": ("sh", "-c", "ulimit -c 0; exec python3 -c 'import ctypes; ctypes.string_at(0)'"),
+}
+
+
+@pytest.mark.parametrize("pdeathsig", [0, signal.SIGTERM], ids=["", "pdeathsig"])
+@pytest.mark.parametrize("end", END.values(), ids=END.keys())
+def test_new_pid_namespace_child_ends_the_same_under_both_strategies(end, pdeathsig):
+    """RELAY's middle process ends as its child did; with a Pdeathsig it must not end any sooner."""
+    seen = {}
+    for strategy in exec_linux.STRATEGIES:
+        cmd = exec.Command(*end)
+        cmd.strategy = strategy
+        cmd.sys_proc_attr = SysProcAttr(cloneflags=CLONE_NEWUSER | CLONE_NEWPID, pdeathsig=pdeathsig)
+        with pytest.raises(exec.ExitError) as e:
+            cmd.run()
+        seen[strategy] = str(e.value)
+    want = {"exit-7": "exit status 7", "segfault": "signal: segmentation fault"}[
+        next(k for k, v in END.items() if v == end)]  # fmt: skip
+    assert seen == dict.fromkeys(exec_linux.STRATEGIES, want)
+
+
+def test_child_killed_from_the_host_under_both_strategies(strategy):
+    """SIGKILL to the namespace's PID 1 from the host: the launcher reports "signal: killed"."""
+    cmd = exec.Command("sleep", "60")
+    cmd.strategy = strategy
+    cmd.sys_proc_attr = SysProcAttr(cloneflags=CLONE_NEWUSER | CLONE_NEWPID)
+    cmd.start()
+    # SUBREAPER hands the launcher the child itself; RELAY a middle process whose child it is.
+    child = procfs.wait_for_descendant(cmd.process.pid, "sleep") if strategy == exec_linux.RELAY else cmd.process.pid
+    os.kill(child, signal.SIGKILL)
+    with pytest.raises(exec.ExitError) as e:
+        cmd.wait()
+    assert str(e.value) == "signal: killed"
+
+
+def fate(pid: int, deadline: float) -> str | None:
+    """How a re-parented orphan ended, once it has; None while it runs."""
+    while time.monotonic() < deadline:
+        try:
+            got, status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:  # not re-parented to us yet
+            got = 0
+        if got:
+            return f"killed by {signal.Signals(os.WTERMSIG(status)).name}" if os.WIFSIGNALED(status) else "exited"
+        time.sleep(0.02)
+    return None
+
+
+def test_relay_dies_with_the_launcher_so_the_childs_pdeathsig_fires():
+    """RELAY with Pdeathsig KILL: the launcher killed, the relay dies of its own Pdeathsig, then sh of
+    the child's, as sh alone does under Go (test_pdeathsig's pid-ns-kill case)."""
+    argv = [*LAUNCHER_PY.argv, "--strategy", "relay", "--clone", "user,pid", "--pdeathsig", "KILL", "--",
+            "sh", "-c", "echo ready; read line"]  # fmt: skip
+    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        assert proc.stdout.readline() == b"ready\n"
+        sh = procfs.wait_for_descendant(proc.pid, "sh")
+        relay = procfs.children_map()
+        relay = next(p for p, kids in relay.items() if sh in kids)
+        proc.kill()
+        proc.wait()
+        deadline = time.monotonic() + 2
+        fates = {"relay": fate(relay, deadline), "sh": fate(sh, deadline)}
+        for pid, name in ((sh, "sh"), (relay, "relay")):
+            if fates[name] is None:
+                os.kill(pid, signal.SIGKILL)  # by the pid we started
+                os.waitpid(pid, 0)
+        assert fates == {"relay": "killed by SIGKILL", "sh": "killed by SIGKILL"}
+    finally:
+        proc.kill()
+        proc.wait()
+        proc.stdin.close()
+
+
+def test_relay_ends_by_the_childs_signal_whatever_the_launchers_handler():
+    """Under Go the launcher sees the child's own death. RELAY's middle process inherits the launcher's
+    Python handlers; it must drop its copy of the one for the child's signal before raising it."""
+    import faulthandler
+
+    was_enabled = faulthandler.is_enabled()
+    old = signal.signal(signal.SIGSEGV, lambda *_: None)  # the launcher's own (Python-level) handler
+    try:
+        _segfault_in_a_new_pid_namespace(exec_linux.RELAY)
+    finally:
+        signal.signal(signal.SIGSEGV, old if old is not None else signal.SIG_DFL)
+        if was_enabled:
+            faulthandler.enable()
+
+
+def _segfault_in_a_new_pid_namespace(strategy: str) -> exec.Cmd:
+    """Run a child that dies of SIGSEGV (dumping no core), started by strategy; Go's text."""
+    cmd = exec.Command(*END["segfault"])
+    cmd.strategy = strategy
+    cmd.sys_proc_attr = SysProcAttr(cloneflags=CLONE_NEWUSER | CLONE_NEWPID)
+    with pytest.raises(exec.ExitError) as e:
+        cmd.run()
+    assert str(e.value) == "signal: segmentation fault"
+    return cmd
+
+
+def test_relay_dumps_no_core_when_its_child_did_not(monkeypatch, tmp_path):
+    """RELAY re-raises its child's signal to end the same way; it must not dump a core of its own where
+    the child dumped none, or the launcher would read "(core dumped)" where Go reads the child's status.
+    The launcher here may dump cores (RLIMIT_CORE raised to its hard limit), the child may not."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_CORE)
+    if hard == 0:
+        pytest.skip("RLIMIT_CORE's hard limit is 0: no process here can dump a core")
+    monkeypatch.chdir(tmp_path)  # where a core named by core_pattern "core" would land
+    resource.setrlimit(resource.RLIMIT_CORE, (hard, hard))
+    try:
+        cmd = _segfault_in_a_new_pid_namespace(exec_linux.RELAY)
+    finally:
+        resource.setrlimit(resource.RLIMIT_CORE, (soft, hard))
+    assert not os.WCOREDUMP(cmd.process_state.status)
+
+
+def test_relay_strategy_shows_in_the_process_tree():
+    """The RELAY strategy behaves alike except for the extra process, and the suite says so."""
+    rows = parity.compare(parity.run_all([GO, PY_RELAY]))
+    assert [r["name"] for r in rows if not r["match"]] == ["pstree"]
+    tree = {r["name"]: r for r in rows}["pstree"]["launchers"]["py-relay"]["facts"]["process tree from the host"]
+    assert tree == "launcher---python---sh"
