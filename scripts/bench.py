@@ -23,7 +23,6 @@ judges anyway).
 """
 
 import argparse
-import dataclasses
 import json
 import sys
 
@@ -35,6 +34,16 @@ from tests.support.paths import REPORTS
 BUSY = 3
 
 
+# The counted options: help text; the default is bench.Settings()'s, under --quick bench.QUICK's.
+COUNTS = {
+    "rounds": "interleaved rounds kept",
+    "warmup": "rounds run first and thrown away",
+    "flag_runs": "rounds of the namespace flags (0: skip)",
+    "import_runs": "-X importtime runs per path",
+    "probe_runs": "pexpect round trips per launcher (0: skip)",
+}
+
+
 def settings(argv: list[str] | None = None) -> bench.Settings:
     d = bench.Settings()
     ap = argparse.ArgumentParser(
@@ -42,47 +51,21 @@ def settings(argv: list[str] | None = None) -> bench.Settings:
         epilog="exit status: 0 once judged (met or not), 2 bad usage or missing build, 3 machine busy",
         formatter_class=argparse.RawTextHelpFormatter,
     )
-    ap.add_argument("--rounds", type=int, default=d.rounds, help="interleaved rounds kept (default %(default)s)")
-    ap.add_argument(
-        "--warmup", type=int, default=d.warmup, help="rounds run first and thrown away (default %(default)s)"
-    )
-    ap.add_argument(
-        "--flag-runs",
-        type=int,
-        default=d.flag_runs,
-        help="rounds of the namespace flags (default %(default)s; 0: skip)",
-    )
-    ap.add_argument(
-        "--import-runs", type=int, default=d.import_runs, help="-X importtime runs per path (default %(default)s)"
-    )
-    ap.add_argument(
-        "--probe-runs",
-        type=int,
-        default=d.probe_runs,
-        help="pexpect round trips per launcher (default %(default)s; 0: skip)",
-    )
-    ap.add_argument("--python", default=",".join(d.versions), help="Python versions (default %(default)s)")
-    ap.add_argument(
-        "--quick", action="store_true", help=", ".join(f"{k.replace('_', '-')} {v}" for k, v in bench.QUICK.items())
-    )
+    for name, text in COUNTS.items():
+        ap.add_argument(f"--{name.replace('_', '-')}", type=int, help=f"{text} (default {getattr(d, name)})")
+    quick = ", ".join(f"{k.replace('_', '-')} {v}" for k, v in bench.QUICK.items())
+    ap.add_argument("--quick", action="store_true", help=f"fewer runs: {quick} (options given win)")
     ap.add_argument("--slow", action="store_true", help="also time make test, make parity and make matrix")
-    ap.add_argument(
-        "--max-load", type=float, default=None, help="busy above this 1-minute load average (default: 1 per core)"
-    )
+    ap.add_argument("--python", default=",".join(d.versions), help="Python versions (default %(default)s)")
+    ap.add_argument("--max-load", type=float, help="busy above this 1-minute load average (default: 1 per core)")
     ap.add_argument("--force", action="store_true", help="measure and judge even when the machine is busy")
-    ap.add_argument(
-        "--keep-signals",
-        action="store_true",
-        help="leave signals 32 and 33 as inherited (make ignores them; a shell does not)",
-    )
-    ap.add_argument("--seed", type=int, default=None, help="seed of the run order (default: random, recorded)")
+    ap.add_argument("--keep-signals", action="store_true",
+                    help="leave signals 32 and 33 as inherited (make ignores them; a shell does not)")  # fmt: skip
+    ap.add_argument("--seed", type=int, help="seed of the run order (default: random, recorded)")
     args = ap.parse_args(argv)
-    s = bench.Settings(
-        rounds=args.rounds,
-        warmup=args.warmup,
-        flag_runs=args.flag_runs,
-        import_runs=args.import_runs,
-        probe_runs=args.probe_runs,
+    s = bench.Settings.chosen(
+        quick=args.quick,
+        **{name: getattr(args, name) for name in COUNTS if getattr(args, name) is not None},
         versions=tuple(v.strip() for v in args.python.split(",") if v.strip()),
         slow=args.slow,
         keep_signals=args.keep_signals,
@@ -90,8 +73,6 @@ def settings(argv: list[str] | None = None) -> bench.Settings:
         max_load=args.max_load,
         force=args.force,
     )
-    if args.quick:
-        s = dataclasses.replace(s, **bench.QUICK)
     if problems := s.problems():
         ap.error("; ".join(problems))
     return s

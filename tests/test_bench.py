@@ -102,12 +102,13 @@ def test_a_busy_run_is_not_judged_unless_forced():
     assert refused["state"] == "busy"
     assert {g["state"] for g in refused["targets"]} == {"not judged"}
     assert refused["counts"]["not judged"] == refused["counts"]["targets"]
-    assert bv.headline(refused).startswith("verdict: none, machine busy: load 6.00 on 2 cores")
+    assert bv.headline(refused) == "verdict: none, machine busy: load 6.00 on 2 cores"
+    assert bv.circumstances(refused).endswith("(limit 2.0): not judged; --force judges anyway")
     forced = fake_report(busy_reason="machine busy: load 6.00 on 2 cores", forced=True)["verdict"]
     assert forced["state"] != "busy" and forced["forced"]
     assert "not judged" not in {g["state"] for g in forced["targets"]}
     assert bv.headline(forced).startswith("verdict (forced): ")
-    assert bv.circumstances(forced).startswith("forced although machine busy: load 6.00 on 2 cores")
+    assert bv.circumstances(forced) == "forced although machine busy: load 6.00 on 2 cores (limit 2.0)"
 
 
 def test_the_script_refuses_a_busy_machine_with_exit_3_before_measuring():
@@ -122,6 +123,14 @@ def test_the_script_refuses_a_busy_machine_with_exit_3_before_measuring():
     assert proc.returncode == 3, proc.stderr
     assert re.search(r"machine busy: load \d+\.\d\d on \d+ cores", proc.stderr)
     assert proc.stdout == ""
+
+
+def test_quick_lowers_the_counts_and_an_option_given_wins():
+    assert bench.Settings.chosen() == bench.Settings()
+    quick = bench.Settings.chosen(quick=True)
+    assert (quick.rounds, quick.flag_runs, quick.import_runs) == (8, 30, 5)
+    mixed = bench.Settings.chosen(quick=True, flag_runs=0, rounds=12)
+    assert (mixed.rounds, mixed.flag_runs, mixed.import_runs) == (12, 0, 5)
 
 
 def test_fewer_than_five_runs_give_no_spread_and_are_refused():

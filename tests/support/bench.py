@@ -65,6 +65,11 @@ class Settings:
     max_load: float | None = None  # None: BUSY_PER_CORE per core
     force: bool = False
 
+    @classmethod
+    def chosen(cls, quick: bool = False, **given) -> "Settings":
+        """The defaults, --quick's counts over them when asked, and the options given over both."""
+        return cls(**{**(QUICK if quick else {}), **given})
+
     def problems(self) -> list[str]:
         """What makes these settings unfit to give a median with a spread."""
         out = []

@@ -234,7 +234,7 @@ def circumstances(v: dict) -> str:
     load = v["load"]
     seen = f"load {load['before']:.2f} → {load['highest']:.2f} on {load['cores']} cores"
     if v["state"] == "busy":
-        return f"{seen}, busy above {load['limit']}: measured, not judged (--force judges anyway)"
+        return f"{seen} (limit {load['limit']}): not judged; --force judges anyway"
     if v["forced"]:
-        return f"forced although {v['busy']} (busy above {load['limit']}): read with care"
+        return f"forced although {v['busy']} (limit {load['limit']})"
     return f"{seen} (busy above {load['limit']}); commit {v['commit']}"
