@@ -236,6 +236,18 @@ def test_the_tables_fit_the_console_and_cut_nothing(width):
         assert whole in text
 
 
+def test_the_widest_launch_row_fits_80_columns_unwrapped():
+    # A loaded run's figures: two-digit quartiles in every column, the longest strategy's name.
+    report = fake_report()
+    wide = {"median": 24.9, "p25": 18.8, "p75": 26.5, "min": 18.0, "max": 30.0, "n": ROUNDS}
+    setup = {**wide, "median": 11.2, "p25": 10.8, "p75": 14.1}
+    report["launch"] = {
+        "py3.13 notes -c subreaper": {**report["launch"]["py3.11 notes"], "cpu": wide, "wall": wide, "setup_cpu": setup}
+    }
+    rows = [line for line in rendered(report).splitlines() if "subreaper" in line]
+    assert rows == ["py3.13 notes -c subreaper  24.9 (18.8–26.5)  11.2 (10.8–14.1)  24.9 (18.8–26.5)"]
+
+
 def test_the_verdict_is_the_first_line():
     lines = rendered(fake_report()).splitlines()
     assert lines[0] == "verdict: not met: 2 of 4 targets met, 1 not met, 1 unclear"

@@ -118,7 +118,9 @@ def _label(key: str) -> str:
 
 
 def _table(title: str, *columns: str) -> Table:
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    table = Table(
+        title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True
+    )
     for i, col in enumerate(columns):
         table.add_column(col, justify="left" if i == 0 else "right", overflow="fold")
     return table
