@@ -19,6 +19,7 @@ import shlex
 import subprocess
 import sys
 
+from tests.support.closing import Closing
 from tests.support.paths import PROGRAMS
 
 HELPER = PROGRAMS / "nethelper.py"
@@ -120,32 +121,29 @@ def link_names(fd: int) -> list[str]:
     return [line.split(": ")[1].split("@")[0] for line in ip_show(fd, "link").splitlines()]
 
 
-class Scratch:
+class Scratch(Closing):
     """A throw-away network namespace: `unshare --net cat`, held by an fd.
 
     It lives while this object is open; closing its stdin ends `cat`, and the
     namespace goes with its last process and fd (and with it every link in it).
     """
 
-    def __enter__(self) -> "Scratch":
+    proc: subprocess.Popen | None = None
+    fd: int | None = None
+
+    def start(self) -> None:
         self.proc = subprocess.Popen(["unshare", "--net", "--", "sh", "-c", "echo unshared; exec cat"],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)  # fmt: skip
-        try:
-            if self.proc.stdout.readline() != "unshared\n":
-                raise RuntimeError("unshare --net did not start")
-            self.fd = netns_fd(self.proc.pid)
-        except BaseException:
-            self.close()
-            raise
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
+        if self.proc.stdout.readline() != "unshared\n":
+            raise RuntimeError("unshare --net did not start")
+        self.fd = netns_fd(self.proc.pid)
 
     def close(self) -> None:
-        if getattr(self, "fd", None) is not None:
+        if self.fd is not None:
             os.close(self.fd)
             self.fd = None
+        if self.proc is None:
+            return
         self.proc.stdin.close()
         try:
             self.proc.wait(timeout=TIMEOUT)

@@ -19,6 +19,7 @@ import uuid
 import pexpect
 
 from tests.support import procfs
+from tests.support.closing import Closing
 from tests.support.launchers import Launcher
 
 # Go's log header (LstdFlags); the only part of the launchers' output that varies.
@@ -72,7 +73,7 @@ class SessionError(AssertionError):
     """A session did not answer as expected; the message holds the transcript."""
 
 
-class ShellSession:
+class ShellSession(Closing):
     def __init__(self, launcher: Launcher, env: dict[str, str] | None = None, timeout: float = 10):
         self.launcher = launcher
         self.env = env
@@ -86,17 +87,6 @@ class ShellSession:
         self.ending = ""  # what came after "exit", with log times masked
         self.exitstatus: int | None = None
         self.signalstatus: int | None = None
-
-    def __enter__(self) -> "ShellSession":
-        try:
-            self.start()
-        except BaseException:
-            self.close()
-            raise
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
     def start(self) -> None:
         self.child = spawn(self.launcher.argv, self.timeout, env=self.env, dimensions=(24, 500))
