@@ -27,7 +27,8 @@ KERNELS_FULL ?=
 
 help:
 	@echo "make parity    run every probe under each launcher and write reports/parity.{md,html,json}"
-	@echo "               LAUNCHERS=go,py,unshare,bwrap picks them (reference first; see tests/support/launchers.py);"
+	@echo "               LAUNCHERS=go,py,unshare,bwrap picks them (commas or spaces; go, the reference, always runs"
+	@echo "               first, named or not; see tests/support/launchers.py);"
 	@echo "               exits 0 when the only differences are the ones a launcher declares, with the reason"
 	@echo "make matrix    every --clone flag set x {root, nobody} under Go and Python; reports/matrix.{md,html,json}"
 	@echo "make trace     each launcher (and strategy) under strace -f: reports/trace.{md,html,json}"
@@ -108,14 +109,14 @@ test: lint build
 
 parity: build
 	@VENV=$(VENV) $(SYSPY) scripts/doctor.py --quiet
-	$(PY) scripts/parity.py --launchers $(LAUNCHERS)
+	$(PY) scripts/parity.py --launchers '$(LAUNCHERS)'
 
 matrix: build
 	@VENV=$(VENV) $(SYSPY) scripts/doctor.py --quiet
 	$(PY) scripts/matrix.py
 
 trace: build
-	$(PY) scripts/trace.py --launchers $(TRACE_LAUNCHERS)
+	$(PY) scripts/trace.py --launchers '$(TRACE_LAUNCHERS)'
 
 BENCH_ARGS ?=
 bench: build
