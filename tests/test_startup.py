@@ -369,7 +369,7 @@ def test_path_dir_not_utf8(tmp_path):
     "args",
     [[b"\xff"], [b"a\xc2\xa0"], [b"\xe2\x80\xa8x"], [b"t\tq\"\\"], [b"--dir", b"/nonexistent\xff", b"true"],
      [b"--clone=\xff", b"true"], [b"--uid-map", b"\xc2\xa0", b"true"], [b"--cgroup", b"/nonexistent\xff", b"true"],
-     [b"--pdeathsig", b"\xff", b"true"], [b"--chroot", b"/nonexistent\xfe", b"true"], [b"-h"], [b"--version"],
+     [b"--pdeathsig", b"\xff", b"true"], [b"--chroot", b"/nonexistent\xfe", b"true"], [b"-H"], [b"--versions"],
      [b"--help-all"], [b""], [b"/"], [b"dir/"], [b"--\xff"]],
     ids=repr,
 )  # fmt: skip

@@ -5,8 +5,6 @@ Each launcher runs under `strace -f` (tests/support/trace.py); the namespace cal
 compared, and every other difference must have its one-line explanation.
 """
 
-import shutil
-
 import pytest
 
 from tests.support import strace, trace
@@ -15,7 +13,7 @@ from tests.support.launchers import GO, PY, PY_RELAY, PY_SUBREAPER
 
 pytestmark = [
     pytest.mark.userns,
-    pytest.mark.skipif(shutil.which("strace") is None, reason="strace not installed"),
+    pytest.mark.tool("strace"),
     pytest.mark.xdist_group("trace-notes"),  # one module fixture: one worker
 ]
 

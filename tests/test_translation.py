@@ -5,7 +5,6 @@ forkAndExecInChild1 and the port's numbered steps; when either side gains,
 loses or renames a step, problems() says so and these tests fail.
 """
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -45,7 +44,7 @@ def test_every_go_statement_of_the_notes_has_its_python_line():
 
 
 @pytest.mark.root
-@pytest.mark.skipif(shutil.which("strace") is None, reason="strace not installed")
+@pytest.mark.tool("strace")
 def test_each_step_makes_the_same_syscalls(goroot):
     """Under strace, the port's child makes Go's calls step by step, except where the README says why."""
     doc = translation.build(goroot)

@@ -8,9 +8,10 @@
 // Arguments are read left to right. "--" ends the options; otherwise the
 // first argument that does not start with "-" starts the command. Any other
 // argument starting with "-" is an option (a lone "-" is an unknown option).
-// Options are long only. A value option takes its value from "--opt=value"
-// (everything after the first "="; may be empty) or, without "=", from the
-// next argument taken verbatim (even if it starts with "-").
+// Options are long only, but for -h (the same as --help). A value option
+// takes its value from "--opt=value" (everything after the first "="; may be
+// empty) or, without "=", from the next argument taken verbatim (even if it
+// starts with "-").
 //
 //	--clone LIST          Cloneflags (repeatable, ORed)
 //	--unshare LIST        Unshareflags (repeatable, ORed)
@@ -30,7 +31,8 @@
 //	--ctty N              Ctty
 //	--foreground          Foreground
 //	--ptrace              Ptrace; report the exec stop, detach, then wait
-//	--pdeathsig SIG       Pdeathsig; name without SIG (TERM, KILL, ...) or 1-64
+//	--pdeathsig SIG       Pdeathsig; a name with or without SIG (TERM,
+//	                      SIGKILL, ...) or 1-64
 //	--chroot DIR          Chroot
 //	--ambient-caps LIST   AmbientCaps (repeatable, appended); comma list of
 //	                      capability names without CAP_ (net_raw, ...) or 0-63
@@ -40,7 +42,9 @@
 //	--dir DIR             working directory of the command (cmd.Dir)
 //	--strategy S          how the Python port starts the command: subreaper,
 //	                      relay or raw-clone (default); Go checks and ignores it
-//	--help                print this text on stdout and exit 0
+//	--help, -h            print this text on stdout and exit 0
+//	--version             print nsport's version and which twin this is (Go
+//	                      or Python, with its version) on stdout; exit 0
 //
 // Names (namespaces, signals, capabilities) match ignoring ASCII case.
 // Numbers are one or more ASCII digits: ids and map fields up to 4294967295,
@@ -48,11 +52,12 @@
 // Options that are not repeatable keep their last value.
 //
 // Errors in the arguments print one line "launcher: MESSAGE" on stderr and
-// exit 2. The first bad argument wins; then --no-setgroups without
-// --credential; then a missing command; then opening the --cgroup DIR.
-// If starting or waiting for the command fails (including a non-zero exit)
-// the error is logged with the standard logger and the exit status is 1;
-// otherwise the exit status is 0.
+// exit 2 (an unknown option adds "(--help lists the options)"). The first
+// bad argument wins; then --no-setgroups without --credential; then a
+// missing command; then opening the --cgroup DIR. If starting or waiting
+// for the command fails (including a non-zero exit) the error is logged
+// with the standard logger, in Go's words (the Python twin prints the
+// same), and the exit status is 1; otherwise the exit status is 0.
 package main
 
 import (
@@ -72,9 +77,10 @@ const usage = `Usage: launcher [OPTIONS] [--] COMMAND [ARG...]
 Arguments are read left to right. "--" ends the options; otherwise the
 first argument that does not start with "-" starts the command. Any other
 argument starting with "-" is an option (a lone "-" is an unknown option).
-Options are long only. A value option takes its value from "--opt=value"
-(everything after the first "="; may be empty) or, without "=", from the
-next argument taken verbatim (even if it starts with "-").
+Options are long only, but for -h (the same as --help). A value option
+takes its value from "--opt=value" (everything after the first "="; may be
+empty) or, without "=", from the next argument taken verbatim (even if it
+starts with "-").
 
   --clone LIST          Cloneflags (repeatable, ORed)
   --unshare LIST        Unshareflags (repeatable, ORed)
@@ -94,7 +100,8 @@ next argument taken verbatim (even if it starts with "-").
   --ctty N              Ctty
   --foreground          Foreground
   --ptrace              Ptrace; report the exec stop, detach, then wait
-  --pdeathsig SIG       Pdeathsig; name without SIG (TERM, KILL, ...) or 1-64
+  --pdeathsig SIG       Pdeathsig; a name with or without SIG (TERM,
+                        SIGKILL, ...) or 1-64
   --chroot DIR          Chroot
   --ambient-caps LIST   AmbientCaps (repeatable, appended); comma list of
                         capability names without CAP_ (net_raw, ...) or 0-63
@@ -104,7 +111,9 @@ next argument taken verbatim (even if it starts with "-").
   --dir DIR             working directory of the command (cmd.Dir)
   --strategy S          how the Python port starts the command: subreaper,
                         relay or raw-clone (default); Go checks and ignores it
-  --help                print this text on stdout and exit 0
+  --help, -h            print this text on stdout and exit 0
+  --version             print nsport's version and which twin this is (Go
+                        or Python, with its version) on stdout; exit 0
 
 Names (namespaces, signals, capabilities) match ignoring ASCII case.
 Numbers are one or more ASCII digits: ids and map fields up to 4294967295,
@@ -112,12 +121,17 @@ N up to 2147483647. List items are not trimmed; an empty item is unknown.
 Options that are not repeatable keep their last value.
 
 Errors in the arguments print one line "launcher: MESSAGE" on stderr and
-exit 2. The first bad argument wins; then --no-setgroups without
---credential; then a missing command; then opening the --cgroup DIR.
-If starting or waiting for the command fails (including a non-zero exit)
-the error is logged with the standard logger and the exit status is 1;
-otherwise the exit status is 0.
+exit 2 (an unknown option adds "(--help lists the options)"). The first
+bad argument wins; then --no-setgroups without --credential; then a
+missing command; then opening the --cgroup DIR. If starting or waiting
+for the command fails (including a non-zero exit) the error is logged
+with the standard logger, in Go's words (the Python twin prints the
+same), and the exit status is 1; otherwise the exit status is 0.
 `
+
+// version is nsport's (pyproject.toml); --version prints it with the Go
+// that built this launcher, and the Python twin with its Python.
+const version = "0.1.0"
 
 // Limits for parsed numbers: ids are uint32 in the kernel, the other
 // numbers are C ints.
@@ -190,8 +204,11 @@ func failf(format string, a ...any) error {
 	return usageError(fmt.Sprintf(format, a...))
 }
 
-// errHelp asks main to print the usage text.
-var errHelp = errors.New("help")
+// errHelp asks main to print the usage text, errVersion the version.
+var (
+	errHelp    = errors.New("help")
+	errVersion = errors.New("version")
+)
 
 // option describes one command-line option.
 type option struct {
@@ -253,7 +270,9 @@ var options = map[string]option{
 		}
 		return failf("%s: want subreaper, relay or raw-clone, got \"%s\"", name, v)
 	}},
-	"--help": {false, func(*config, string, string) error { return errHelp }},
+	"--help":    {false, func(*config, string, string) error { return errHelp }},
+	"-h":        {false, func(*config, string, string) error { return errHelp }},
+	"--version": {false, func(*config, string, string) error { return errVersion }},
 }
 
 // parseArgs turns the arguments (without the program name) into a config.
@@ -272,7 +291,7 @@ func parseArgs(args []string) (*config, error) {
 		name, value, inline := strings.Cut(arg, "=")
 		opt, ok := options[name]
 		if !ok {
-			return nil, failf("unknown option: %s", name)
+			return nil, failf("unknown option: %s (--help lists the options)", name)
 		}
 		switch {
 		case !opt.hasValue && inline:
@@ -413,8 +432,9 @@ func setPdeathsig(c *config, name, v string) error {
 		c.attr.Pdeathsig = syscall.Signal(n)
 		return nil
 	}
+	want := strings.TrimPrefix(asciiLower(v), "sig") // SIGTERM, sigterm and TERM alike
 	for sigName, sig := range signals {
-		if asciiLower(sigName) == asciiLower(v) {
+		if asciiLower(sigName) == want {
 			c.attr.Pdeathsig = sig
 			return nil
 		}
@@ -499,6 +519,10 @@ func main() {
 	c, err := parseArgs(os.Args[1:])
 	if err == errHelp {
 		fmt.Print(usage)
+		os.Exit(0)
+	}
+	if err == errVersion {
+		fmt.Printf("launcher %s (nsport): the Go reference, %s\n", version, runtime.Version())
 		os.Exit(0)
 	}
 	if err != nil {

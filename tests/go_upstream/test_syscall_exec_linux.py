@@ -28,6 +28,7 @@ from port.sysprocattr import (
     SysProcIDMap,
 )
 from tests.go_upstream.common import EXE, syscall_is_not_supported, wait_until_runtime_is_go
+from tests.support import machine
 
 pytestmark = [pytest.mark.userns]
 
@@ -128,18 +129,6 @@ def test_UnshareMountNameSpaceChroot():
         shutil.rmtree(d, ignore_errors=True)
 
 
-def _is_static(path: str) -> bool:
-    """An ELF file without a PT_INTERP program header (no dynamic loader)."""
-    import struct
-
-    with open(path, "rb") as f:
-        head = f.read(64)
-        phoff, phentsize, phnum = struct.unpack_from("<Q", head, 32)[0], *struct.unpack_from("<HH", head, 54)
-        f.seek(phoff)
-        table = f.read(phentsize * phnum)
-    return all(struct.unpack_from("<I", table, i * phentsize)[0] != 3 for i in range(phnum))  # PT_INTERP
-
-
 def test_UnshareUidGidMapping():
     """Go skips this as root (it exercises an unprivileged user namespace); here, as root, it runs as nobody.
 
@@ -185,8 +174,9 @@ def _uid_gid_mapping_cmd(argv: list[str]) -> exec.Cmd:
 
 def _static_busybox() -> str:
     busybox = shutil.which("busybox")
-    if busybox is None or not _is_static(busybox):
-        pytest.skip("needs a static busybox (Debian package busybox-static)")
+    if busybox is None or not machine.is_static(busybox):
+        what = f"{busybox} is not static" if busybox else "busybox not found"
+        pytest.skip(f"needs a static busybox: {what}: apt-get install busybox-static")
     return busybox
 
 

@@ -5,7 +5,7 @@ notes pair (GO, PY, and the port under its other strategies), the SysProcAttr
 launcher pair (LAUNCHER_GO, LAUNCHER_PY: every field set from options), the
 fork_exec pair (FDMAP_GO, FDMAP_PY) and the third-party ones. Adding a launcher
 is one entry here; `make parity LAUNCHERS=go,py,unshare,bwrap`
-selects by name. Each runs `sh` in new namespaces with fds 0-2 handed over.
+selects by name (select: go, the reference, always first). Each runs `sh` in new namespaces with fds 0-2 handed over.
 A third-party launcher carries its expected differences from the reference
 beside it: which fact, what value it shows, and why. A report shows those as
 expected, with the reason; any other difference is a mismatch.
@@ -144,10 +144,13 @@ NULL_GO = Launcher("null-go", (str(BUILD / "null-go"),), "a Go program that exit
 
 
 def select(names: str) -> list[Launcher]:
-    """Return the launchers named in a comma list, reference first."""
-    chosen = []
-    for name in filter(None, (n.strip() for n in names.split(","))):
-        if name not in LAUNCHERS:
+    """The launchers named in a list (commas, spaces or both: "go, py"), each once, in the order named,
+    with the reference always first: `go`, the notes' Go program, moves to the front and is added when
+    not named, since every launcher's expected differences are declared against it."""
+    chosen = [GO]
+    for name in re.split(r"[,\s]+", names.strip()):
+        if name and name not in LAUNCHERS:
             raise KeyError(f"unknown launcher {name!r}; known: {', '.join(LAUNCHERS)}")
-        chosen.append(LAUNCHERS[name])
-    return sorted(chosen, key=lambda launcher: not launcher.reference)
+        if name and LAUNCHERS[name] not in chosen:
+            chosen.append(LAUNCHERS[name])
+    return chosen

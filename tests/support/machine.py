@@ -4,41 +4,79 @@ Standard library only: it runs before the virtual environment exists
 (scripts/doctor.py), and from tests/conftest.py, so that a missing tool is one
 clear error rather than a traceback in the middle of a probe.
 
-Each problem is a Finding: what is wrong and the command that fixes it.
-An error stops `make test` and `make parity`; a note says what will be skipped.
+TOOLS is the one table of the programs the probes, the tests and the make
+targets run, each with its Debian package: doctor checks it, the `tool`
+marker (tests/support/markers.py) skips a test by name without an optional
+one, and `make docs` writes README.md's list of packages from it
+(packages_markdown). Each problem is a Finding: what is wrong and the command
+that fixes it. An error stops `make test` and `make parity`; a note says what
+will be skipped.
 """
 
 import os
 import shutil
+import struct
 import sys
 from dataclasses import dataclass
 
-# command -> Debian package, for what the probes and tests run.
-REQUIRED = {
-    "sh": "dash",
-    "awk": "mawk",
-    "ip": "iproute2",
-    "ps": "procps",
-    "pstree": "psmisc",
-    "ipcs": "util-linux",
-    "ipcmk": "util-linux",
-    "ipcrm": "util-linux",
-    "unshare": "util-linux",
-    "nsenter": "util-linux",
-    "setpriv": "util-linux",
-    "flock": "util-linux",
-    "mount": "mount",
-    "hostname": "hostname",
-    "ldd": "libc-bin",
-}
-# command -> (package, what goes without it)
-OPTIONAL = {
-    "strace": ("strace", "syscall traces (make trace) are skipped"),
-    "bwrap": ("bubblewrap", "bubblewrap's parity rows are skipped"),
-}
+
+@dataclass(frozen=True)
+class Tool:
+    """One Debian package, the programs of it that the suite runs, and what goes without it."""
+
+    package: str
+    commands: tuple[str, ...]
+    used_by: str  # who runs them
+    without: str = ""  # what is skipped (or stops) without them; empty: required, the suite does not start
+
+    @property
+    def required(self) -> bool:
+        return not self.without
+
+
+# Every program a probe, a test or a make target runs (tests/test_doctor.py checks
+# the sources for others). Required ones first; the suite refuses to start without them.
+TOOLS = (
+    Tool("make", ("make",), "every target"),
+    Tool("dash", ("sh",), "the launched shell, the probes and many tests"),
+    Tool("coreutils", ("cat", "cksum", "echo", "env", "false", "id", "ls", "nice", "paste", "readlink", "sleep",
+                       "sort", "tr", "true", "wc", "whoami"), "the probes and the tests' commands"),
+    Tool("grep", ("grep",), "the probes"),
+    Tool("sed", ("sed",), "the probes and the matrix"),
+    Tool("mawk", ("awk",), "the probes"),
+    Tool("iproute2", ("ip",), "the net probes and the bridge between two shells"),
+    Tool("procps", ("ps",), "the proc probe"),
+    Tool("psmisc", ("pstree",), "the pstree probe"),
+    Tool("util-linux", ("ipcs", "ipcmk", "ipcrm", "unshare", "nsenter", "setpriv", "flock"),
+         "the ipc probe, the unshare launcher, the bridge, the runs as nobody, the venv's lock"),
+    Tool("mount", ("mount",), "the mount probe"),
+    Tool("hostname", ("hostname",), "the hostname probe"),
+    Tool("libc-bin", ("ldd",), "the chroot configuration (it copies sh's libraries)"),
+    Tool("strace", ("strace",), "make trace, make docs' step syscalls",
+         "the syscall-trace tests are skipped, make trace stops"),
+    Tool("bubblewrap", ("bwrap",), "the bwrap launcher of make parity",
+         "the bwrap parity tests are skipped, LAUNCHERS=...,bwrap stops"),
+    Tool("busybox-static", ("busybox",), "Go's chroot and unprivileged-map tests, make kernels' initramfs",
+         "those tests are skipped, make kernels stops"),
+    Tool("qemu-system-x86", ("qemu-system-x86_64",), "make kernels' guests (in CI also make test's)",
+         "make kernels stops"),
+    Tool("dpkg", ("dpkg-deb",), "make kernels (unpacks the kernel packages)", "make kernels stops"),
+    Tool("apt", ("apt-get", "apt-cache", "apt-config"), "make kernels (fetches the kernels)",
+         "the apt configuration test is skipped, make kernels stops"),
+    Tool("git", ("git",), "the reports' run metadata", "the reports say the commit is unknown"),
+)  # fmt: skip
+# What a missing required tool stops (doctor's error; pytest too refuses to start).
+REQUIRED_WITHOUT = "required: doctor reports an error"
+# What make setup needs besides the commands: ensurepip, which Debian splits out of python3 (python()).
+VENV_PACKAGE = "python3-venv"
+BY_COMMAND = {cmd: tool for tool in TOOLS for cmd in tool.commands}
+# command -> Debian package / (package, what goes without it), by kind.
+REQUIRED = {cmd: tool.package for cmd, tool in BY_COMMAND.items() if tool.required}
+OPTIONAL = {cmd: (tool.package, tool.without) for cmd, tool in BY_COMMAND.items() if not tool.required}
 NAMESPACE_KINDS = ("user", "pid", "uts", "ipc", "mnt", "net", "cgroup", "time")
 SYSCTL = "/proc/sys"
 CGROUP2 = ("/sys/fs/cgroup/unified", "/sys/fs/cgroup")  # hybrid layout first
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # the checkout
 
 
 @dataclass(frozen=True)
@@ -62,13 +100,39 @@ def _read(path: str) -> str | None:
 def commands(path: str | None = None) -> list[Finding]:
     """Every required command missing from PATH (or the given path), and optional ones."""
     found = []
-    for cmd, pkg in REQUIRED.items():
-        if shutil.which(cmd, path=path) is None:
-            found.append(Finding(f"{cmd} not found (the probes run it)", f"apt-get install {pkg}"))
-    for cmd, (pkg, without) in OPTIONAL.items():
-        if shutil.which(cmd, path=path) is None:
-            found.append(Finding(f"{cmd} not found: {without}", f"apt-get install {pkg}", error=False))
+    for cmd, tool in BY_COMMAND.items():
+        where = shutil.which(cmd, path=path)
+        if where is None and tool.required:
+            found.append(Finding(f"{cmd} not found ({tool.used_by})", f"apt-get install {tool.package}"))
+        elif where is None:
+            found.append(Finding(f"{cmd} not found: {tool.without}", f"apt-get install {tool.package}", error=False))
+        elif cmd == "busybox" and not is_static(where):
+            found.append(Finding(f"{where} is not static: {tool.without}", f"apt-get install {tool.package}",
+                                 error=False))  # fmt: skip
     return found
+
+
+def missing_tools(*names: str) -> str | None:
+    """Why a test that runs these commands cannot run here ("busybox not found: apt-get install
+    busybox-static"), or None. Every name must be in TOOLS."""
+    tools = {cmd: BY_COMMAND[cmd] for cmd in names}  # a name not in TOOLS fails here, even where it is installed
+    gone = [f"{cmd} not found: apt-get install {tool.package}" for cmd, tool in tools.items() if not shutil.which(cmd)]
+    return "; ".join(gone) or None
+
+
+def is_static(path: str) -> bool:
+    """An ELF file without a PT_INTERP program header (no dynamic loader); False if it cannot be read."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(64)
+            if head[:4] != b"\x7fELF":
+                return False
+            phoff, phentsize, phnum = struct.unpack_from("<Q", head, 32)[0], *struct.unpack_from("<HH", head, 54)
+            f.seek(phoff)
+            table = f.read(phentsize * phnum)
+        return all(struct.unpack_from("<I", table, i * phentsize)[0] != 3 for i in range(phnum))  # PT_INTERP
+    except (OSError, struct.error):
+        return False
 
 
 def kernel(euid: int | None = None) -> list[Finding]:
@@ -112,19 +176,82 @@ def python() -> list[Finding]:
     return []
 
 
+def _owner(path: str) -> str:
+    """The name of path's owner (its uid if it has none; "someone else" if it cannot be read)."""
+    import pwd
+
+    try:
+        uid = os.stat(path).st_uid
+    except OSError:
+        return "someone else"
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return f"uid {uid}"
+
+
+def _me() -> str:
+    import pwd
+
+    try:
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except KeyError:
+        return f"uid {os.geteuid()}"
+
+
+def venv(path: str) -> list[Finding]:
+    """The virtual environment make uses: one this user cannot use (someone else's, in a shared
+    tree) is an error; if there is none yet, whether this interpreter can make one. The Makefile's
+    venv-usable target asks the same: the venv's python runs and the venv can be written."""
+    if not os.path.lexists(path):
+        return python()
+    python_ = os.path.join(path, "bin", "python")
+    if os.access(python_, os.X_OK) and os.access(path, os.W_OK | os.X_OK):
+        return []
+    owner = _owner(path)
+    if owner != _me():
+        fix = "work in a clone of your own, or name a venv of yours (make test VENV=~/.cache/nsport-venv)"
+        return [Finding(f"{path} belongs to {owner} and {_me()} cannot use it", fix)]
+    return [Finding(f"{python_} does not run (its interpreter is gone?)", "make distclean, then make setup")]
+
+
+def tree(root: str = ROOT) -> list[Finding]:
+    """The checkout's build/ and reports/ (or the checkout, where they do not exist yet) must be writable."""
+    stuck = []
+    for sub in ("build", "reports"):
+        where = os.path.join(root, sub)
+        if not os.access(where if os.path.lexists(where) else root, os.W_OK | os.X_OK):
+            stuck.append(f"{sub}/")
+    if not stuck:
+        return []
+    return [Finding(f"{_me()} cannot write {' and '.join(stuck)} in {root} (owned by {_owner(root)}): make builds "
+                    "into build/ (Go's cache too) and writes reports/", "work in a clone of your own")]  # fmt: skip
+
+
+def home() -> list[Finding]:
+    """Nothing needs HOME (Go's build cache is build/go-cache), except make kernels' default download cache."""
+    where = os.environ.get("HOME", "")
+    if where and os.access(where, os.W_OK | os.X_OK):
+        return []
+    what = f"HOME ({where}) cannot be written" if where else "HOME is not set"
+    return [Finding(f"{what}: make kernels cannot keep its downloads in ~/.cache/nsport-kernels",
+                    "name a directory of yours: make kernels KERNELS_CACHE=dir", error=False)]  # fmt: skip
+
+
 def root_propagation() -> str:
     """shared, slave or private: how / propagates (the mount probes handle each)."""
     for line in (_read("/proc/self/mountinfo") or "").splitlines():
         fields = line.split()
-        if fields[4] == "/":
+        if len(fields) > 6 and fields[4] == "/" and "-" in fields:
             tags = fields[6 : fields.index("-")]
             kinds = [t.split(":")[0] for t in tags]
             return "shared" if "shared" in kinds else "slave" if "master" in kinds else "private"
     return "unknown"
 
 
-def check(path: str | None = None, euid: int | None = None, venv: bool = True) -> list[Finding]:
-    return commands(path) + kernel(euid) + (python() if venv else [])
+def check(path: str | None = None, euid: int | None = None, venv_dir: str | None = None) -> list[Finding]:
+    """Everything doctor checks: the commands, the kernel, the venv (None: skip it), the tree and HOME."""
+    return commands(path) + kernel(euid) + (venv(venv_dir) if venv_dir else []) + tree() + home()
 
 
 def missing_for_tests() -> str | None:
@@ -133,3 +260,35 @@ def missing_for_tests() -> str | None:
     if not errors:
         return None
     return "the machine lacks what the suite needs (make doctor):\n" + "\n".join(f.line() for f in errors)
+
+
+def packages_markdown() -> str:
+    """README.md's list of packages for a fresh machine, from TOOLS (make docs writes it)."""
+    required = [VENV_PACKAGE, *(t.package for t in TOOLS if t.required)]
+    optional = [t.package for t in TOOLS if not t.required]
+    lines = [
+        "```sh",
+        f"apt-get install {' '.join(required)}",
+        f"apt-get install {' '.join(optional)}  # optional",
+        "```",
+        "",
+        "<details><summary>What each package is for (<code>make doctor</code> checks each command)</summary>",
+        "",
+        "| Debian package | commands | run by | without it |",
+        "|---|---|---|---|",
+        f"| `{VENV_PACKAGE}` | `python3 -m venv` | make setup (the virtual environment) | {REQUIRED_WITHOUT} |",
+    ]
+    for t in TOOLS:
+        cmds = ", ".join(f"`{c}`" for c in t.commands)
+        lines.append(f"| `{t.package}` | {cmds} | {t.used_by} | {t.without or REQUIRED_WITHOUT} |")
+    return "\n".join([*lines, "", "</details>"])
+
+
+PACKAGES_BEGIN, PACKAGES_END = "<!-- packages: make docs -->", "<!-- end of packages -->"
+
+
+def with_packages(readme: str) -> str:
+    """README.md's text with the list of packages between its markers made current."""
+    head, rest = readme.split(PACKAGES_BEGIN, 1)
+    _, tail = rest.split(PACKAGES_END, 1)
+    return f"{head}{PACKAGES_BEGIN}\n{packages_markdown()}\n{PACKAGES_END}{tail}"

@@ -1,14 +1,14 @@
 """The suite's markers (pyproject.toml) and why a marked test cannot run here.
 
 conftest.py skips a test with the reason skip_reason gives: the missing
-privilege or kernel feature, by name.
+privilege, kernel feature or command (with its Debian package), by name.
 """
 
 import functools
 import os
 import subprocess
 
-from tests.support import kernel_features
+from tests.support import kernel_features, machine
 
 
 @functools.cache
@@ -26,11 +26,13 @@ def userns_problem() -> str | None:
 
 
 def skip_reason(item) -> str | None:
-    """Why a test with these markers cannot run on this host (root, userns, kernel), or None."""
+    """Why a test with these markers cannot run on this host (root, userns, kernel, tool), or None."""
     if item.get_closest_marker("root") and os.geteuid() != 0:
         return "needs euid 0 on the host (CI runs as root)"
     if item.get_closest_marker("userns") and (problem := userns_problem()):
         return problem
     if (mark := item.get_closest_marker("kernel")) and (missing := kernel_features.missing(*mark.args)):
         return f"the kernel lacks {missing}"
+    if (mark := item.get_closest_marker("tool")) and (missing := machine.missing_tools(*mark.args)):
+        return missing
     return None
