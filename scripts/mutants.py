@@ -36,12 +36,12 @@ import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import mutants_coverage
 import parso
 from cosmic_ray.mutating import mutate_code
 from cosmic_ray.operators.operator import Example, Operator
 from cosmic_ray.plugins import get_operator
 
+from tests.support import mutants_map
 from tests.support.paths import ROOT
 from tests.support.procfs import descendants
 
@@ -344,7 +344,7 @@ def run_all(mutants: list[Mutant], workers: list[Worker], limits: dict[str, floa
     kills: dict[str, int] = {}  # and then the tests that killed the most mutants so far
 
     def one(m: Mutant) -> Mutant:
-        args = None if cmap is None else mutants_coverage.select(cmap, m.file, originals[m.file], m.line)
+        args = None if cmap is None else mutants_map.select(cmap, m.file, originals[m.file], m.line)
         if args == []:  # no test reaches the line: nothing to run, nothing can notice
             m.outcome, m.stage = "survived", "unreached"
             return m
@@ -356,7 +356,7 @@ def run_all(mutants: list[Mutant], workers: list[Worker], limits: dict[str, floa
                     m.tests = len(args)
                     # A hang (a pipe nobody closes, a lost wakeup) is common: each test has its own limit
                     # (Worker.plugins); this one is for a run that hangs outside any test.
-                    limit = 3 * mutants_coverage.seconds_of(cmap, args) + 30
+                    limit = 3 * mutants_map.seconds_of(cmap, args) + 30
                     files = {a for a in args if "::" not in a}
                     best = sorted(kills, key=kills.get, reverse=True)[:5]
                     first = [t for t in [*killers.get((m.file, m.function), []), *best]
@@ -403,14 +403,14 @@ def run_all(mutants: list[Mutant], workers: list[Worker], limits: dict[str, floa
 
 
 def coverage_map(worker: Worker, data: Path) -> dict | None:
-    """Run the unmutated suite once under coverage: which tests reach which line (scripts/mutants_coverage.py)."""
-    plugin = mutants_coverage.install(worker.site, data, worker.dir)
-    mutants_coverage.enable(data, worker.dir)
+    """Run the unmutated suite once under coverage: which tests reach which line (tests/support/mutants_map.py)."""
+    plugin = mutants_map.install(worker.site, data, worker.dir)
+    mutants_map.enable(data, worker.dir)
     try:  # not -x: a test that fails only because coverage runs in its processes still maps its lines
         result, failed, seconds = worker.run(("tests",), 1800, per_test=240, map_plugin=tuple(plugin))
     finally:
-        mutants_coverage.disable(data)
-    cmap = mutants_coverage.read(data, worker.dir) if result != "timeout" else {"failed": []}
+        mutants_map.disable(data)
+    cmap = mutants_map.read(data, worker.dir) if result != "timeout" else {"failed": []}
     if result == "failed" and cmap["failed"]:
         # Coverage adds files and descriptors to the processes it measures (the fd-shuffle tests see them):
         # those tests must pass without it.
@@ -566,9 +566,9 @@ def main() -> int:
             limits[name] = 3 * seconds + 30
             print(f"mutants: baseline {name} run {seconds:.1f}s, limit {limits[name]:.0f}s", flush=True)
         if cmap is not None:
-            per_test = mutants_coverage.time_limits(cmap)
+            per_test = mutants_map.time_limits(cmap)
             for w in workers:
-                w.plugins = mutants_coverage.install_timeouts(w.site, per_test)
+                w.plugins = mutants_map.install_timeouts(w.site, per_test)
         if todo:
             run_all(todo, workers, limits, args.fast_only, report, cmap)
     table = report()
