@@ -35,6 +35,9 @@ def main() -> int:
     ap.add_argument("--min-score", type=float, default=90.0, help="exit 1 if a file scores below this")
     ap.add_argument("--out", default=str(REPORTS), help="where mutants.{md,json} go")
     ap.add_argument("--list", dest="list_only", action="store_true", help="only list the mutants")
+    ap.add_argument("--check", dest="check_only", action="store_true",
+                    help="only check that each equivalent in tests/support/mutants_equivalents.toml covers a "
+                    "mutant of the current source (every run checks that first)")  # fmt: skip
     ap.add_argument("--resume", action="store_true",
                     help="run only the mutants the last report has no result for (files unchanged since)")  # fmt: skip
     ap.add_argument("--report-only", action="store_true",

@@ -7,8 +7,8 @@ suite runs there: the tests that reach its line (tests/support/mutants_map.py),
 or without that map first a fast subset (FAST) and, for a mutant that
 survives it, the whole suite. A mutant is killed when a test fails (or the
 run hangs past its time limit: a timeout), survived when everything passes,
-and equivalent when scripts/mutants_equivalent.toml says why no test can see
-it (those are not run). Writes reports/mutants.{md,json}.
+and equivalent when tests/support/mutants_equivalents.toml says why no test
+can see it (those are not run). Writes reports/mutants.{md,json}.
 
 Every test run happens inside new mount, UTS, IPC and network namespaces
 (unshare): a mutant that drops a CLONE_NEW* flag would otherwise let a
@@ -32,7 +32,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -41,11 +40,10 @@ from cosmic_ray.mutating import mutate_code
 from cosmic_ray.operators.operator import Example, Operator
 from cosmic_ray.plugins import get_operator
 
-from tests.support import mutants_map
+from tests.support import mutants_equivalents, mutants_map
 from tests.support.paths import REPORTS, ROOT
 from tests.support.procfs import descendants
 
-EQUIVALENT = ROOT / "scripts" / "mutants_equivalent.toml"
 DEFAULT_FILES = ("port/exec_linux.py", "port/runtime.py", "port/exec.py")
 # The fast subset: the tests that start the port in-process or once per case,
 # without the interactive probe suite. The whole suite runs for its survivors.
@@ -144,7 +142,7 @@ def enumerate_mutants(files: list[str]) -> list[Mutant]:
         module = parso.parse(source)
         lines = source.splitlines()
         annotations = _annotation_spans(source)
-        functions = _function_spans(source)
+        functions = mutants_equivalents.function_spans(source)
         for name in OPERATORS:
             op = operator(name)
             positions = [start for node in _walk(module) for start, _ in op.mutation_positions(node)]
@@ -161,7 +159,7 @@ def enumerate_mutants(files: list[str]) -> list[Mutant]:
                 before = next((d[2:].strip() for d in diff if d.startswith("- ")), "")
                 after = next((d[2:].strip() for d in diff if d.startswith("+ ")), "")
                 line = next(i for i, (a, b) in enumerate(zip(lines, new_lines, strict=False), 1) if a != b)
-                function = next((f for f, a, b in functions if a <= line <= b), "")
+                function = mutants_equivalents.function_at(functions, line)
                 mutants.append(Mutant(file, name, occurrence, line, before, after, function=function, source=mutated))
     return mutants
 
@@ -176,24 +174,6 @@ def _annotation_spans(source: str) -> list[tuple[tuple[int, int], tuple[int, int
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             hints.append(node.returns)
         spans += [((h.lineno, h.col_offset), (h.end_lineno, h.end_col_offset)) for h in hints if h is not None]
-    return spans
-
-
-def _function_spans(source: str) -> list[tuple[str, int, int]]:
-    """(qualified name, first line, last line) of every def, innermost first."""
-    spans = []
-
-    def visit(node, prefix):
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-                name = f"{prefix}{child.name}"
-                visit(child, name + ".")
-                if not isinstance(child, ast.ClassDef):
-                    spans.append((name, child.lineno, child.end_lineno))
-            else:
-                visit(child, prefix)
-
-    visit(ast.parse(source), "")
     return spans
 
 
@@ -227,14 +207,6 @@ def keep_other_files(report: Path, files: list[str]) -> dict[str, tuple[dict, li
         if hashlib.sha256(path.read_bytes()).hexdigest()[:16] == digest:
             kept[file] = (data["files"][file], [m for m in data["mutants"] if m["file"] == file], digest)
     return kept
-
-
-def load_equivalents() -> dict[tuple[str, str, str], str]:
-    data = tomllib.loads(EQUIVALENT.read_text()) if EQUIVALENT.exists() else {}
-    return {
-        (e["file"], e.get("function", ""), e["before"].strip(), e["after"].strip()): e["why"]
-        for e in data.get("equivalent", [])
-    }
 
 
 class Worker:
@@ -475,6 +447,7 @@ class Options:
     min_score: float = 90.0  # a file below it fails the run
     out: str = str(REPORTS)  # where mutants.{md,json} go
     list_only: bool = False  # list the mutants, run nothing
+    check_only: bool = False  # check the equivalents, run nothing
     resume: bool = False  # only what the last report has no result for
     report_only: bool = False  # run nothing, write the last report again
     survivors: bool = False  # only the last report's survivors again
@@ -484,16 +457,34 @@ def run(args: Options) -> int:
     """Enumerate, run and report; 0 when every file scores at least args.min_score with nothing left unrun."""
     files = args.files
     started = time.monotonic()
-    mutants = enumerate_mutants(files)
+    # First the equivalents, against every mutant of every file they name: one that covers nothing fails the run.
+    try:
+        entries = mutants_equivalents.load()
+    except (OSError, ValueError) as e:
+        print(f"mutants: {e}", file=sys.stderr)
+        return 1
+    checked = list(dict.fromkeys([*files, *(e.file for e in entries if (ROOT / e.file).is_file())]))
+    every = enumerate_mutants(checked)
+    found, problems = mutants_equivalents.check(entries, every, {f: (ROOT / f).read_text() for f in checked})
+    for m, entry in zip(every, found, strict=True):
+        if entry is not None:
+            m.outcome, m.why = "equivalent", entry.why
+    mutants = [m for m in every if m.file in files]
     if args.limit:
         mutants = [m for f in files for m in [m for m in mutants if m.file == f][: args.limit]]
-    equivalents = load_equivalents()
-    for m in mutants:
-        if m.key in equivalents:
-            m.outcome, m.why = "equivalent", equivalents[m.key]
     if args.list_only:
         for m in mutants:
-            print(f"{m.file}:{m.line} {m.operator} {m.outcome or '-'}: {m.before} -> {m.after}")
+            print(f"{m.file}:{m.line} {m.function or '(module level)'} {m.operator} {m.outcome or '-'}: "
+                  f"{m.before} -> {m.after}")  # fmt: skip
+    for problem in problems:
+        print(f"mutants: {problem}", file=sys.stderr)
+    if problems:
+        print(f"mutants: {len(problems)} problems in {mutants_equivalents.PATH.relative_to(ROOT)}: "
+              "fix the entries (or remove them) first", file=sys.stderr)  # fmt: skip
+        return 1
+    if args.check_only or args.list_only:
+        if args.check_only:
+            print(f"mutants: each of the {len(entries)} equivalents covers a mutant of the current source")
         return 0
     hashes = {f: hashlib.sha256((ROOT / f).read_bytes()).hexdigest()[:16] for f in files}
     last = previous(Path(args.out) / "mutants.json", hashes)
