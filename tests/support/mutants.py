@@ -28,6 +28,7 @@ import queue
 import re
 import shutil
 import signal
+import site
 import subprocess
 import sys
 import tempfile
@@ -226,7 +227,7 @@ class Worker:
         # It finds the copy first, then the project venv's packages (whose nsport.pth names this tree).
         venv = self.dir / ".venv"
         subprocess.run([sys._base_executable, "-m", "venv", "--without-pip", str(venv)], check=True)
-        site_packages = [p for p in sys.path if p.endswith("site-packages")]
+        site_packages = site.getsitepackages()  # the project venv's
         self.site = next(venv.glob("lib/python*/site-packages"))
         self.site.joinpath("nsport-mutants.pth").write_text("\n".join([str(self.dir), *site_packages]) + "\n")
         self.python = str(venv / "bin" / "python")
