@@ -37,7 +37,8 @@ help:
 	@echo "make test      lint, build, then the whole test suite (what CI runs)"
 	@echo "               ARGS='-k pidfd -x' passes arguments to pytest (-n auto by default)"
 	@echo "make mutants   mutation testing of port/ with cosmic-ray: reports/mutants.{md,json} (about 12 min on 2 cores)"
-	@echo "               MUTANTS_FILES=port/runtime.py picks files; MUTANTS_ARGS='--limit 5' more options"
+	@echo "               MUTANTS_FILES=port/runtime.py picks files; MUTANTS_ARGS='--limit 5' more options,"
+	@echo "               MUTANTS_ARGS=--check only checks tests/support/mutants_equivalents.toml"
 	@echo "make doctor    check the commands (with their Debian packages), kernel, privileges, venv and tree"
 	@echo "make bench     launch speed of Go, the port and unshare: verdict, tables, reports/bench.{json,md,svg}"
 	@echo "               BENCH_ARGS='--quick' or '--slow' (also times make test/parity); refuses a busy"
@@ -127,7 +128,8 @@ kernels: build
 	@VENV=$(VENV) $(SYSPY) scripts/doctor.py --quiet
 	$(PY) scripts/kernels.py --kernels $(KERNELS) --cache $(KERNELS_CACHE) $(if $(KERNELS_FULL),--full)
 
-# Mutation testing: not part of `make test` (it runs the suite hundreds of times).
+# Mutation testing: not part of `make test` (it runs the suite hundreds of times); the code is in
+# tests/support/mutants*.py, with the cosmic-ray and coverage.py that only this target installs.
 MUTANTS_FILES ?= port/exec_linux.py,port/runtime.py,port/exec.py
 MUTANTS_ARGS ?=
 MUTANTS_STAMP := $(VENV)/.installed-mutants

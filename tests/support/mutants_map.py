@@ -15,6 +15,11 @@ works for is written to a file the process reads at start, for the same
 reason. Work done by a module- or class-scoped fixture is recorded under that
 module or class, so that a mutant seen only through a shared fixture selects
 every test that reads the fixture's result.
+
+What the .pth file imports at every interpreter start is STARTUP below,
+written into the venv as _nsport_cov.py: the standard library only, never
+this module. This one only make mutants imports (tests/support/mutants.py),
+and it needs coverage.py only to read the map.
 """
 
 import ast
@@ -23,8 +28,6 @@ import json
 import os
 import sqlite3
 from pathlib import Path
-
-from coverage.numbits import numbits_to_nums
 
 # Started from the .pth file in every Python process of the worker's venv while RC exists.
 STARTUP = """\
@@ -270,6 +273,8 @@ EVERYTHING = ""
 def read(data: Path, tree: Path) -> dict:
     """A mapping run's data: {"lines": {file: {line: [contexts]}}, "order": [tests as run],
     "seconds": {test: setup + call + teardown}, "phases": {test: {phase: seconds}}, "failed": [...]}."""
+    from coverage.numbits import numbits_to_nums  # the mutants extra: not installed for make test
+
     lines: dict[str, dict[int, set[str]]] = {}
     for path in data.glob("cov.lines.*"):  # the line records of every process but pytest's
         for record in path.read_bytes().decode(errors="replace").splitlines():

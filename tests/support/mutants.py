@@ -1,0 +1,576 @@
+"""Mutation testing of port/ with cosmic-ray, driven by the test suite (make mutants; scripts/mutants.py).
+
+Each mutant is one small change cosmic-ray makes to one file (a comparison
+flipped, a number moved by one, a condition negated, a call dropped, ...).
+It is written into a worker's copy of the tree, never into this one, and the
+suite runs there: the tests that reach its line (tests/support/mutants_map.py),
+or without that map first a fast subset (FAST) and, for a mutant that
+survives it, the whole suite. A mutant is killed when a test fails (or the
+run hangs past its time limit: a timeout), survived when everything passes,
+and equivalent when tests/support/mutants_equivalents.toml says why no test
+can see it (those are not run). Writes reports/mutants.{md,json}.
+
+Every test run happens inside new mount, UTS, IPC and network namespaces
+(unshare): a mutant that drops a CLONE_NEW* flag would otherwise let a
+probe rename the host or mount over its /proc.
+
+Needs the mutants extra (cosmic-ray, coverage.py): only make mutants imports
+this module.
+"""
+
+import ast
+import concurrent.futures
+import difflib
+import hashlib
+import json
+import os
+import pickle
+import queue
+import re
+import shutil
+import signal
+import site
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import parso
+from cosmic_ray.mutating import MutationVisitor
+from cosmic_ray.operators.operator import Example, Operator
+from cosmic_ray.plugins import get_operator
+
+from tests.support import mutants_equivalents, mutants_map
+from tests.support.paths import REPORTS, ROOT
+from tests.support.procfs import descendants
+
+DEFAULT_FILES = ("port/exec_linux.py", "port/runtime.py", "port/exec.py")
+# The fast subset: the tests that start the port in-process or once per case,
+# without the interactive probe suite. The whole suite runs for its survivors.
+# In-process tests first: most mutants break every start and die in seconds.
+FAST = (
+    "tests/test_exec.py", "tests/test_start_cleanup.py", "tests/test_strategies.py", "tests/test_look_path.py",
+    "tests/test_environment.py", "tests/test_fd_shuffle.py", "tests/test_launcher_cli.py",
+    "tests/test_launcher_signals.py", "tests/test_notes_paths.py", "tests/test_inheritance.py",
+    "tests/test_pdeathsig.py",
+)  # fmt: skip
+# Per file, the tests most likely to notice a change there run first (-x stops at the first failure).
+FIRST = {
+    "port/runtime.py": ("tests/test_launcher_signals.py", "tests/test_inheritance.py"),
+    "port/exec_linux.py": ("tests/test_exec.py", "tests/test_fd_shuffle.py", "tests/test_start_cleanup.py"),
+}
+# The rest of the suite, for the fast subset's survivors: with it, the whole suite.
+REST = tuple(f"--ignore={t}" for t in FAST)
+# The classic mutation set, not cosmic-ray's every pairing (56 comparison and
+# 120 binary-operator variants would not fit CI's 30 minutes): a comparison
+# negated or moved across its boundary, arithmetic and bit operators inverted,
+# numbers moved up by one, conditions negated, and/or swapped, booleans flipped,
+# loops run zero times, exception handlers that no longer catch, and (ours) a
+# call statement dropped.
+OPERATORS = (
+    "core/ReplaceComparisonOperator_Eq_NotEq", "core/ReplaceComparisonOperator_NotEq_Eq",
+    "core/ReplaceComparisonOperator_Lt_LtE", "core/ReplaceComparisonOperator_LtE_Lt",
+    "core/ReplaceComparisonOperator_Gt_GtE", "core/ReplaceComparisonOperator_GtE_Gt",
+    "core/ReplaceComparisonOperator_Lt_GtE", "core/ReplaceComparisonOperator_GtE_Lt",
+    "core/ReplaceComparisonOperator_Is_IsNot", "core/ReplaceComparisonOperator_IsNot_Is",
+    "core/ReplaceBinaryOperator_Add_Sub", "core/ReplaceBinaryOperator_Sub_Add",
+    "core/ReplaceBinaryOperator_BitOr_BitAnd", "core/ReplaceBinaryOperator_BitAnd_BitOr",
+    "core/ReplaceUnaryOperator_Delete_Not", "core/ReplaceUnaryOperator_USub_UAdd",
+    "core/NumberReplacer", "core/AddNot", "core/ReplaceAndWithOr", "core/ReplaceOrWithAnd",
+    "core/ReplaceTrueWithFalse", "core/ReplaceFalseWithTrue", "core/ZeroIterationForLoop",
+    "core/ExceptionReplacer", "core/ReplaceBreakWithContinue", "core/ReplaceContinueWithBreak",
+    "nsport/RemoveCall",
+)  # fmt: skip
+
+
+class RemoveCall(Operator):
+    """A statement that is only a call (os.close(fd), libc.prctl(...)) becomes `pass`.
+
+    cosmic-ray has no statement-deletion operator; dropped side effects are
+    what the port's straight-line child steps are made of.
+    """
+
+    def mutation_positions(self, node):
+        if (
+            node.type in ("power", "atom_expr")
+            and node.parent is not None
+            and node.parent.type == "simple_stmt"
+            and node.children[-1].type == "trailer"
+            and node.children[-1].children[0].value == "("
+        ):
+            yield node.start_pos, node.end_pos
+
+    def mutate(self, node, index):
+        return parso.python.tree.Keyword("pass", node.start_pos, prefix=node.get_first_leaf().prefix)
+
+    @classmethod
+    def examples(cls):
+        return (Example("os.close(fd)\n", "pass\n"),)
+
+
+def operator(name: str) -> Operator:
+    return RemoveCall() if name == "nsport/RemoveCall" else get_operator(name)()
+
+
+@dataclass
+class Mutant:
+    file: str
+    operator: str
+    occurrence: int
+    line: int
+    before: str
+    after: str
+    outcome: str = ""  # killed, survived, timeout, equivalent
+    stage: str = ""  # fast or full: the run that decided
+    killed_by: str = ""  # the first failing test
+    why: str = ""  # for an equivalent one
+    seconds: float = 0.0
+    source: str = field(default="", repr=False)
+
+    function: str = ""  # the innermost def around the change
+    tests: int = 0  # how many tests (or whole test files) reach the line and were run
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        return self.file, self.function, self.before, self.after
+
+
+def enumerate_mutants(files: list[str]) -> list[Mutant]:
+    """Every mutant of the files under OPERATORS, with the line it changes."""
+    mutants = []
+    for file in files:
+        source = (ROOT / file).read_text()
+        module = parso.parse(source)
+        frozen = pickle.dumps(module, pickle.HIGHEST_PROTOCOL)
+        lines = source.splitlines()
+        annotations = _annotation_spans(source)
+        functions = mutants_equivalents.function_spans(source)
+        for name in OPERATORS:
+            op = operator(name)
+            positions = [start for node in _walk(module) for start, _ in op.mutation_positions(node)]
+            for occurrence, start in enumerate(positions):
+                if name == "core/NumberReplacer" and occurrence % 2:
+                    continue  # each number gets +1 and -1 in turn: keep +1 only
+                if any(a <= start < b for a, b in annotations):
+                    continue  # `str | None` as `str & None`: a type hint, not behaviour
+                mutated = _mutate(frozen, operator(name), occurrence)
+                if mutated is None or mutated == source:
+                    continue
+                new_lines = mutated.splitlines()
+                diff = [d for d in difflib.ndiff(lines, new_lines) if d[:2] in ("- ", "+ ")]
+                before = next((d[2:].strip() for d in diff if d.startswith("- ")), "")
+                after = next((d[2:].strip() for d in diff if d.startswith("+ ")), "")
+                line = next(i for i, (a, b) in enumerate(zip(lines, new_lines, strict=False), 1) if a != b)
+                function = mutants_equivalents.function_at(functions, line)
+                mutants.append(Mutant(file, name, occurrence, line, before, after, function=function, source=mutated))
+    return mutants
+
+
+def _mutate(frozen: bytes, op: Operator, occurrence: int) -> str | None:
+    """cosmic-ray's mutate_code, on a copy of the file's tree: unpickling one is several times quicker than
+    parsing the file again for each mutant, which was most of the time enumerating took."""
+    visitor = MutationVisitor(occurrence, op)
+    tree = visitor.walk(pickle.loads(frozen))
+    return tree.get_code() if visitor.mutation_applied else None
+
+
+def _annotation_spans(source: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """(start, end) positions, as (line, column), of every type annotation in source."""
+    spans = []
+    for node in ast.walk(ast.parse(source)):
+        hints = []
+        if isinstance(node, ast.arg | ast.AnnAssign):
+            hints.append(node.annotation)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            hints.append(node.returns)
+        spans += [((h.lineno, h.col_offset), (h.end_lineno, h.end_col_offset)) for h in hints if h is not None]
+    return spans
+
+
+def _walk(node):
+    yield node
+    for child in getattr(node, "children", ()):
+        yield from _walk(child)
+
+
+def previous(report: Path, hashes: dict[str, str]) -> dict[tuple[str, str, int], dict]:
+    """The last report's mutants of the files that have not changed since."""
+    try:
+        data = json.loads(report.read_text())
+    except (OSError, ValueError):
+        return {}
+    same = {f for f, h in data.get("run", {}).get("hashes", {}).items() if hashes.get(f) == h}
+    return {(m["file"], m["operator"], m["occurrence"]): m for m in data.get("mutants", []) if m["file"] in same}
+
+
+def keep_other_files(report: Path, files: list[str]) -> dict[str, tuple[dict, list[dict], str]]:
+    """From the last report, the files this run left alone and that have not changed since."""
+    try:
+        data = json.loads(report.read_text())
+    except (OSError, ValueError):
+        return {}
+    kept = {}
+    for file, digest in data.get("run", {}).get("hashes", {}).items():
+        path = ROOT / file
+        if file in files or file not in data["files"] or not path.is_file():
+            continue
+        if hashlib.sha256(path.read_bytes()).hexdigest()[:16] == digest:
+            kept[file] = (data["files"][file], [m for m in data["mutants"] if m["file"] == file], digest)
+    return kept
+
+
+class Worker:
+    """A copy of the tree (build/ shared) where one mutant at a time is written."""
+
+    def __init__(self, base: Path, n: int, scratch: Path):
+        self.dir = base / f"w{n}"
+        listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT,
+                                capture_output=True, check=True).stdout.decode().split("\0")  # fmt: skip
+        for rel in filter(None, listed):
+            if (ROOT / rel).is_file():
+                (self.dir / rel).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(ROOT / rel, self.dir / rel)
+        (self.dir / "build").symlink_to(ROOT / "build")
+        # An interpreter of the copy's own: the tests start the port as `sys.executable -m port...`, some
+        # with a bare environment and another cwd, where only the interpreter's path can point at the copy.
+        # It finds the copy first, then the project venv's packages (whose nsport.pth names this tree).
+        venv = self.dir / ".venv"
+        subprocess.run([sys._base_executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+        site_packages = site.getsitepackages()  # the project venv's
+        self.site = next(venv.glob("lib/python*/site-packages"))
+        self.site.joinpath("nsport-mutants.pth").write_text("\n".join([str(self.dir), *site_packages]) + "\n")
+        self.python = str(venv / "bin" / "python")
+        for tool in Path(sys.executable).parent.iterdir():  # go, ruff, ...: tests find them beside python
+            if not (venv / "bin" / tool.name).exists():
+                (venv / "bin" / tool.name).symlink_to(tool.resolve())
+        tmpdir = scratch / f"w{n}"
+        tmpdir.mkdir(mode=0o1777)
+        tmpdir.chmod(0o1777)
+        self.env = dict(os.environ, PYTHONPATH=str(self.dir), PYTHONDONTWRITEBYTECODE="1", TMPDIR=str(tmpdir))
+        self.env.pop("PYTEST_ADDOPTS", None)
+        self.plugins: list[str] = []  # pytest arguments every mutant's run takes (the per-test time limits)
+
+    def check_isolated(self) -> None:
+        """The port a test starts must be this copy's, not the installed tree's."""
+        probe = "import port; print(port.__file__)"
+        for env in (self.env, {"PATH": os.environ["PATH"]}):  # some tests start the port with a bare env
+            out = subprocess.run([self.python, "-c", probe], cwd="/", env=env, capture_output=True, text=True)
+            if not out.stdout.startswith(str(self.dir)):
+                sys.exit(f"mutants: the copy in {self.dir} imports {out.stdout.strip()!r}; PYTHONPATH is not honoured")
+
+    def run(self, tests: tuple[str, ...] | list[str], timeout: float, per_test: int = 60, map_plugin: tuple = ()
+            ) -> tuple[str, str, float]:  # fmt: skip
+        """Run pytest here; (passed|failed|timeout, first failing test, seconds).
+
+        A mutant's run stops at the first failure, with each test's own time limit (self.plugins);
+        the mapping run (map_plugin) runs every test.
+        """
+        # Dispositions as a terminal gives them (a job started with & has SIGINT ignored).
+        argv = ["env", "--default-signal=HUP,INT", "unshare", "--mount", "--uts", "--ipc", "--net",
+                "sh", "-c", SANDBOX, "sh",
+                self.python, "-m", "pytest", "-q", "-n", "0", "-p", "no:cacheprovider",
+                "--timeout", str(per_test), *(map_plugin or ("-x", *self.plugins)), *tests]  # fmt: skip
+        start = time.monotonic()
+        proc = subprocess.Popen(argv, cwd=self.dir, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+        RUNNING.add(proc.pid)
+        try:
+            out, _ = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            kill_tree(proc.pid)
+            proc.communicate()
+            return "timeout", "", time.monotonic() - start
+        finally:
+            RUNNING.discard(proc.pid)
+        seconds = time.monotonic() - start
+        text = out.decode(errors="replace")
+        # Status 0 alone is no pass: a mutant can make pytest's process exec the test's command.
+        if proc.returncode == 0 and SUMMARY.search(text) and not FAILURES.search(text):
+            return "passed", "", seconds
+        failed = next((ln.split()[1] for ln in text.splitlines() if ln.startswith(("FAILED ", "ERROR "))), "")
+        if any(ln.startswith("FAILED ") and "Timeout" in ln for ln in text.splitlines()):
+            return "timeout", failed, seconds  # a test over its time limit (pytest-timeout)
+        return "failed", failed or f"pytest exit {proc.returncode}, no summary", seconds
+
+    def write(self, file: str, source: str) -> None:
+        (self.dir / file).write_text(source)
+
+
+SUMMARY = re.compile(r"^=*\s*\d+ passed(, \d+ (skipped|deselected|xfailed|xpassed|warnings?))* in [\d.]+s", re.M)
+FAILURES = re.compile(r"^(FAILED|ERROR) ", re.M)
+# The sandbox's network looks like a host's: lo up and a link of its own (a veth pair where the kernel has
+# veth), so that probes asking "are these the host's links?" can tell a namespace from the host.
+SANDBOX = 'ip link set lo up && { ip link add nsport-m0 type veth peer name nsport-m1 2>/dev/null || :; } && exec "$@"'
+RUNNING: set[int] = set()  # the test runs under way, to end on SIGTERM or ^C
+
+
+def kill_tree(pid: int) -> None:
+    """SIGKILL a process we started and every descendant, by pid."""
+    for p in [pid, *descendants(pid)]:
+        try:
+            os.kill(p, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def run_all(mutants: list[Mutant], workers: list[Worker], limits: dict[str, float], fast_only: bool, report,
+            cmap: dict | None) -> None:  # fmt: skip
+    pool: queue.Queue[Worker] = queue.Queue()
+    for w in workers:
+        pool.put(w)
+    originals = {m.file: (ROOT / m.file).read_text() for m in mutants}
+    done = 0
+    # The tests that killed a mutant of the same function go first: a function's mutants tend to
+    # break the same behaviour, and -x stops at the first failure.
+    killers: dict[tuple[str, str], list[str]] = {}
+    kills: dict[str, int] = {}  # and then the tests that killed the most mutants so far
+
+    def one(m: Mutant) -> Mutant:
+        args = None if cmap is None else mutants_map.select(cmap, m.file, originals[m.file], m.line)
+        if args == []:  # no test reaches the line: nothing to run, nothing can notice
+            m.outcome, m.stage = "survived", "unreached"
+            return m
+        w = pool.get()
+        try:
+            w.write(m.file, m.source)
+            try:
+                if args is not None:  # the tests that run this line, quickest first
+                    m.tests = len(args)
+                    # A hang (a pipe nobody closes, a lost wakeup) is common: each test has its own limit
+                    # (Worker.plugins); this one is for a run that hangs outside any test.
+                    limit = 3 * mutants_map.seconds_of(cmap, args) + 30
+                    files = {a for a in args if "::" not in a}
+                    best = sorted(kills, key=kills.get, reverse=True)[:5]
+                    first = [t for t in [*killers.get((m.file, m.function), []), *best]
+                             if t in args or t.split("::")[0] in files]  # fmt: skip
+                    first = list(dict.fromkeys(first))
+                    result, failed, m.seconds = w.run([*first, *(a for a in args if a not in first)], limit)
+                    m.stage = "reached"
+                    if result in ("failed", "timeout") and failed in cmap["seconds"]:
+                        ranked = killers.setdefault((m.file, m.function), [])
+                        ranked[:] = [failed, *(t for t in ranked if t != failed)][:3]
+                        kills[failed] = kills.get(failed, 0) + 1
+                else:  # the line runs at import: every test may see it
+                    first = FIRST.get(m.file, ())
+                    # A hang (a pipe nobody closes) is common: the fast tests each take a few seconds at most.
+                    order = (*first, *(t for t in FAST if t not in first))
+                    result, failed, seconds = w.run(order, limits["fast"], per_test=20)
+                    m.stage, m.seconds = "fast", seconds
+                    if result == "passed" and not fast_only:
+                        result, failed, seconds = w.run(REST, limits["full"])
+                        m.stage, m.seconds = "full", m.seconds + seconds
+            finally:
+                w.write(m.file, originals[m.file])
+            m.outcome = {"passed": "survived", "failed": "killed", "timeout": "timeout"}[result]
+            m.killed_by = failed
+            return m
+        finally:
+            pool.put(w)
+
+    ex = concurrent.futures.ThreadPoolExecutor(len(workers))
+    try:
+        for future in concurrent.futures.as_completed([ex.submit(one, m) for m in mutants]):
+            m = future.result()
+            done += 1
+            print(f"[{done}/{len(mutants)}] {m.outcome:8} {m.stage:4} {m.seconds:5.1f}s {m.file}:{m.line} "
+                  f"{m.operator.split('/')[1]}: {m.after[:60]}", flush=True)  # fmt: skip
+            report()
+    except BaseException:
+        ex.shutdown(wait=False, cancel_futures=True)
+        for pid in list(RUNNING):
+            kill_tree(pid)
+        raise
+    finally:
+        ex.shutdown()
+
+
+def coverage_map(worker: Worker, data: Path) -> dict | None:
+    """Run the unmutated suite once under coverage: which tests reach which line (tests/support/mutants_map.py)."""
+    plugin = mutants_map.install(worker.site, data, worker.dir)
+    mutants_map.enable(data, worker.dir)
+    try:  # not -x: a test that fails only because coverage runs in its processes still maps its lines
+        result, failed, seconds = worker.run(("tests",), 1800, per_test=240, map_plugin=tuple(plugin))
+    finally:
+        mutants_map.disable(data)
+    cmap = mutants_map.read(data, worker.dir) if result != "timeout" else {"failed": []}
+    if result == "failed" and cmap["failed"]:
+        # Coverage adds files and descriptors to the processes it measures (the fd-shuffle tests see them):
+        # those tests must pass without it.
+        print(f"mutants: {len(cmap['failed'])} tests fail under coverage; again without it", flush=True)
+        result, failed, _ = worker.run(cmap["failed"], 600)
+    if result != "passed":
+        print(f"mutants: the unmutated suite fails ({failed}); fix the suite first", file=sys.stderr)
+        return None
+    reached = sum(len(lines) for lines in cmap["lines"].values())
+    print(f"mutants: coverage map from the whole suite in {seconds:.1f}s: {len(cmap['order'])} tests, "
+          f"{reached} lines of port/ reached", flush=True)  # fmt: skip
+    return cmap
+
+
+def summarize(mutants: list[Mutant], files: list[str]) -> dict[str, dict[str, float]]:
+    table = {}
+    for file in files:
+        ms = [m for m in mutants if m.file == file]
+        count = {o: sum(m.outcome == o for m in ms) for o in ("killed", "survived", "equivalent", "timeout")}
+        count["pending"] = sum(not m.outcome for m in ms)
+        judged = len(ms) - count["equivalent"] - count["pending"]
+        score = 100.0 * (count["killed"] + count["timeout"]) / judged if judged else 100.0
+        table[file] = {"mutants": len(ms), **count, "score": round(score, 1)}
+    return table
+
+
+def write_reports(out: Path, mutants: list[Mutant], table: dict, meta: dict) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    data = {"run": meta, "files": table, "mutants": [{k: v for k, v in asdict(m).items() if k != "source"}
+                                                     for m in mutants]}  # fmt: skip
+    (out / "mutants.json").write_text(json.dumps(data, indent=1) + "\n")
+    md = ["# Mutation testing of port/", "",
+          f"{meta['date']}, commit {meta['commit']}, {meta['jobs']} workers, {meta['minutes']} minutes"
+          + (" (this run re-ran only the mutants the last report left open; the rest are that report's)"
+             if meta.get("survivors_only") or meta.get("resumed") else "") + "; "
+          f"operators: {len(meta['operators'])} (see tests/support/mutants.py). "
+          "Score = (killed + timeouts) / (mutants - equivalent).", "",
+          "| file | mutants | killed | survived | equivalent | timeouts | not run | score |",
+          "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]  # fmt: skip
+    for file, t in table.items():
+        md.append(f"| {file} | {t['mutants']} | {t['killed']} | {t['survived']} | {t['equivalent']} "
+                  f"| {t['timeout']} | {t.get('pending', 0)} | {t['score']} % |")  # fmt: skip
+    for title, outcome in (("Survivors", "survived"), ("Equivalent mutants", "equivalent"), ("Timeouts", "timeout")):
+        chosen = [m for m in mutants if m.outcome == outcome]
+        md += ["", f"## {title} ({len(chosen)})", ""]
+        for m in chosen:
+            md.append(f"- `{m.file}:{m.line}` ({m.function or 'module'}) {m.operator.split('/')[1]}: "
+                      f"`{m.before}` → `{m.after}`"
+                      + (f": {m.why}" if m.why else ""))  # fmt: skip
+    (out / "mutants.md").write_text("\n".join(md) + "\n")
+
+
+@dataclass(frozen=True)
+class Options:
+    """What make mutants was asked for (scripts/mutants.py's command line)."""
+
+    files: list[str]  # under port/
+    jobs: int  # parallel workers, each with its own copy of the tree
+    limit: int = 0  # the first N mutants of each file only (a smoke run)
+    fast_only: bool = False  # not the whole suite for the fast subset's survivors
+    no_map: bool = False  # no coverage map: the fast subset, then the rest
+    min_score: float = 90.0  # a file below it fails the run
+    out: str = str(REPORTS)  # where mutants.{md,json} go
+    list_only: bool = False  # list the mutants, run nothing
+    check_only: bool = False  # check the equivalents, run nothing
+    resume: bool = False  # only what the last report has no result for
+    report_only: bool = False  # run nothing, write the last report again
+    survivors: bool = False  # only the last report's survivors again
+
+
+def run(args: Options) -> int:
+    """Enumerate, run and report; 0 when every file scores at least args.min_score with nothing left unrun."""
+    files = args.files
+    started = time.monotonic()
+    # First the equivalents, against every mutant of every file they name: one that covers nothing fails the run.
+    try:
+        entries = mutants_equivalents.load()
+    except (OSError, ValueError) as e:
+        print(f"mutants: {e}", file=sys.stderr)
+        return 1
+    checked = list(dict.fromkeys([*files, *(e.file for e in entries if (ROOT / e.file).is_file())]))
+    every = enumerate_mutants(checked)
+    found, problems = mutants_equivalents.check(entries, every, {f: (ROOT / f).read_text() for f in checked})
+    for m, entry in zip(every, found, strict=True):
+        if entry is not None:
+            m.outcome, m.why = "equivalent", entry.why
+    mutants = [m for m in every if m.file in files]
+    if args.limit:
+        mutants = [m for f in files for m in [m for m in mutants if m.file == f][: args.limit]]
+    if args.list_only:
+        for m in mutants:
+            print(f"{m.file}:{m.line} {m.function or '(module level)'} {m.operator} {m.outcome or '-'}: "
+                  f"{m.before} -> {m.after}")  # fmt: skip
+    for problem in problems:
+        print(f"mutants: {problem}", file=sys.stderr)
+    if problems:
+        print(f"mutants: {len(problems)} problems in {mutants_equivalents.PATH.relative_to(ROOT)}: "
+              "fix the entries (or remove them) first", file=sys.stderr)  # fmt: skip
+        return 1
+    if args.check_only or args.list_only:
+        if args.check_only:
+            print(f"mutants: each of the {len(entries)} equivalents covers a mutant of the current source")
+        return 0
+    hashes = {f: hashlib.sha256((ROOT / f).read_bytes()).hexdigest()[:16] for f in files}
+    last = previous(Path(args.out) / "mutants.json", hashes)
+    reuse = {"killed", "timeout"} | ({"survived"} if args.resume or args.report_only else set())
+    for m in mutants:
+        old = last.get((m.file, m.operator, m.occurrence))
+        if (args.survivors or args.resume or args.report_only) and not m.outcome and old and old["outcome"] in reuse:
+            m.outcome, m.stage, m.killed_by, m.seconds = old["outcome"], old["stage"], old["killed_by"], old["seconds"]
+    # A fixed shuffle: a run stopped half-way has results spread over every operator and line.
+    runnable = [m for m in mutants if not m.outcome]
+    if args.survivors:  # not the ones the last report never ran: they stay "not run"
+        runnable = [
+            m for m in runnable if last.get((m.file, m.operator, m.occurrence), {}).get("outcome") == "survived"
+        ]
+    todo = sorted(runnable, key=lambda m: hashlib.sha256(repr(m.key).encode()).digest())
+    print(f"mutants: {len(mutants)} in {len(files)} files, {len(mutants) - len(todo)} equivalent or known", flush=True)
+    kept = keep_other_files(Path(args.out) / "mutants.json", files)
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+
+    def report() -> dict[str, dict]:
+        """Write the reports as they stand (after every mutant, so a stopped run can --resume)."""
+        table, every, digests = summarize(mutants, files), list(mutants), dict(hashes)
+        for file, (row, old_mutants, digest) in kept.items():
+            table[file], digests[file] = row, digest
+            every += [Mutant(**{k: v for k, v in m.items() if k in Mutant.__dataclass_fields__}) for m in old_mutants]
+        meta = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "commit": commit.stdout.strip(),
+                "jobs": args.jobs, "minutes": round((time.monotonic() - started) / 60, 1),
+                "operators": list(OPERATORS), "fast": list(FAST), "limit": args.limit, "fast_only": args.fast_only,
+                "hashes": digests, "survivors_only": args.survivors, "resumed": args.resume}  # fmt: skip
+        write_reports(Path(args.out), every, table, meta)
+        return table
+
+    if args.report_only:
+        todo = []
+    with (
+        tempfile.TemporaryDirectory(prefix="nsport-mutants-") as tmp,
+        tempfile.TemporaryDirectory(prefix="nsport-mutants-tmp-") as scratch,
+    ):
+        # The tests' TMPDIR: what a run killed at its time limit leaves there goes with it. Sticky and
+        # open to all, as /tmp, since some tests hand a directory there to nobody.
+        os.chmod(scratch, 0o1777)
+        workers = [Worker(Path(tmp), n, Path(scratch)) for n in range(args.jobs if todo else 0)]
+        for w in workers:
+            w.check_isolated()
+        limits, cmap = {}, None
+        if todo and not args.no_map:
+            cmap = coverage_map(workers[0], Path(tmp) / "coverage")
+            if cmap is None:
+                return 1
+            fast = sum(s for t, s in cmap["seconds"].items() if t.split("::")[0] in FAST)
+            limits = {"fast": 3 * fast + 30, "full": 3 * (sum(cmap["seconds"].values()) - fast) + 30}
+        for name, tests in (("fast", FAST), ("full", REST)) if todo and args.no_map else ():
+            result, failed, seconds = workers[0].run(tests, 1800)
+            if result != "passed":
+                print(f"mutants: the unmutated {name} run fails ({failed}); fix the suite first", file=sys.stderr)
+                return 1
+            limits[name] = 3 * seconds + 30
+            print(f"mutants: baseline {name} run {seconds:.1f}s, limit {limits[name]:.0f}s", flush=True)
+        if cmap is not None:
+            per_test = mutants_map.time_limits(cmap)
+            for w in workers:
+                w.plugins = mutants_map.install_timeouts(w.site, per_test)
+        if todo:
+            run_all(todo, workers, limits, args.fast_only, report, cmap)
+    table = report()
+    for file, t in table.items():
+        print(f"{file}: {t['mutants']} mutants, {t['killed']} killed, {t['survived']} survived, "
+              f"{t['equivalent']} equivalent, {t['timeout']} timeouts, {t.get('pending', 0)} not run: "
+              f"{t['score']} %")  # fmt: skip
+    print(f"mutants: wrote {args.out}/mutants.md and mutants.json")
+    return 0 if all(t["score"] >= args.min_score and not t.get("pending") for t in table.values()) else 1
+
+
+def stop() -> None:
+    """SIGKILL every test run under way (on ^C or SIGTERM)."""
+    for pid in list(RUNNING):
+        kill_tree(pid)
