@@ -24,6 +24,7 @@ import subprocess
 import sys
 
 import jinja2
+import markupsafe
 from rich import box
 from rich.console import Console
 from rich.table import Table
@@ -433,7 +434,14 @@ def templates() -> jinja2.Environment:
     )  # fmt: skip
     env.globals.update(verdict_mark=verdict.VERDICT_MARK, run_line=verdict.run_line)
     env.filters["md"] = _md
+    env.filters["wbr"] = wbr
     return env
+
+
+def wbr(text: object) -> markupsafe.Markup:
+    """HTML-escaped text that a narrow page may break after each `,` and `|` (flag lists, syscall flags)."""
+    escaped = str(markupsafe.escape(str(text)))
+    return markupsafe.Markup(escaped.replace(",", ",<wbr>").replace("|", "|<wbr>"))
 
 
 def _md(text: object) -> str:
