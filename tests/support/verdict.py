@@ -17,6 +17,7 @@ else was not verified. A bad command line or a missing tool also exits 2.
 """
 
 import os
+import re
 import sys
 import textwrap
 
@@ -80,15 +81,32 @@ def reasons(items: list[dict]) -> str:
 # --- the terminal -------------------------------------------------------------------
 
 
+class _Wrapper(textwrap.TextWrapper):
+    """Breaks between words, and after a `|` or `,` inside one (CLONE_NEWIPC|CLONE_NEWNET, ipc,mnt,net);
+    a piece longer than a line is cut with …, never broken."""
+
+    room = 80
+
+    def _split(self, text: str) -> list[str]:
+        chunks = []
+        for chunk in re.split(r"(\s+)", text):
+            if chunk.isspace():
+                chunks.append(" ")
+            elif chunk:
+                pieces = [piece for piece in re.split(r"(?<=[|,])", chunk) if piece]
+                chunks += [piece if len(piece) <= self.room else piece[: self.room - 1] + "…" for piece in pieces]
+        return chunks
+
+
 def wrap(text: str, width: int, indent: str = "", first: str | None = None) -> list[str]:
     """text in lines of at most width, broken between words only; a word longer than a line is cut with …."""
     first = indent if first is None else first
-    room = max(12, width - max(len(indent), len(first)))
-    words = [word if len(word) <= room else word[: room - 1] + "…" for word in str(text).split()]
-    wrapper = textwrap.TextWrapper(width=room + max(len(indent), len(first)), initial_indent=first,
-                                   subsequent_indent=indent, break_long_words=False,
-                                   break_on_hyphens=False)  # fmt: skip
-    return wrapper.wrap(" ".join(words)) or [first.rstrip()]
+    lead = max(len(indent), len(first))
+    room = max(12, width - lead)
+    wrapper = _Wrapper(width=room + lead, initial_indent=first, subsequent_indent=indent, break_long_words=False,
+                       break_on_hyphens=False)  # fmt: skip
+    wrapper.room = room
+    return wrapper.wrap(" ".join(str(text).split())) or [first.rstrip()]
 
 
 def want_wide(console_width: int, wide: bool | None) -> bool:
