@@ -50,7 +50,8 @@ class Matrix(cli.Application):
         launches = 2 * len(flag_sets) * len(privileges)
         start = time.monotonic()
         with Stages("matrix", launches, "launches") as stages:
-            stages.stage(f"{len(flag_sets) * len(privileges)} cells as {' and '.join(privileges)}, "
+            n = len(flag_sets) * len(privileges)
+            stages.stage(f"{n} cell{'s' if n != 1 else ''} as {' and '.join(privileges)}, "
                          f"{self.jobs or 2 * (os.cpu_count() or 2)} launches at a time")  # fmt: skip
             cells = matrix.run(flag_sets, privileges, self.jobs or None, skip=skip, done=stages.advance)
             stages.stage("writing the reports")

@@ -161,4 +161,4 @@ def short(outcome: dict) -> str:
         return f"status {outcome['status']}: {re.sub(r'^fork/exec [^:]*: ', '', error)}"
     f = outcome["facts"]
     own = [n for n in NS_FILES if f.get(n) == "own"]
-    return f"$$={f['$$']} ids={f['ids'].split(':')[0]} own: {','.join(own) or 'none'}"
+    return f"$$={f.get('$$', '')} ids={f.get('ids', '').split(':')[0]} own: {','.join(own) or 'none'}"

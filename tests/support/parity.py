@@ -9,6 +9,8 @@ terminal table, the reports and the tests are views of the same thing.
 
 import re
 
+import pexpect
+
 from tests.support.launchers import Launcher
 from tests.support.probe import Context, Host, NotRun, Probe, host_view, not_run_facts
 from tests.support.probes import PROBES
@@ -91,9 +93,10 @@ def observe(launcher: Launcher, probes: list[Probe] = PROBES, host: Host | None 
     while todo:
         try:
             sh = _start(launcher)
-        except SessionError as e:
-            why = e.last_line or str(e).splitlines()[0]
-            reason = f"{launcher.name} gave no shell ({'timed out' if e.timed_out else 'it ended'}: {why})"
+        except (SessionError, TimeoutError, pexpect.ExceptionPexpect) as e:  # no prompt, no sh, no program
+            why = getattr(e, "last_line", "") or str(e).splitlines()[0]
+            how = "timed out" if getattr(e, "timed_out", True) else "it ended"
+            reason = f"{launcher.name} gave no shell ({how}: {why})"
             for probe in todo:
                 results[probe.name] = _not_run(probe, Context(host), reason)
             break
