@@ -31,7 +31,7 @@ ifneq ($(VERDICT),)
 $(shell rm -f $(VERDICT))
 endif
 # $(call verdict,COMMAND): show and run it; with VERDICT=file, write its status there; exit with it.
-verdict = echo '$(1)'; status=0; $(1) || status=$$?; \
+verdict = echo '$(strip $(1))'; status=0; $(1) || status=$$?; \
   $(if $(VERDICT),mkdir -p $(dir $(VERDICT)) && echo $$status > $(VERDICT);) exit $$status
 # doctor before a comparison: what it finds missing means the comparison could not run (2).
 doctor_first = VENV=$(VENV) $(SYSPY) scripts/doctor.py --quiet || \
