@@ -20,6 +20,23 @@ PYTEST_ARGS := -n auto --dist loadgroup $(ARGS)
 .PHONY: help doctor setup build bytecode test parity matrix trace bench kernels mutants lint fmt tables docs clean distclean venv-usable
 LAUNCHERS ?= go,py
 TRACE_LAUNCHERS ?= go,py,py-subreaper,py-relay
+# Where parity, matrix, trace and kernels write their reports.
+REPORTS ?= reports
+# WIDE=1: parity and matrix print the full grid, whatever the terminal's width.
+WIDE ?=
+# VERDICT=file: parity, matrix, trace and kernels write their script's own exit status
+# there (0 match, 1 an unexpected difference, 2 not verified or could not run), since make
+# turns any failing recipe into its own 2. No file: make stopped before the script ran.
+VERDICT ?=
+ifneq ($(VERDICT),)
+$(shell rm -f $(VERDICT))
+endif
+# $(call verdict,COMMAND): show and run it; with VERDICT=file, write its status there; exit with it.
+verdict = echo '$(strip $(1))'; status=0; $(1) || status=$$?; \
+  $(if $(VERDICT),mkdir -p $(dir $(VERDICT)) && echo $$status > $(VERDICT);) exit $$status
+# doctor before a comparison: what it finds missing means the comparison could not run (2).
+doctor_first = VENV=$(VENV) $(SYSPY) scripts/doctor.py --quiet || \
+  { $(if $(VERDICT),mkdir -p $(dir $(VERDICT)) && echo 2 > $(VERDICT);) exit 2; }
 # make kernels: which kernels, where their downloads stay, the whole suite or not.
 KERNELS ?= 5.10,6.1,6.12,newest
 KERNELS_CACHE ?= $(HOME)/.cache/nsport-kernels
@@ -30,6 +47,8 @@ help:
 	@echo "               LAUNCHERS=go,py,unshare,bwrap picks them (commas or spaces; go, the reference, always runs"
 	@echo "               first, named or not; see tests/support/launchers.py);"
 	@echo "               exits 0 when the only differences are the ones a launcher declares, with the reason"
+	@echo "               VERDICT=reports/parity.status writes the script's own status (0 match, 1 differs,"
+	@echo "               2 not verified or could not run; make itself exits 2 on any failure); WIDE=1 the full grid"
 	@echo "make matrix    every --clone flag set x {root, nobody} under Go and Python; reports/matrix.{md,html,json}"
 	@echo "make trace     each launcher (and strategy) under strace -f: reports/trace.{md,html,json}"
 	@echo "make kernels   the same under other Linux kernels (qemu guests); reports/kernels.{md,html,json}"
@@ -110,23 +129,24 @@ test: lint build
 	$(if $(TEST_KERNELS),$(MAKE) kernels KERNELS=$(TEST_KERNELS) KERNELS_TIMEOUT=900)
 
 parity: build
-	@VENV=$(VENV) $(SYSPY) scripts/doctor.py --quiet
-	$(PY) scripts/parity.py --launchers '$(LAUNCHERS)'
+	@$(doctor_first)
+	@$(call verdict,$(PY) scripts/parity.py --launchers '$(LAUNCHERS)' --out $(REPORTS) $(if $(WIDE),--wide))
 
 matrix: build
-	@VENV=$(VENV) $(SYSPY) scripts/doctor.py --quiet
-	$(PY) scripts/matrix.py
+	@$(doctor_first)
+	@$(call verdict,$(PY) scripts/matrix.py --out $(REPORTS) $(if $(WIDE),--wide))
 
 trace: build
-	$(PY) scripts/trace.py --launchers '$(TRACE_LAUNCHERS)'
+	@$(call verdict,$(PY) scripts/trace.py --launchers '$(TRACE_LAUNCHERS)' --out $(REPORTS))
 
 BENCH_ARGS ?=
 bench: build
 	$(PY) scripts/bench.py $(BENCH_ARGS)
 
+KERNELS_ARGS = --kernels $(KERNELS) --cache $(KERNELS_CACHE) --out $(REPORTS) $(if $(KERNELS_FULL),--full)
 kernels: build
-	@VENV=$(VENV) $(SYSPY) scripts/doctor.py --quiet
-	$(PY) scripts/kernels.py --kernels $(KERNELS) --cache $(KERNELS_CACHE) $(if $(KERNELS_FULL),--full)
+	@$(doctor_first)
+	@$(call verdict,$(PY) scripts/kernels.py $(KERNELS_ARGS))
 
 # Mutation testing: not part of `make test` (it runs the suite hundreds of times); the code is in
 # tests/support/mutants*.py, with the cosmic-ray and coverage.py that only this target installs.

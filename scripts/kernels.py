@@ -6,9 +6,13 @@ Each kernel is a stock Debian image (fetched once into the cache, through a
 private APT_CONFIG), booted under qemu with the host's / read-only as its root
 (tests/support/kernelvm.py). Inside: the kernel feature checks, scripts/parity.py, and
 the SysProcAttr configurations and start-up paths under pytest (--full: the
-whole suite). Writes reports/kernels.{md,html,json}, and each guest's own
-parity report and console log under reports/kernels/RELEASE/. Exits 1 when Go
-and Python differ anywhere, or a kernel gave no result it could prove ran on it.
+whole suite). Writes reports/kernels.{md,html,json} (the JSON starts with
+`verdict`), and each guest's own parity report and console log under
+reports/kernels/RELEASE/. A terminal shows a progress bar (the guests' consoles
+above it); a pipe gets one line per stage. Exit status
+(tests/support/verdict.py): 0 Go and Python agree everywhere, 1 they differ
+somewhere, 2 something was not verified (a kernel gave no result it could
+prove ran on it, a probe or test could not run in a guest) or nothing could run.
 """
 
 import fcntl
@@ -21,10 +25,11 @@ from pathlib import Path
 
 from plumbum import cli
 
-from tests.support import kernel_report, kernelvm, report
+from tests.support import kernel_report, kernelvm, report, verdict
 from tests.support.kernelvm import KernelError
 from tests.support.launchers import LAUNCHER_GO
 from tests.support.paths import REPORTS, ROOT
+from tests.support.progress import Stages
 
 
 class Kernels(cli.Application):
@@ -78,24 +83,28 @@ class Kernels(cli.Application):
         command = kernelvm.guest_command(sys.executable, tests)
         records = []
         start = time.monotonic()
-        for asked, package in chosen.items():
-            kernel = kernelvm.fetch(apt, package, cache / "kernels")
-            try:
-                initrd = kernelvm.initramfs(kernel, cache / "initrd")
-            except KernelError as e:  # this kernel cannot boot here; the others still can
-                print(f"kernels: {e}", file=sys.stderr)
-                records.append(
-                    kernel_report.collect(asked, kernel, kernelvm.Run("", None, 0.0, "", error=str(e)), Path())
-                )
-                continue
-            job = Path(self.out) / "kernels" / kernel.release
-            print(f"kernels: {asked} is {package}: booting (qemu, TCG, {self.cpus} CPU)", flush=True)
-            echo = None if self.quiet else (lambda line: print(f"  {line}", end="", flush=True))
-            run = kernelvm.boot(kernel, command, job, initrd, cwd=ROOT, timeout=self.timeout, echo=echo,
-                                cpus=self.cpus)  # fmt: skip
-            records.append(kernel_report.collect(asked, kernel, run, job))
-            state = run.error or f"done, uname -r {run.release}"
-            print(f"kernels: {kernel.release}: {state} ({run.seconds:.0f} s)", flush=True)
+        with Stages("kernels", len(chosen), "kernels") as stages:
+            for asked, package in chosen.items():
+                stages.stage(f"{asked}: fetching {package}")
+                kernel = kernelvm.fetch(apt, package, cache / "kernels")
+                try:
+                    initrd = kernelvm.initramfs(kernel, cache / "initrd")
+                except KernelError as e:  # this kernel cannot boot here; the others still can
+                    stages.log(f"kernels: {e}\n")
+                    records.append(
+                        kernel_report.collect(asked, kernel, kernelvm.Run("", None, 0.0, "", error=str(e)), Path())
+                    )
+                    stages.advance()
+                    continue
+                job = Path(self.out) / "kernels" / kernel.release
+                stages.stage(f"{asked} is {package}: booting (qemu, TCG, {self.cpus} CPU)")
+                echo = None if self.quiet else (lambda line: stages.log(f"  {line}"))
+                run = kernelvm.boot(kernel, command, job, initrd, cwd=ROOT, timeout=self.timeout, echo=echo,
+                                    cpus=self.cpus)  # fmt: skip
+                records.append(kernel_report.collect(asked, kernel, run, job))
+                state = run.error or f"done, uname -r {run.release}"
+                stages.log(f"kernels: {kernel.release}: {state} ({run.seconds:.0f} s)\n")
+                stages.advance()
         meta = {
             **report.run_metadata(),
             "host kernel": os.uname().release,
@@ -109,12 +118,16 @@ class Kernels(cli.Application):
         (out / "kernels.md").write_text(kernel_report.markdown(records, meta))
         (out / "kernels.html").write_text(kernel_report.html_page(records, meta))
         (out / "kernels.json").write_text(kernel_report.json_report(records, meta))
-        findings, failures = kernel_report.findings(records), kernel_report.failures(records)
-        print(f"\n{len(findings)} findings (the kernel changes what both do), {len(failures)} failures")
-        for line in failures:
-            print(f"FAILURE {line}")
+        v = kernel_report.make_verdict(records, meta)
+        print(verdict.headline(v))
+        for line in v["differences"]:
+            print(f"  ✗ {line}")
+        for item in v["not_verified"]:
+            print(f"  ? not verified: {item['where']}: {item['reason']}")
+        print(f"{v['counts']['findings']} findings (the kernel changes what both do); "
+              f"{verdict.run_line(meta)}")  # fmt: skip
         print(f"reports: {out}/kernels.md, kernels.html, kernels.json")
-        return 1 if failures else 0
+        return v["exit"]
 
 
 if __name__ == "__main__":

@@ -1,12 +1,19 @@
-"""Run every probe under each launcher; print a table and write the reports.
+"""Run every probe under each launcher; print the verdict and what differs, and write the reports.
 
-    parity.py [--launchers go,py,unshare,bwrap] [--out reports]
+    parity.py [--launchers go,py,unshare,bwrap] [--out reports] [--wide]
 
 Go is the reference: it runs first whether named first, later or not at all.
-Exits 0 when every launcher's facts equal the reference's or
-differ only where the launcher's entry in tests/support/launchers.py expects it
-(shown with the reason); 1 on any other difference; 2 on a bad command line
-or a launcher that is not installed.
+Prints the verdict first, then each probe that is not ✓ as a block that fits
+80 columns (the full grid with --wide, or on a terminal of 120 columns), and
+writes parity.md, parity.html and parity.json (which starts with `verdict`).
+Exit status (tests/support/verdict.py):
+  0  every probe was compared, and every launcher's facts equal the reference's
+     or differ only where its entry in tests/support/launchers.py expects it
+     (shown with the reason)
+  1  an unexpected difference
+  2  a probe or fact could not be compared (not verified: it did not run for the
+     reference or for a launcher, each named with the reason), nothing could run,
+     a launcher is not installed, or a bad command line
 """
 
 import sys
@@ -14,7 +21,7 @@ from pathlib import Path
 
 from plumbum import cli
 
-from tests.support import launchers, parity, report
+from tests.support import launchers, parity, report, verdict
 from tests.support.paths import REPORTS
 
 
@@ -27,31 +34,34 @@ class Parity(cli.Application):
         f"known: {', '.join(launchers.LAUNCHERS)}",
     )  # fmt: skip
     out = cli.SwitchAttr("--out", str, default=str(REPORTS), help="where the reports go")
+    wide = cli.Flag("--wide", help="the full grid of every fact, whatever the terminal's width")
 
     def main(self):
         try:
             chosen = launchers.select(self.names)
         except KeyError as e:
-            print(f"parity: {e.args[0]}", file=sys.stderr)
-            return 2
+            return self.cannot(e.args[0])
         if len(chosen) < 2:
-            print("parity: name a launcher to compare with go", file=sys.stderr)
-            return 2
+            return self.cannot("name a launcher to compare with go")
         for launcher in chosen:
             if problem := launcher.missing():
-                print(f"parity: {launcher.name}: {problem}; apt-get install {launcher.package}", file=sys.stderr)
-                return 2
+                return self.cannot(f"{launcher.name}: {problem}; apt-get install {launcher.package}")
         results = parity.run_all(chosen)
         rows = parity.compare(results)
         meta = report.run_metadata()
-        print(report.text_table(rows, results), end="")
+        print(report.terminal(rows, results, meta, wide=self.wide or None), end="")
         out = Path(self.out)
         out.mkdir(parents=True, exist_ok=True)
         (out / "parity.md").write_text(report.markdown(rows, results, meta))
         (out / "parity.html").write_text(report.html_page(rows, results, meta))
         (out / "parity.json").write_text(report.json_report(rows, results, meta))
-        print(f"\nreports: {out}/parity.md, parity.html, parity.json")
-        return 0 if all(r["match"] for r in rows) else 1
+        print(f"reports: {out}/parity.md, parity.html, parity.json")
+        return report.view(rows, results, meta)["verdict"]["exit"]
+
+    @staticmethod
+    def cannot(why: str) -> int:
+        print(verdict.headline(verdict.could_not_run("parity", why)), file=sys.stderr)
+        return verdict.EXIT[verdict.COULD_NOT_RUN]
 
 
 if __name__ == "__main__":

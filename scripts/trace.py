@@ -1,9 +1,14 @@
 """make trace: each launcher's start under strace -f, its syscalls lined up with Go's.
 
-    scripts/trace.py [--launchers go,py,py-subreaper,py-relay] [--out reports]
+    scripts/trace.py [--launchers go,py,py-subreaper,py-relay] [--out reports] [--runs 5]
 
-Writes reports/trace.{md,html,json}; exits 1 when a difference has no
-explanation, 2 when strace or a named launcher is missing. The work is in
+Prints the verdict first, then per launcher its namespace calls in words
+(the same as the reference's, or differing as its strategy expects, with the
+reason) and the times last. Writes reports/trace.{md,html,json} (the JSON
+starts with `verdict`). Exit status (tests/support/verdict.py): 0 every
+difference explained, 1 an unexplained difference (or namespace calls that
+should be Go's and are not), 2 a launcher that could not be traced, strace or
+a named launcher missing, or a bad command line. The work is in
 tests/support/trace.py.
 """
 
@@ -13,10 +18,11 @@ import sys
 from pathlib import Path
 
 from plumbum import cli
+from rich.console import Console
+from rich.text import Text
 
-from tests.support import launchers
+from tests.support import launchers, report, trace, verdict
 from tests.support.paths import REPORTS
-from tests.support.trace import html, markdown, trace
 
 
 class Trace(cli.Application):
@@ -26,30 +32,37 @@ class Trace(cli.Application):
                            help="comma or space list; go, the reference, always runs first (named or not); "
                            f"known: {', '.join(launchers.LAUNCHERS)}")  # fmt: skip
     out = cli.SwitchAttr("--out", str, default=str(REPORTS), help="where the reports go")
+    runs = cli.SwitchAttr("--runs", cli.Range(1, 50), default=5,
+                          help=f"traced starts per launcher, for the times ({trace.TIMED_FROM} or more: "
+                          "a median)")  # fmt: skip
 
     def main(self):
         if shutil.which("strace") is None:
-            print("trace: strace not installed (apt-get install strace)", file=sys.stderr)
-            return 2
+            return self.cannot("strace not installed (apt-get install strace)")
         try:
             chosen = launchers.select(self.names)
         except KeyError as e:
-            print(f"trace: {e.args[0]}", file=sys.stderr)
-            return 2
-        result = trace(chosen)
+            return self.cannot(e.args[0])
+        if len(chosen) < 2:
+            return self.cannot("name at least two launchers")
+        result = trace.trace(chosen, runs=self.runs)
+        meta = {**report.run_metadata(), "traced starts per launcher": str(self.runs)}
+        data = trace.report(result, meta)
         out = Path(self.out)
         out.mkdir(parents=True, exist_ok=True)
-        (out / "trace.json").write_text(json.dumps(result, indent=2) + "\n")
-        (out / "trace.md").write_text(markdown(result))
-        (out / "trace.html").write_text(html(result))
-        for run in result["launchers"]:
-            print(f"{run['name']:<14} {run['start_to_exec_ms']} ms  {' ; '.join(run['namespace_calls'])}")
-        for cmp in result["comparisons"]:
-            match = cmp["namespace_calls_match"]
-            print(f"{cmp['port']}: {cmp['differences']} rows differ from {chosen[0].name}, "
-                  f"{cmp['unexplained']} unexplained; namespace calls match: {match}")  # fmt: skip
+        (out / "trace.json").write_text(json.dumps(data, indent=2) + "\n")
+        (out / "trace.md").write_text(trace.markdown(result, meta))
+        (out / "trace.html").write_text(trace.html(result, meta))
+        console = Console(highlight=False)
+        for line, style in trace.text(result, meta, console.width):
+            console.print(Text(line, style=style), soft_wrap=True)
         print(f"reports: {out}/trace.md, trace.html, trace.json")
-        return 1 if any(c["unexplained"] for c in result["comparisons"]) else 0
+        return data["verdict"]["exit"]
+
+    @staticmethod
+    def cannot(why: str) -> int:
+        print(verdict.headline(verdict.could_not_run("trace", why)), file=sys.stderr)
+        return verdict.EXIT[verdict.COULD_NOT_RUN]
 
 
 if __name__ == "__main__":

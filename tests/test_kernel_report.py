@@ -104,7 +104,9 @@ def test_a_kernel_without_a_trusted_result_is_a_failure():
            "features": {}, "probes": {}, "tests": {}}  # fmt: skip
     kernels = [bad, _kernel("6.12.117+deb13-amd64")]
     assert kr.failures(kernels) == ["6.1: no result: the guest never reached the command (see the console log)"]
-    assert dict(kr.grid(kernels))["namespaces"][0] == ("no result", "bad")
+    assert dict(kr.grid(kernels))["namespaces"][0] == ("no result", "unverified")  # ? not verified, never ✓
+    v = kr.make_verdict(kernels)
+    assert (v["state"], v["exit"]) == ("not verified", 2) and v["not_verified"][0]["where"] == "6.1"
     assert "| 6.1 | `linux-image-6.1.0-50-amd64` | 12 s | the guest never reached" in kr.markdown(kernels)
 
 

@@ -121,8 +121,8 @@ def test_html_names_each_difference_first_and_escapes():
     assert "prints no banner" in summary  # the reason of the expected difference
     assert "<out>" not in page and "raw &lt;out&gt; &amp; more" in page
     assert 'id="probe-alpha"' in page
-    assert re.search(r'<td class="v differs">x+ THE END</td>', page), "the differing cell is highlighted"
-    assert '<td class="v expected" title="prints no banner">-</td>' in page
+    assert re.search(r'<td class="v differs">✗ x+ THE END</td>', page), "the differing cell is marked"
+    assert '<td class="v expected">≈ -<span class="why">prints no banner</span></td>' in page  # no hover needed
     assert "<code>third --flag</code>" in page
     for key in ("date", "kernel", "distribution", "user", "python", "go", "git commit"):
         assert f"<dt>{key}</dt>" in page

@@ -12,12 +12,16 @@ which compares the two itself). A kernel that changes what both do alike is a
 finding, not a failure: a probe fact where Go on this kernel differs from Go on
 the reference kernel (the newest one run), a test skipped because the kernel
 lacks a feature, a feature the reference kernel has and this one lacks.
+What could not be compared is not verified, never a match: a kernel without a
+trusted result, a probe the guest's parity run could not verify, a test
+skipped for another reason than a missing kernel feature.
 """
 
 import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from tests.support import verdict
 from tests.support.kernelvm import Kernel, Run, version_key
 from tests.support.report import templates
 
@@ -40,18 +44,23 @@ def junit_tests(xml_text: str) -> dict[str, dict]:
 
 
 def parity_probes(parity_json: str) -> dict[str, dict]:
-    """{probe: {"match", "differs", "go", "py"}} from scripts/parity.py's parity.json (launchers go,py)."""
+    """{probe: {"match", "differs", "go", "py"[, "not_verified"]}} from scripts/parity.py's parity.json (go,py).
+
+    not_verified (present when the guest could not verify the probe): the reasons, one line each.
+    """
     data = json.loads(parity_json)
     ref, other = (lc["name"] for lc in data["launchers"][:2])
-    return {
-        p["name"]: {
+    out = {}
+    for p in data["probes"]:
+        out[p["name"]] = {
             "match": p["match"],
             "differs": p["differs"].get(other, []),
             "go": p["launchers"][ref]["facts"],
             "py": p["launchers"][other]["facts"],
         }
-        for p in data["probes"]
-    }
+        if unverified := p.get("not_verified", {}).get(other):
+            out[p["name"]]["not_verified"] = list(dict.fromkeys(f"{e['fact']}: {e['reason']}" for e in unverified))
+    return out
 
 
 def reference(kernels: list[dict]) -> dict | None:
@@ -108,13 +117,47 @@ def failures(kernels: list[dict]) -> list[str]:
             out.append(f"{name}: no result: {k['error']}")
             continue
         out += [f"{name}: probe {p}: Go and Python differ in {', '.join(s['differs'])}"
-                for p, s in k["probes"].items() if not s["match"]]  # fmt: skip
+                for p, s in k["probes"].items() if s["differs"]]  # fmt: skip
         out += [f"{name}: {t} failed" for t, s in k["tests"].items() if s["outcome"] == "failed"]
     return out
 
 
+def not_verified(kernels: list[dict]) -> list[dict]:
+    """What could not be compared, {"where", "reason"}: a kernel without a result, a probe or a test not verified."""
+    out = []
+    for k in kernels:
+        name = k["release"] or k["asked"]
+        if k["error"]:
+            out.append({"where": name, "reason": f"no result: {k['error']}"})
+            continue
+        out += [{"where": f"{name}: probe {p}", "reason": "; ".join(s["not_verified"])}
+                for p, s in k["probes"].items() if s.get("not_verified") and not s["differs"]]  # fmt: skip
+        skipped = [(t, s) for t, s in k["tests"].items() if s["outcome"] == "skipped"]
+        out += [{"where": f"{name}: {t}", "reason": f"skipped: {s['message']}"}
+                for t, s in skipped if not s["message"].startswith(LACKS)]  # fmt: skip
+    return out
+
+
+def make_verdict(kernels: list[dict], meta: dict | None = None) -> dict:
+    """The run's verdict: every probe and test cell on every kernel, Go against Python."""
+    cells = sum(1 if k["error"] else len(k["probes"]) + len(k["tests"]) for k in kernels)
+    differ = [line for line in failures(kernels) if ": no result: " not in line]
+    unverified = not_verified(kernels)
+    done = [k for k in kernels if not k["error"]]
+    summary = (f"Go and Python on {len(done)}/{len(kernels)} kernels: {len(differ)} differences, "
+               f"{len(findings(kernels))} findings where a kernel changes what both do")  # fmt: skip
+    if unverified:
+        summary += f", {len(unverified)} not verified ({verdict.reasons(unverified)})"
+    counts = {"kernels": len(kernels), "with a result": len(done), "cells": cells, "differs": len(differ),
+              "not verified": len(unverified), "findings": len(findings(kernels))}  # fmt: skip
+    state = verdict.decide(cells, len(differ), len(unverified))
+    if not done:
+        state = verdict.COULD_NOT_RUN
+    return verdict.make(state, summary, counts, meta, differences=differ, not_verified=unverified)
+
+
 def grid(kernels: list[dict]) -> list[tuple[str, list[tuple[str, str]]]]:
-    """[(row name, [(cell text, kind) per kernel])]; kind is ok, finding, skip, bad or none."""
+    """[(row name, [(cell text, kind) per kernel])]; kind is ok, finding, unverified, bad or none."""
     found: dict[tuple[str, str], list[str]] = {}
     for f in findings(kernels):
         probe, _, fact = f["where"].partition(": ")
@@ -126,11 +169,13 @@ def grid(kernels: list[dict]) -> list[tuple[str, list[tuple[str, str]]]]:
         cells = []
         for k in kernels:
             if k["error"]:
-                cells.append(("no result", "bad"))
+                cells.append(("no result", "unverified"))
             elif name in k["probes"]:
                 seen = k["probes"][name]
-                if not seen["match"]:
+                if seen["differs"] or (not seen["match"] and not seen.get("not_verified")):
                     cells.append((f"Go ≠ Python: {', '.join(seen['differs'])}", "bad"))
+                elif seen.get("not_verified"):
+                    cells.append((f"not verified: {'; '.join(seen['not_verified'])}", "unverified"))
                 elif facts := found.get((k["release"], name)):
                     cells.append((f"Go = Python; the kernel changes {', '.join(facts)}", "finding"))
                 else:
@@ -140,7 +185,7 @@ def grid(kernels: list[dict]) -> list[tuple[str, list[tuple[str, str]]]]:
                 if seen["outcome"] == "passed":
                     cells.append(("Go = Python", "ok"))
                 elif seen["outcome"] == "skipped":
-                    kind = "finding" if seen["message"].startswith(LACKS) else "skip"
+                    kind = "finding" if seen["message"].startswith(LACKS) else "unverified"
                     cells.append((f"skipped: {seen['message']}", kind))
                 else:
                     cells.append((f"failed: {seen['message'][:80]}", "bad"))
@@ -155,7 +200,10 @@ def _short(value: object) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-MARK = {"ok": "✓", "finding": "◆", "skip": "–", "bad": "✗", "none": ""}
+MARK = {"ok": "✓", "finding": "◆", "unverified": "?", "bad": "✗", "none": ""}
+LEGEND = ("✓ Go = Python · ◆ Go = Python, and the kernel changes what both do (a finding) · ? not verified "
+          "(no result from the kernel, a probe the guest could not verify, a test skipped; reason shown) · "
+          "✗ Go ≠ Python")  # fmt: skip
 
 
 def view(kernels: list[dict], meta: dict | None = None) -> dict:
@@ -167,6 +215,8 @@ def view(kernels: list[dict], meta: dict | None = None) -> dict:
               "parity": None if k["error"] else f"kernels/{k['release']}/out/parity.html"}
              for k in kernels]  # fmt: skip
     return {
+        "verdict": make_verdict(kernels, meta),
+        "legend": LEGEND,
         "meta": meta or {},
         "kernels": heads,
         "reference": ref["release"] if ref else None,
@@ -178,21 +228,26 @@ def view(kernels: list[dict], meta: dict | None = None) -> dict:
 
 
 def markdown(kernels: list[dict], meta: dict | None = None) -> str:
-    return templates().get_template("kernels.md").render(v=view(kernels, meta))
+    v = view(kernels, meta)
+    return templates().get_template("kernels.md").render(v=v, verdict=v["verdict"])
 
 
 def html_page(kernels: list[dict], meta: dict | None = None) -> str:
-    return templates().get_template("kernels.html").render(v=view(kernels, meta))
+    v = view(kernels, meta)
+    return templates().get_template("kernels.html").render(v=v, verdict=v["verdict"],
+                                                         title="Parity across kernels: Go vs Python")  # fmt: skip
 
 
 def json_report(kernels: list[dict], meta: dict | None = None) -> str:
     ref = reference(kernels)
     data = {
+        "verdict": make_verdict(kernels, meta),
         "meta": meta or {},
         "reference": ref["release"] if ref else None,
         "kernels": kernels,
         "findings": findings(kernels),
         "failures": failures(kernels),
+        "not_verified": not_verified(kernels),
     }
     return json.dumps(data, indent=2, default=str) + "\n"
 

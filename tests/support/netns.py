@@ -133,9 +133,13 @@ class Scratch(Closing):
 
     def start(self) -> None:
         self.proc = subprocess.Popen(["unshare", "--net", "--", "sh", "-c", "echo unshared; exec cat"],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)  # fmt: skip
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True)  # fmt: skip
         if self.proc.stdout.readline() != "unshared\n":
-            raise RuntimeError("unshare --net did not start")
+            self.proc.wait(timeout=TIMEOUT)
+            said = self.proc.stderr.read().strip().splitlines()  # "unshare: unshare failed: Operation ..."
+            why = f" ({said[-1].rsplit(': ', 1)[-1]})" if said else ""
+            raise RuntimeError(f"unshare --net did not start{why}")
         self.fd = netns_fd(self.proc.pid)
 
     def close(self) -> None:
@@ -151,6 +155,7 @@ class Scratch(Closing):
             self.proc.kill()  # by the Popen's own pid
             self.proc.wait()
         self.proc.stdout.close()
+        self.proc.stderr.close()
 
 
 def wire(scratch: Scratch, pids: list[int], net: ipaddress.IPv4Network | None = None) -> dict[int, str]:

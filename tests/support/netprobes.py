@@ -22,6 +22,7 @@ values the host side fills in: `{helper}` (the helper's command line),
 
 import functools
 import os
+import pwd
 import signal
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -219,6 +220,17 @@ class Bridge:
         self.stack.close()
 
 
+# What only a wired bridge can show: not run when the host could not wire it.
+WIRED = ("wiring", "the peer's answer", "the peer got", "host's addresses from the peer")
+
+
+def _who() -> str:
+    try:
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except KeyError:
+        return f"uid {os.geteuid()}"
+
+
 def start_bridge(ctx: Context) -> None:
     fresh_listener(ctx)
     if not ctx.sh_pid:  # the host column: the host's own namespace is never wired
@@ -229,8 +241,13 @@ def start_bridge(ctx: Context) -> None:
         ctx.scratch["wiring"] = "by the test, from the host: veth pairs to a bridge in a throw-away namespace"
     except netns.HostNamespaceError:
         ctx.scratch["wiring"] = "skipped, the network namespace is the host's"
-    except Exception as e:  # noqa: BLE001 - reported as a fact, and the comparison shows it
-        ctx.scratch["wiring"] = f"failed: {str(e).splitlines()[0]}"
+    except Exception as e:  # noqa: BLE001 - the probe's host side could not do its part: not run, and why
+        error = str(e).splitlines()[0]
+        if os.geteuid() != 0:
+            reason = f"as {_who()}: wiring the bridge needs root on the host: {error}"
+        else:
+            reason = f"the host could not wire the bridge: {error}"
+        ctx.skip(reason, *WIRED)
 
 
 def look_bridge(ctx: Context) -> str:
@@ -251,15 +268,17 @@ def stop_bridge(ctx: Context) -> None:
 
 
 def bridge_facts(raw: str, ctx: Context) -> Facts:
+    unwired = {k: None for k in WIRED if k in ctx.not_run}  # the host could not wire it: not run
     return {
         "network namespace": own(field_of(raw, "net ns"), ctx.host.ns["net"]),
-        **looked(ctx, "wiring"),
+        **({"wiring": None} if "wiring" in ctx.not_run else looked(ctx, "wiring")),
         "links seen": " ".join(_each(raw, "link")),
         "global addresses": ", ".join(_each(raw, "address")) or "none",
         "the peer's answer": field_of(raw, "peer answered"),
         **({"the peer got": ctx.scratch["peer got"]} if "peer got" in ctx.scratch else {}),
         "the host's addresses from the shell": field_of(raw, "host's addresses"),
         **looked(ctx, "host's addresses from the peer", "host's listener got a connection"),
+        **unwired,
     }
 
 

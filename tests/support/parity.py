@@ -9,8 +9,10 @@ terminal table, the reports and the tests are views of the same thing.
 
 import re
 
+import pexpect
+
 from tests.support.launchers import Launcher
-from tests.support.probe import Context, Facts, Host, Probe, host_view
+from tests.support.probe import Context, Host, NotRun, Probe, host_view, not_run_facts
 from tests.support.probes import PROBES
 from tests.support.shell import SessionError, ShellSession
 
@@ -25,39 +27,88 @@ def _observe(sh: ShellSession, probe: Probe, ctx: Context) -> dict:
     return {"output": output, "status": status}
 
 
+def _not_run(probe: Probe, ctx: Context, reason: str, facts: tuple[str, ...] = ()) -> dict:
+    """The observation of a probe that did not run (or not all of it), with the reason."""
+    return {"output": f"(not run: {reason})", "status": None, "look": None,
+            "facts": not_run_facts(probe, ctx, reason, facts), "not_run": dict(ctx.not_run)}  # fmt: skip
+
+
+def _start(launcher: Launcher) -> ShellSession:
+    sh = ShellSession(launcher)
+    sh.__enter__()  # closes what it started if it fails
+    return sh
+
+
+def _one(sh: ShellSession, probe: Probe, ctx: Context) -> tuple[dict, bool]:
+    """Run one probe in the session: (observation, whether the session is lost)."""
+    ctx.not_run = {}
+    lost = False
+    try:
+        try:
+            if probe.before:
+                probe.before(ctx)
+        except NotRun as e:
+            if not e.facts:
+                return _not_run(probe, ctx, e.reason), False
+            ctx.skip(e.reason, *e.facts)
+        except Exception as e:  # noqa: BLE001 - the host side failed: the probe did not run, and says why
+            return _not_run(probe, ctx, f"its host side failed: {type(e).__name__}: {e}"), False
+        try:
+            seen = _observe(sh, probe, ctx)
+        except SessionError as e:
+            lost = True
+            if e.timed_out:  # nothing was measured
+                return _not_run(probe, ctx, f"the shell gave no answer within {sh.timeout:g} s"), lost
+            # the shell (or the launcher) ended: what the probe saw, as a fact
+            seen = {"output": f"(no answer: {str(e).splitlines()[0]})", "status": None}
+        try:
+            seen["look"] = probe.look(ctx) if probe.look else None
+        except NotRun as e:
+            seen["look"] = f"(not run: {e.reason})"
+            if not e.facts:
+                return {**_not_run(probe, ctx, e.reason), "output": seen["output"]}, lost
+            ctx.skip(e.reason, *e.facts)
+    finally:
+        if probe.after:
+            probe.after(ctx)
+    facts = probe.facts(seen["output"], ctx)
+    for key in ctx.not_run:
+        facts[key] = None  # not measured: no value, whatever the reducer made of nothing
+    seen["facts"], seen["not_run"] = facts, dict(ctx.not_run)
+    return seen, lost
+
+
 def observe(launcher: Launcher, probes: list[Probe] = PROBES, host: Host | None = None) -> dict[str, dict]:
     """Run each probe in a pty session of launcher; {probe name: observation}.
 
-    An observation is {"output", "status", "look", "facts"}. A probe that ends
-    the shell unexpectedly is recorded as such and a new session carries on.
+    An observation is {"output", "status", "look", "facts", "not_run"}; not_run
+    maps each fact that could not be measured to the reason. A probe that ends
+    the shell unexpectedly is recorded as such and a new session carries on; a
+    session that does not start, or a shell that stops answering, leaves the
+    probes it did not run as not run.
     """
     host = host or Host()
     results: dict[str, dict] = {}
     todo = list(probes)
     while todo:
-        with ShellSession(launcher) as sh:
+        try:
+            sh = _start(launcher)
+        except (SessionError, TimeoutError, pexpect.ExceptionPexpect) as e:  # no prompt, no sh, no program
+            why = getattr(e, "last_line", "") or str(e).splitlines()[0]
+            how = "timed out" if getattr(e, "timed_out", True) else "it ended"
+            reason = f"{launcher.name} gave no shell ({how}: {why})"
+            for probe in todo:
+                results[probe.name] = _not_run(probe, Context(host), reason)
+            break
+        try:
             ctx = Context(host, sh.child.pid, sh.sh_pid, {"banner": sh.banner})
             while todo:
                 probe = todo.pop(0)
-                if probe.before:
-                    probe.before(ctx)
-                lost = False
-                try:
-                    try:
-                        seen = _observe(sh, probe, ctx)
-                    except SessionError as e:
-                        seen, lost = (
-                            {"output": f"(no answer: {str(e).splitlines()[0]})", "status": None},
-                            True,
-                        )
-                    seen["look"] = probe.look(ctx) if probe.look else None
-                finally:
-                    if probe.after:
-                        probe.after(ctx)
-                seen["facts"] = probe.facts(seen["output"], ctx)
-                results[probe.name] = seen
+                results[probe.name], lost = _one(sh, probe, ctx)
                 if lost or probe.ends_session:
                     break  # a new session for what is left
+        finally:
+            sh.close()
     return results
 
 
@@ -74,21 +125,34 @@ def run_all(launchers: list[Launcher], probes: list[Probe] = PROBES) -> dict:
 
 
 def compare(results: dict, probes: list[Probe] = PROBES) -> list[dict]:
-    """One row per probe: its command as run, every launcher's raw output and facts, match.
+    """One row per probe: its command as run, every launcher's raw output and facts, its state.
 
-    The first launcher is the reference. A launcher's fact that differs from
+    The first launcher is the reference. A fact that was not measured for the
+    reference or for a launcher is *not verified* for that launcher (with the
+    reason), and is not compared. A launcher's measured fact that differs from
     the reference's is *expected* when the launcher's entry says so (same
     fact, same value; `expected` holds it with the reason), else it *differs*.
-    `match` is true when no launcher differs unexpectedly.
+    A row's state is differs, not verified, expected or match, in that order of
+    precedence; `match` is true only for the last two.
     """
     names = [lc["name"] for lc in results["launchers"]]
     ref = names[0]
     rows = []
     for probe in probes:
         seen = {n: results["observations"][n][probe.name] for n in names}
-        differs, expected = {}, {}
+        differs, expected, not_verified = {}, {}, {}
+        ref_not_run = seen[ref].get("not_run", {})
         for n in names[1:]:
-            for key in _diff(seen[ref]["facts"], seen[n]["facts"]):
+            own_not_run = seen[n].get("not_run", {})
+            for key in dict.fromkeys([*seen[ref]["facts"], *seen[n]["facts"], *ref_not_run, *own_not_run]):
+                missing = {w: nr[key] for w, nr in ((ref, ref_not_run), (n, own_not_run)) if key in nr}
+                if missing:  # not measured on one side or both: not compared, and why
+                    reasons = set(missing.values())
+                    why = reasons.pop() if len(reasons) == 1 else "; ".join(f"{w}: {r}" for w, r in missing.items())
+                    not_verified.setdefault(n, []).append({"fact": key, "who": list(missing), "reason": why})
+                    continue
+                if seen[ref]["facts"].get(key) == seen[n]["facts"].get(key):
+                    continue
                 value = seen[n]["facts"].get(key)
                 why = next((e for e in _expected(results, n) if e["probe"] == probe.name and e["fact"] == key
                             and _covers(e, value)), None)  # fmt: skip
@@ -96,6 +160,7 @@ def compare(results: dict, probes: list[Probe] = PROBES) -> list[dict]:
                     expected.setdefault(n, []).append({"fact": key, "value": value, "why": why["why"]})
                 else:
                     differs.setdefault(n, []).append(key)
+        state = "differs" if differs else "not verified" if not_verified else "expected" if expected else "match"
         rows.append({
             "name": probe.name,
             "about": probe.about,
@@ -104,7 +169,9 @@ def compare(results: dict, probes: list[Probe] = PROBES) -> list[dict]:
             "host": results["host"].get(probe.name),
             "differs": differs,
             "expected": expected,
-            "match": not differs,
+            "not_verified": not_verified,
+            "state": state,
+            "match": state in ("match", "expected"),
         })  # fmt: skip
     return rows
 
@@ -118,7 +185,3 @@ def _covers(expected: dict, value: object) -> bool:
     if expected.get("pattern") is not None:
         return isinstance(value, str) and re.fullmatch(expected["pattern"], value) is not None
     return value == expected["value"]
-
-
-def _diff(ref: Facts, other: Facts) -> list[str]:
-    return [key for key in dict.fromkeys([*ref, *other]) if ref.get(key) != other.get(key)]

@@ -3,6 +3,11 @@
 The probes themselves are data in tests/support/probes.py (the core ones) and
 tests/support/netprobes.py (the network claims); both build on this module,
 which knows no probe.
+
+A fact is measured, or not run: a probe whose host side could not do its part
+(the bridge's wiring as an ordinary user, a host-side hook that failed) says
+so with `ctx.skip(reason, *facts)` or by raising `NotRun`; such a fact is
+never compared, and a view shows it as not verified, with the reason.
 """
 
 import os
@@ -30,6 +35,15 @@ class Host:
     ipc_key: str = field(default_factory=lambda: hostguard.ipc_key())  # the host queue's, unique to the run
 
 
+class NotRun(Exception):  # noqa: N818 - a state, as the reports name it
+    """Raised by a probe's host-side hook: the probe (or the named facts) could not be measured."""
+
+    def __init__(self, reason: str, facts: tuple[str, ...] = ()):
+        super().__init__(reason)
+        self.reason = reason
+        self.facts = facts  # () means every fact of the probe
+
+
 @dataclass
 class Context:
     """What a probe's hooks and reducer may know about one run."""
@@ -38,6 +52,23 @@ class Context:
     launcher_pid: int = 0  # the launcher's pid on the host
     sh_pid: int = 0  # the shell's pid on the host
     scratch: dict[str, object] = field(default_factory=dict)  # before -> after
+    not_run: dict[str, str] = field(default_factory=dict)  # fact -> why it could not be measured
+
+    def skip(self, reason: str, *facts: str) -> None:
+        """These facts of the probe under way could not be measured, for this reason."""
+        for fact in facts:
+            self.not_run[fact] = reason
+
+
+def not_run_facts(probe: "Probe", ctx: Context, reason: str, facts: tuple[str, ...] = ()) -> Facts:
+    """A probe that did not run: its facts' names (from its reducer on no output), each marked not run."""
+    try:
+        keys = list(facts or probe.facts("", ctx))
+    except Exception:  # noqa: BLE001 - a reducer that needs its output: the probe as a whole
+        keys = ["(the probe)"]
+    for key in keys:
+        ctx.not_run.setdefault(key, reason)
+    return dict.fromkeys(keys)
 
 
 @dataclass(frozen=True)
@@ -80,12 +111,14 @@ def host_view(probe: Probe, host: Host) -> tuple[str, Facts] | None:
     if not probe.on_host:
         return None
     ctx = Context(host)
-    if probe.before:
-        probe.before(ctx)
     try:
+        if probe.before:
+            probe.before(ctx)
         raw = subprocess.run(["sh", "-c", probe.text(host)], capture_output=True, text=True).stdout
         if probe.look:
             probe.look(ctx)
+    except NotRun as e:
+        return f"(not run on the host: {e.reason})", not_run_facts(probe, ctx, e.reason, e.facts)
     finally:
         if probe.after:
             probe.after(ctx)

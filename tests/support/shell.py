@@ -70,7 +70,16 @@ def kill(child: pexpect.spawn) -> None:
 
 
 class SessionError(AssertionError):
-    """A session did not answer as expected; the message holds the transcript."""
+    """A session did not answer as expected; the message holds the transcript.
+
+    `timed_out`: no answer in time (nothing was measured); else the shell or
+    the launcher ended (end of file), which is itself what a probe saw.
+    """
+
+    def __init__(self, message: str, timed_out: bool = False, last_line: str = ""):
+        super().__init__(message)
+        self.timed_out = timed_out
+        self.last_line = last_line  # the transcript's last line: a launcher's error, say
 
 
 class ShellSession(Closing):
@@ -144,7 +153,10 @@ class ShellSession(Closing):
                 return self.child.expect_exact(pattern)
             return self.child.expect(pattern)
         except (pexpect.TIMEOUT, pexpect.EOF) as e:
+            text = transcript(self.transcript.getvalue())
+            last = next((line.strip() for line in reversed(text.splitlines()) if line.strip()), "")
             raise SessionError(
-                f"{self.launcher.name}: waiting for {pattern!r}: {type(e).__name__}\n"
-                f"--- transcript\n{self.transcript.getvalue()}"
+                f"{self.launcher.name}: waiting for {pattern!r}: {type(e).__name__}\n--- transcript\n{text}",
+                timed_out=isinstance(e, pexpect.TIMEOUT),
+                last_line=last,
             ) from None

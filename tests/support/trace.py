@@ -6,14 +6,24 @@ stdin, keeps the calls that make up a start (SHOWN), labels each process
 strategy with Go's sequence and writes reports/trace.{md,html,json}. Each
 difference is explained in one line by WHY, data beside the code; one that
 no rule explains is reported as such (scripts/trace.py then exits 1).
+
+A strategy whose namespace calls differ from Go's by design (SUBREAPER and
+RELAY unshare in a middle process) says so with the reason (EXPECTED_CALLS):
+it "differs as expected", never "match: False". A launcher that could not be
+traced (strace failed, no sh was started) is not verified, with the reason.
+Times are strace's, from `runs` runs: shown as a median with its range only
+from 5 runs on, and never part of the verdict.
 """
 
 import difflib
 import re
+import statistics
+import subprocess
 import tempfile
 from pathlib import Path
 
-from tests.support.paths import TEMPLATES
+from tests.support import verdict
+from tests.support.report import templates
 from tests.support.strace import parse, strace
 
 SHOWN = ("clone,clone3,fork,vfork,unshare,setns,execve,write,sethostname,mount,prctl,rt_sigaction,rt_sigprocmask,"
@@ -99,6 +109,16 @@ WHY = [
     ("port", r"^sh: rt_sigaction", "the child resets every signal Go handles (port.runtime.reset_signals_for_child)"),
     ("port", r"^sh: rt_sigprocmask", "the child restores the launcher's mask at Go's step 6"),
 ]
+
+
+# Strategies whose namespace calls differ from Go's by design, and why.
+EXPECTED_CALLS = {
+    "subreaper": "fork cannot carry Cloneflags: a middle process unshares them and forks sh into the new PID "
+    "namespace (SUBREAPER: the launcher adopts sh)",
+    "relay": "fork cannot carry Cloneflags: a middle process unshares them, forks sh into the new PID namespace "
+    "and stays as its relay (RELAY)",
+}
+TIMED_FROM = 5  # runs: fewer give no time at all
 
 
 def _flags(args: str) -> list[str]:
@@ -204,6 +224,23 @@ def start_to_exec_ms(seq: list[dict]) -> float | None:
     return round((end - start) * 1000, 2) if start and end else None
 
 
+def timing(times: list[float | None]) -> dict:
+    """The runs' start-to-exec times: every run, and the median with its range once there are TIMED_FROM."""
+    got = [t for t in times if t is not None]
+    out: dict = {"runs": got, "median": None, "min": None, "max": None}
+    if len(got) >= TIMED_FROM:
+        out.update(median=round(statistics.median(got), 1), min=round(min(got), 1), max=round(max(got), 1))
+    return out
+
+
+def timing_text(t: dict) -> str:
+    if t["median"] is None:
+        return (
+            f"not timed ({len(t['runs'])} run{'s' if len(t['runs']) != 1 else ''}; {TIMED_FROM} or more give a median)"
+        )
+    return f"median {t['median']:.0f} ms (range {t['min']:.0f}–{t['max']:.0f} ms, {len(t['runs'])} runs)"
+
+
 def key(e: dict) -> str:
     return f"{e['process']}: {e['call']}"
 
@@ -268,33 +305,141 @@ def namespace_calls(seq: list[dict]) -> list[str]:
     return out
 
 
-def trace(chosen: list) -> dict:
-    """Trace each launcher; compare every other one with the first (the reference)."""
-    runs = []
+def _trace_one(lc, tmp: Path, i: int) -> tuple[list[dict], dict[int, dict], str | None]:
+    """One traced start: (sequence, processes, why it could not be traced or None)."""
+    log = tmp / f"{lc.name}.{i}.strace"
+    try:
+        strace(list(lc.argv), log, SHOWN)
+        calls = parse(log.read_text()) if log.exists() else []
+    except (OSError, subprocess.SubprocessError) as e:
+        return [], {}, f"strace could not run it: {e}"
+    if not calls:
+        return [], {}, "strace recorded no call"
+    procs = processes(calls)
+    if not any(p["label"] == "sh" for p in procs.values()):
+        return sequence(calls, procs), procs, "no sh was started under strace"
+    return sequence(calls, procs), procs, None
+
+
+def trace(chosen: list, runs: int = 1) -> dict:
+    """Trace each launcher (runs times, for the timing); compare every other one with the first (the reference)."""
+    traced = []
     with tempfile.TemporaryDirectory(prefix="nsport-trace-") as tmp:
         for lc in chosen:
-            log = Path(tmp) / f"{lc.name}.strace"
-            strace(list(lc.argv), log, SHOWN)
-            calls = parse(log.read_text())
-            procs = processes(calls)
-            seq = sequence(calls, procs)
-            runs.append({
-                "name": lc.name, "argv": list(lc.argv), "about": lc.about,
-                "processes": [{"pid": p["pid"], "label": p["label"], "namespaces": sorted(p["own"]),
-                               "threads": len(p["threads"])} for p in procs.values()],
-                "events": seq, "start_to_exec_ms": start_to_exec_ms(seq), "namespace_calls": namespace_calls(seq),
-            })  # fmt: skip
-    ref = runs[0]
-    comparisons = []
-    for run in runs[1:]:
-        rows = align(ref["events"], run["events"], strategy_of(run["name"]))
-        comparisons.append({
-            "port": run["name"], "rows": rows,
-            "differences": sum(not r["same"] for r in rows),
-            "unexplained": sum("UNEXPLAINED" in r["why"] for r in rows),
-            "namespace_calls_match": run["namespace_calls"] == ref["namespace_calls"],
+            first = _trace_one(lc, Path(tmp), 0)
+            times = [start_to_exec_ms(first[0])] if first[2] is None else []
+            for i in range(1, runs if first[2] is None else 0):
+                seq, _, problem = _trace_one(lc, Path(tmp), i)
+                if problem is None:
+                    times.append(start_to_exec_ms(seq))
+            traced.append((lc, first, times))
+    out = []
+    for lc, (seq, procs, problem), times in traced:
+        out.append({
+            "name": lc.name, "argv": list(lc.argv), "about": lc.about, "not_run": problem,
+            "processes": [{"pid": p["pid"], "label": p["label"], "namespaces": sorted(p["own"]),
+                           "threads": len(p["threads"])} for p in procs.values()],
+            "events": seq, "start_to_exec_ms": timing(times), "namespace_calls": namespace_calls(seq),
         })  # fmt: skip
-    return {"launchers": runs, "comparisons": comparisons}
+    ref = out[0]
+    comparisons = []
+    for run in out[1:]:
+        strategy = strategy_of(run["name"])
+        problem = "; ".join(f"{r['name']}: {r['not_run']}" for r in (ref, run) if r["not_run"])
+        rows = [] if problem else align(ref["events"], run["events"], strategy)
+        same_calls = run["namespace_calls"] == ref["namespace_calls"]
+        unexplained = sum("UNEXPLAINED" in r["why"] for r in rows)
+        expected_why = EXPECTED_CALLS.get(strategy) if not same_calls else None
+        if problem:
+            state = "not verified"
+        elif unexplained or (not same_calls and not expected_why):
+            state = "differs"
+        else:
+            state = "expected" if expected_why else "match"
+        comparisons.append({
+            "port": run["name"], "strategy": strategy, "rows": rows, "state": state,
+            "differences": sum(not r["same"] for r in rows), "unexplained": unexplained,
+            "namespace_calls_match": same_calls and not problem,
+            "namespace_calls_why": expected_why or "", "not_verified": problem or None,
+        })  # fmt: skip
+    return {"launchers": out, "comparisons": comparisons}
+
+
+MARK = {"match": "✓", "expected": "≈", "differs": "✗", "not verified": "?"}
+LEGEND = ("✓ the same namespace calls as the reference, every other difference explained · ≈ namespace calls "
+          "that differ by the strategy's design (reason shown), every other difference explained · ✗ an "
+          "unexplained difference, or namespace calls that should be the reference's and are not · ? not "
+          "verified: could not be traced (reason shown)")  # fmt: skip
+
+
+def calls_verdict(comparison: dict, ref: str) -> str:
+    """What a comparison's namespace calls say, in words (never a bare True/False)."""
+    if comparison["state"] == "not verified":
+        return f"not verified: {comparison['not_verified']}"
+    if comparison["namespace_calls_match"]:
+        return f"the same namespace calls as {ref}"
+    if comparison["namespace_calls_why"]:
+        return f"namespace calls differ as expected: {comparison['namespace_calls_why']}"
+    return f"namespace calls differ from {ref}'s, and no strategy explains it"
+
+
+def make_verdict(result: dict, meta: dict | None = None) -> dict:
+    ref = result["launchers"][0]["name"]
+    cmps = result["comparisons"]
+    states = [c["state"] for c in cmps]
+    counts = {"compared": len(cmps), "match": states.count("match"), "expected": states.count("expected"),
+              "differs": states.count("differs"), "not verified": states.count("not verified"),
+              "unexplained rows": sum(c["unexplained"] for c in cmps)}  # fmt: skip
+    agree = counts["match"] + counts["expected"]
+    parts = [f"{agree}/{len(cmps)} launchers start sh as {ref} does or as their strategy explains"]
+    if same := [c["port"] for c in cmps if c["state"] == "match"]:
+        parts.append(f"{', '.join(same)}: {ref}'s namespace calls")
+    if exp := [c["port"] for c in cmps if c["state"] == "expected"]:
+        parts.append(f"{', '.join(exp)}: differ as expected (a middle process unshares)")
+    if bad := [c for c in cmps if c["state"] == "differs"]:
+        parts.append(f"{', '.join(c['port'] for c in bad)}: differ unexpectedly")
+    parts.append(f"{counts['unexplained rows']} unexplained differences")
+    not_verified = [{"where": c["port"], "reason": c["not_verified"]} for c in cmps if c["state"] == "not verified"]
+    if not_verified:
+        parts.append(f"{len(not_verified)} not verified ({verdict.reasons(not_verified)})")
+    differences = [f"{c['port']}: {c['unexplained']} unexplained differences; {calls_verdict(c, ref)}" for c in bad]
+    state = verdict.decide(len(cmps), counts["differs"], counts["not verified"])
+    return verdict.make(state, "; ".join(parts), counts, meta, differences=differences, not_verified=not_verified)
+
+
+def report(result: dict, meta: dict | None = None) -> dict:
+    """The JSON report: the verdict first, then the run, then the traces and comparisons."""
+    return {"verdict": make_verdict(result, meta), "meta": meta or {}, **result}
+
+
+def text(result: dict, meta: dict | None = None, width: int = 80) -> list[tuple[str, str]]:
+    """The terminal's lines (text, style): verdict, run, legend, then a block per launcher; times last."""
+    wrap = verdict.wrap
+    v = make_verdict(result, meta)
+    ref = result["launchers"][0]
+    out = [(line, verdict.STYLE[v["state"]]) for line in wrap(verdict.headline(v), width, "    ", "")]
+    if meta:
+        out += [(line, "dim") for line in wrap(verdict.run_line(meta), width, "    ", "")]
+    out += [(line, "dim") for line in wrap(f"legend: {LEGEND}", width, "    ", "")]
+    out.append(("", ""))
+    out += wrap(f"{ref['name']} (reference): {' ; '.join(ref['namespace_calls']) or 'no namespace call'}", width,
+                "    ", "  ")  # fmt: skip
+    for c in result["comparisons"]:
+        run = next(r for r in result["launchers"] if r["name"] == c["port"])
+        style = {"match": "green", "expected": "yellow", "differs": "bold red", "not verified": "magenta"}[c["state"]]
+        out += [(line, style) for line in wrap(f"{c['port']}: {calls_verdict(c, ref['name'])}", width, "    ",
+                                               f"{MARK[c['state']]} ")]  # fmt: skip
+        if c["state"] != "not verified":
+            if not c["namespace_calls_match"]:
+                out += wrap(f"its calls: {' ; '.join(run['namespace_calls'])}", width, "      ", "    ")
+            explained = "all explained" if not c["unexplained"] else f"{c['unexplained']} UNEXPLAINED"
+            out.append((f"    {c['differences']} rows of the sequence differ from {ref['name']}'s, {explained}", ""))
+    out.append(("", ""))
+    out += wrap("start to execve(sh) under strace (slower than real; not part of the verdict; make bench measures "
+                "speed):", width, "    ", "")  # fmt: skip
+    for r in result["launchers"]:
+        out += wrap(timing_text(r["start_to_exec_ms"]), width, "      ", f"  {r['name']}: ")
+    return [(line, "") if isinstance(line, str) else line for line in out]
 
 
 def _cell(e: dict | None) -> str:
@@ -304,36 +449,57 @@ def _cell(e: dict | None) -> str:
     return f"{e['process']}: {e['call']}{times}"
 
 
-def markdown(result: dict) -> str:
+def _md(text: str) -> str:
+    """A Markdown table cell: `|` escaped (inside code spans too), newlines shown."""
+    return text.replace("|", "\\|").replace("\n", " ⏎ ")
+
+
+def _code(text: str) -> str:
+    return f"`{_md(text)}`" if text else ""
+
+
+def markdown(result: dict, meta: dict | None = None) -> str:
+
+    v = make_verdict(result, meta)
     ref = result["launchers"][0]
-    out = ["# How each launcher starts sh, syscall by syscall", "",
+    head = templates().get_template("_verdict.md").render(verdict=v)
+    out = ["# How each launcher starts sh, syscall by syscall", "", head.rstrip("\n"), "", f"Legend: {LEGEND}.", "",
            "Made by `make trace` (scripts/trace.py): each launcher under `strace -f` with `exit` on stdin. Shown: "
            f"`{SHOWN}` (writes only to `/proc/*/uid_map`, `gid_map`, `setgroups`); runs of signal calls are "
-           "summarised. Times are under strace, so slower than real, but comparable.", "",
-           "| launcher | processes (namespaces they end in) | first clone/fork → execve(sh) | namespace calls as Go's"
-           " |",
+           "summarised. Times are strace's (slower than real), from start to `execve(sh)`; a median and its range "
+           f"only from {TIMED_FROM} runs on, and not part of the verdict.", "",
+           "| launcher | processes (namespaces they end in) | first clone/fork → execve(sh) | namespace calls |",
            "|---|---|---|---|"]  # fmt: skip
     for run in result["launchers"]:
         procs = ", ".join(f"{p['label']} ({', '.join(p['namespaces']) or 'host'})" for p in run["processes"])
         cmp = next((c for c in result["comparisons"] if c["port"] == run["name"]), None)
-        match = "reference" if cmp is None else ("yes" if cmp["namespace_calls_match"] else "**no**")
-        out.append(f"| {run['name']} | {procs} | {run['start_to_exec_ms']} ms | {match} |")
+        calls = "reference" if cmp is None else f"{MARK[cmp['state']]} {calls_verdict(cmp, ref['name'])}"
+        if run["not_run"]:
+            procs = f"not traced: {run['not_run']}"
+        out.append(f"| {_md(run['name'])} | {_md(procs)} | {_md(timing_text(run['start_to_exec_ms']))} | "
+                   f"{_md(calls)} |")  # fmt: skip
     for cmp in result["comparisons"]:
         port = next(r for r in result["launchers"] if r["name"] == cmp["port"])
         out += ["", f"## {ref['name']} beside {cmp['port']}", "", port["about"], "",
+                f"{MARK[cmp['state']]} {calls_verdict(cmp, ref['name'])}.", "",
                 f"Namespace calls, {ref['name']}: `{' ; '.join(ref['namespace_calls'])}`", "",
                 f"Namespace calls, {cmp['port']}: `{' ; '.join(port['namespace_calls'])}`", "",
                 f"{cmp['differences']} rows differ, {cmp['unexplained']} unexplained.", "",
                 f"| {ref['name']} | {cmp['port']} | why they differ |", "|---|---|---|"]  # fmt: skip
         for r in cmp["rows"]:
-            cells = [_cell(r["go"]), _cell(r["port"]), "" if r["same"] else r["why"]]
-            out.append("| " + " | ".join(f"`{c}`" if c and i < 2 else c for i, c in enumerate(cells)) + " |")
-    return "\n".join(out).replace("`|", "` |") + "\n"
+            out.append(
+                f"| {_code(_cell(r['go']))} | {_code(_cell(r['port']))} | {'' if r['same'] else _md(r['why'])} |"
+            )
+    if meta:
+        out += ["", "## Run", "", "| | |", "|---|---|", *(f"| {k} | {_md(str(val))} |" for k, val in meta.items())]
+    return "\n".join(out) + "\n"
 
 
-def html(result: dict) -> str:
-    import jinja2
+def html(result: dict, meta: dict | None = None) -> str:
 
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
+    env = templates()
     env.filters["cell"] = _cell
-    return env.get_template("trace.html.j2").render(result=result, shown=SHOWN)
+    return env.get_template("trace.html.j2").render(result=result, shown=SHOWN, verdict=make_verdict(result, meta),
+                                                    meta=meta or {}, mark=MARK, legend=LEGEND, timing=timing_text,
+                                                    calls_verdict=calls_verdict,
+                                                    title="nsport: syscall traces side by side")  # fmt: skip

@@ -22,15 +22,18 @@ field with no Python counterpart is an error.
 """
 
 import ast
+import datetime
 import difflib
 import re
 import shutil
 import tempfile
 from pathlib import Path
 
+from tests.support import verdict
 from tests.support.configs import CONFIGS
 from tests.support.launchers import LAUNCHER_GO, LAUNCHER_PY
-from tests.support.paths import ROOT, TEMPLATES
+from tests.support.paths import ROOT
+from tests.support.report import run_metadata, templates
 from tests.support.strace import parse, strace
 
 GO_NOTES, PY_NOTES = ROOT / "reference_go/notes/main.go", ROOT / "port/notes.py"
@@ -320,18 +323,48 @@ def build(goroot: Path) -> dict:
          "py_calls": py_calls[k], "tests": tests[k]}
         for k in range(len(STEPS))
     ]  # fmt: skip
-    return {
+    doc = {
         "goroot": str(goroot),
         "notes": notes_rows(),
         "steps": steps,
         "traced": shutil.which("strace") is not None,
         "options": " ".join(TRACE_OPTIONS),
+        "problems": problems(goroot),
     }
+    doc["verdict"] = make_verdict(doc)
+    return doc
+
+
+def make_verdict(doc: dict, meta: dict | None = None) -> dict:
+    """The pairing is current (differs where it is not); each step's syscalls are not verified without strace."""
+    same = sum(bool(s["go_calls"]) and [c.split("(")[0] for c in s["go_calls"]] == [c.split("(")[0] for c in
+               s["py_calls"]] for s in doc["steps"])  # fmt: skip
+    paired = sum(r["paired"] for r in doc["notes"])
+    summary = (f"{len(doc['steps'])} steps of forkAndExecInChild1 paired with the port's, {paired} lines of main.go "
+               f"with their Python; {len(doc['problems'])} pairing problems")  # fmt: skip
+    not_verified = []
+    if doc["traced"]:
+        summary += f"; under strace {same} steps make the same calls as Go's in kind and order"
+    else:
+        not_verified.append(
+            {"where": "each step's syscalls", "reason": "strace not installed (apt-get install strace)"}
+        )
+        summary += "; each step's syscalls not verified (strace not installed)"
+    counts = {"steps": len(doc["steps"]), "paired lines": paired, "problems": len(doc["problems"]),
+              "steps with the same calls": same if doc["traced"] else None}  # fmt: skip
+    state = verdict.DIFFERS if doc["problems"] else verdict.NOT_VERIFIED if not_verified else verdict.MATCH
+    return verdict.make(state, summary, counts, meta or {"date": _now()}, differences=doc["problems"],
+                        not_verified=not_verified)  # fmt: skip
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def markdown(doc: dict) -> str:
-    out = ["# The translation, side by side", "",
-           "Made by `make docs` (scripts/translation.py) from the sources.", "",
+    head = templates().get_template("_verdict.md").render(verdict=doc["verdict"]).rstrip("\n")
+    out = ["# The translation, side by side", "", head, "",
+           "Made by `make docs` (scripts/gen_docs.py) from the sources.", "",
            "## reference_go/notes/main.go beside port/notes.py", "",
            "| # | Go | # | Python |", "|---|---|---|---|"]  # fmt: skip
     for r in doc["notes"]:
@@ -354,14 +387,13 @@ def markdown(doc: dict) -> str:
 
 
 def html(doc: dict) -> str:
-    import jinja2
-
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
-    return env.get_template("translation.html.j2").render(doc=doc)
+    page = templates().get_template("translation.html.j2")
+    return page.render(doc=doc, verdict=doc["verdict"], title="nsport: the translation, side by side")
 
 
 def write(goroot: Path, out: Path) -> None:
     doc = build(goroot)
+    doc["verdict"] = make_verdict(doc, run_metadata())
     out.mkdir(parents=True, exist_ok=True)
     (out / "translation.md").write_text(markdown(doc))
     (out / "translation.html").write_text(html(doc))
