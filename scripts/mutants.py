@@ -12,7 +12,6 @@ import os
 import signal
 import sys
 
-from tests.support import mutants
 from tests.support.paths import REPORTS, ROOT
 
 
@@ -22,9 +21,8 @@ def _interrupt(signum, frame):
 
 def main() -> int:
     ap = argparse.ArgumentParser(description="Mutation testing of port/ with cosmic-ray, driven by the suite.")
-    ap.add_argument(
-        "--files", default=",".join(mutants.DEFAULT_FILES), help="comma list of files under port/ to mutate"
-    )
+    ap.add_argument("--files", default="",
+                    help="comma list of files under port/ (default: exec_linux.py, runtime.py, exec.py)")  # fmt: skip
     ap.add_argument("--jobs", type=int, default=(os.cpu_count() or 1) + 1,
                     help="parallel workers, each with its own copy of the tree (default: cores + 1, as tests "
                     "spend much of their time waiting on ptys and children)")  # fmt: skip
@@ -45,7 +43,13 @@ def main() -> int:
     ap.add_argument("--survivors", action="store_true",
                     help="run only the last report's survivors again (files unchanged since)")  # fmt: skip
     args = ap.parse_args()
-    files = [f.strip() for f in args.files.split(",") if f.strip()]
+    try:
+        from tests.support import mutants
+    except ImportError as e:  # cosmic-ray, coverage and parso come with the mutants extra
+        print(f"mutants: {e.name} is missing: make mutants installs the mutants extra (pip install -e '.[mutants]')",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    files = [f.strip() for f in (args.files or ",".join(mutants.DEFAULT_FILES)).split(",") if f.strip()]
     for f in files:
         if not (ROOT / f).is_file() or not f.startswith("port/") or not f.endswith(".py"):
             print(f"mutants: {f}: not a Python file under port/", file=sys.stderr)
@@ -61,5 +65,7 @@ if __name__ == "__main__":
     try:
         sys.exit(main())
     except KeyboardInterrupt:
+        from tests.support import mutants
+
         mutants.stop()
         sys.exit("mutants: interrupted")
