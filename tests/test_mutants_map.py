@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from tests.support import mutants_map
 from tests.support.paths import ROOT
 
@@ -41,3 +43,22 @@ def test_the_startup_hook_imports_little_and_traces_only_while_mapping(tmp_path)
     finally:
         mutants_map.disable(data)
     assert traced() == "False\n"
+
+
+@pytest.mark.parametrize("args", [["--help"], ["--limit", "1"]], ids=["help", "run"])
+def test_the_mutants_script_without_its_extra(args):
+    """`scripts/mutants.py --help` answers without cosmic-ray, coverage or parso; a run says in one line
+    what is missing (here parso, hidden from the import system) and exits 2, with no traceback."""
+    hide = "import runpy, sys; sys.modules['parso'] = None; sys.argv = ['mutants.py', *sys.argv[1:]]; "
+    run = "runpy.run_path('scripts/mutants.py', run_name='__main__')"
+    proc = subprocess.run([sys.executable, "-c", hide + run, *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=60)  # fmt: skip
+    if args == ["--help"]:
+        assert (proc.returncode, proc.stderr) == (0, ""), proc.stderr
+        assert proc.stdout.startswith("usage: mutants.py")
+    else:
+        assert proc.returncode == 2 and proc.stdout == "", proc.stderr
+        assert (
+            proc.stderr
+            == "mutants: parso is missing: make mutants installs the mutants extra (pip install -e '.[mutants]')\n"
+        )
