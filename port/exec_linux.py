@@ -268,8 +268,12 @@ def _start_adopted(child: "_Child") -> int:
     if adopted:
         pid = _ERRNO.unpack(handed)[0]
         os.write(pipes.adopt.write, b"a")  # the child may take its first step
-    # Not adopted: the middle process failed (and is reaped); its errno is on the status pipe.
-    return _wait_for_exec(child, pid, reaped=not adopted)
+        return _wait_for_exec(child, pid)
+    # Not adopted: the middle process failed and is reaped; its errno is on the status pipe. A middle
+    # that died without one (killed, or gone before its fork) still failed the start: there is no
+    # child to return, and the reaped middle's pid must not pass for one (its Wait would find no
+    # child). Go answers a status pipe that closed without a full errno with EPIPE.
+    return _wait_for_exec(child, pid, reaped=True, failed=True)
 
 
 def _flush_output() -> None:
@@ -319,12 +323,16 @@ def _send_maps(child: "_Child", pid: int, unshared: bool) -> None:
         pass  # the forked process is gone; its errno is on the status pipe
 
 
-def _wait_for_exec(child: "_Child", pid: int, pidfd: int | None = None, reaped: bool = False) -> int:
+def _wait_for_exec(
+    child: "_Child", pid: int, pidfd: int | None = None, reaped: bool = False, failed: bool = False
+) -> int:
     """Go: read the status pipe until execve succeeds (end-of-file) or the child's errno arrives.
 
     Success: return pid, and set PidFD to pidfd, the raw clone's, or after a fork
     (None) to one opened now. Failure: the child exited 253; reap it unless that is
-    done (reaped), drop the pidfd, set PidFD to -1 and raise the errno.
+    done (reaped), drop the pidfd, set PidFD to -1 and raise the errno. failed: the
+    start has failed whatever the pipe says (a middle process that handed no child
+    over); end-of-file is then EPIPE.
     """
     sys_attr, pipes = child.sys, child.pipes
     for fd in pipes.launcher_ends():
@@ -332,7 +340,7 @@ def _wait_for_exec(child: "_Child", pid: int, pidfd: int | None = None, reaped: 
             os.close(fd)
     data = _read_exact(pipes.status.read, _ERRNO.size)
     os.close(pipes.status.read)
-    if data:
+    if data or failed:
         if not reaped:
             os.waitpid(pid, 0)  # reap the child (status 253) so no zombie is left
         if pidfd is not None and pidfd >= 0:
