@@ -17,7 +17,9 @@ extra_files: closed), an fd, an object with a working fileno() (Go's
 os and posixpath, so the notes program's launch path stays light.
 
 One Cmd field is the port's own: `strategy`, how the child is started
-(port/exec_linux.py; RAW_CLONE unless set), which Go has no need for.
+(port/exec_linux.py; RAW_CLONE unless set), which Go has no need for; and
+after Start, `strategy_taken`, the one it took (SUBREAPER in RAW_CLONE's
+stead when this process has other threads).
 """
 
 import _signal as signal  # the C module, as port.runtime: signal.py costs ~3 ms a start
@@ -398,6 +400,7 @@ class Cmd:  # Go: exec.Cmd
         self.extra_files: list = []
         self.sys_proc_attr: SysProcAttr | None = None
         self.strategy = RAW_CLONE  # port-only, not in Go: ProcAttr.strategy, how the child is started
+        self.strategy_taken = ""  # port-only: the strategy Start took (SUBREAPER when RAW_CLONE cannot be)
         self.process: Process | None = None
         self.process_state: ProcessState | None = None
         self.err: Exception | None = None
@@ -550,6 +553,8 @@ class Cmd:  # Go: exec.Cmd
                 pid = fork_exec(self.path, self._argv(), attr)
             except GoError as e:
                 raise PathError("fork/exec", self.path, e) from None
+            finally:
+                self.strategy_taken = attr.strategy_taken
             self.process = Process(pid)
             started = True
         finally:

@@ -10,7 +10,8 @@ a time namespace), made through ctypes and bracketed by CPython's fork hooks;
 see port/rawclone.py for the hazards and how each is handled. The child is
 born as Go's is, and the launcher writes the maps while it waits at step 2.
 In a process with other threads a raw clone is not safe, and the port falls
-back to SUBREAPER.
+back to SUBREAPER; fork_exec records the strategy it took in
+ProcAttr.strategy_taken (exec.Cmd.strategy_taken), port-only as well.
 
     launcher ──clone(Cloneflags|SIGCHLD)──> child: Go's steps, execve
 
@@ -89,6 +90,9 @@ class ProcAttr(Record):  # Go: syscall.ProcAttr
     files: tuple[int, ...] = (0, 1, 2)  # child fd i = files[i]
     sys: SysProcAttr | None = None
     strategy: str = RAW_CLONE  # port-only, the one field Go does not have: how the child is started
+    # Port-only, set by fork_exec: the strategy it took, this one or SUBREAPER in RAW_CLONE's stead
+    # (rawclone.unusable(): a process with other threads cannot raw-clone). "" before a start.
+    strategy_taken: str = ""
 
 
 class _Pipe(Record):
@@ -179,6 +183,7 @@ def fork_exec(argv0: str, argv: list[str], attr: ProcAttr) -> int:
 
         if rawclone.unusable():
             strategy = SUBREAPER  # see port/rawclone.py: fork(2) takes libc's locks, a raw clone cannot
+    attr.strategy_taken = strategy  # visible to the caller (Cmd.strategy_taken): a fallback is never silent
     if strategy != RAW_CLONE and sys_attr.use_cgroup_fd and not libc.is_cgroup2(sys_attr.cgroup_fd):
         raise Errno(9)  # EBADF: what clone3(CLONE_INTO_CGROUP) says of anything but a cgroup2 directory
     mapped = sys_attr.uid_mappings is not None or sys_attr.gid_mappings is not None

@@ -6,6 +6,7 @@ relay's own, and Pdeathsig still firing when the launcher dies; only RELAY's ext
 import os
 import signal
 import subprocess
+import sys
 import time
 
 import pytest
@@ -14,6 +15,7 @@ from port import exec, exec_linux
 from port.sysprocattr import CLONE_NEWPID, CLONE_NEWUSER, SysProcAttr
 from tests.support import parity, procfs
 from tests.support.launchers import GO, LAUNCHER_PY, PY_RELAY
+from tests.support.paths import ROOT
 
 pytestmark = pytest.mark.userns
 
@@ -25,6 +27,7 @@ END = {
 }
 
 
+@pytest.mark.strategies
 @pytest.mark.parametrize("pdeathsig", [0, signal.SIGTERM], ids=["", "pdeathsig"])
 @pytest.mark.parametrize("end", END.values(), ids=END.keys())
 def test_new_pid_namespace_child_ends_the_same_under_both_strategies(end, pdeathsig):
@@ -145,3 +148,75 @@ def test_relay_strategy_shows_in_the_process_tree():
     assert [r["name"] for r in rows if not r["match"]] == ["pstree"]
     tree = {r["name"]: r for r in rows}["pstree"]["launchers"]["py-relay"]["facts"]["process tree from the host"]
     assert tree == "launcher---python---sh"
+
+
+# --- the strategy a start took is visible, and a test naming one runs it ------------------------
+
+
+def test_the_start_reports_the_strategy_it_took(strategy):
+    """Cmd.strategy_taken (port-only) is the strategy named: a RAW_CLONE test runs where a raw clone is
+    possible (tests/conftest.py re-runs it in a single-threaded pytest under xdist), never as SUBREAPER."""
+    cmd = exec.Command("true")
+    cmd.strategy = strategy
+    cmd.sys_proc_attr = SysProcAttr(cloneflags=CLONE_NEWUSER | CLONE_NEWPID)
+    assert cmd.strategy_taken == ""
+    cmd.run()
+    assert (cmd.strategy, cmd.strategy_taken) == (strategy, strategy)
+
+
+FALLBACK = r"""
+import os, threading
+from port import exec, exec_linux
+from port.sysprocattr import CLONE_NEWPID, CLONE_NEWUSER, SysProcAttr
+
+def start(tag):
+    cmd = exec.Command("true")
+    cmd.sys_proc_attr = SysProcAttr(cloneflags=CLONE_NEWUSER | CLONE_NEWPID)
+    cmd.run()
+    attr = exec_linux.ProcAttr(env=(b"PATH=/usr/bin:/bin",))
+    os.waitpid(exec_linux.fork_exec("/bin/true", ["true"], attr), 0)
+    print(tag, cmd.strategy, cmd.strategy_taken, attr.strategy, attr.strategy_taken)
+
+start("alone:")
+stop = threading.Event()
+t = threading.Thread(target=stop.wait)
+t.start()
+start("with a thread:")
+stop.set()
+t.join()
+"""
+
+
+def test_a_fallback_to_subreaper_is_visible():
+    """RAW_CLONE asked for in a process with a second thread becomes SUBREAPER (port/rawclone.py), and
+    the start says so: Cmd.strategy_taken and ProcAttr.strategy_taken name what was taken."""
+    proc = subprocess.run([sys.executable, "-c", FALLBACK], cwd=ROOT, capture_output=True, text=True, timeout=30)
+    assert (proc.returncode, proc.stderr) == (0, "")
+    assert proc.stdout.splitlines() == [
+        "alone: raw-clone raw-clone raw-clone raw-clone",
+        "with a thread: raw-clone subreaper raw-clone subreaper",
+    ]
+
+
+def test_a_test_naming_raw_clone_fails_where_it_would_fall_back(monkeypatch):
+    """The suite's own guard (tests/conftest.py strict_starts): a start that took another strategy than
+    the one named fails the test. With a second thread alive, RAW_CLONE falls back, and the guard says so
+    (the command cannot start, chroot fails, so nothing is left behind)."""
+    import threading
+
+    from tests.conftest import strict_starts
+
+    strict_starts(monkeypatch)
+    stop = threading.Event()
+    t = threading.Thread(target=stop.wait)
+    t.start()
+    try:
+        cmd = exec.Command("true")
+        cmd.strategy = exec_linux.RAW_CLONE
+        cmd.sys_proc_attr = SysProcAttr(chroot="/nonexistent")
+        with pytest.raises(AssertionError, match="asked for raw-clone, fork_exec took subreaper"):
+            cmd.start()
+    finally:
+        stop.set()
+        t.join()
+    assert cmd.strategy_taken == exec_linux.SUBREAPER
