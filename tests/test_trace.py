@@ -9,7 +9,7 @@ import pytest
 
 from tests.support import strace, trace
 from tests.support.configs import BY_NAME
-from tests.support.launchers import GO, PY, PY_RELAY, PY_SUBREAPER
+from tests.support.launchers import GO, PY, PY_RELAY, PY_SUBREAPER, SIGUSR1_IGNORED
 
 pytestmark = [
     pytest.mark.userns,
@@ -84,3 +84,102 @@ def test_parse_joins_an_interrupted_call():
     calls = strace.parse(text)
     assert [(c["pid"], c["name"], c["ret"]) for c in calls] == [(10, "clone", "11"), (11, "exit_group", "?")]
     assert trace.processes(calls)[11]["own"] == {"pid"}
+
+
+# --- arguments that are the behaviour: signals, masks --------------------------------------------
+
+
+def test_a_child_that_leaves_sigusr1_ignored_is_caught():
+    """tests/programs/variants.py child-keeps=SIGUSR1: the port's child skips its reset of SIGUSR1 and sh
+    starts with it ignored (SigIgn 0x200, Go's 0). Its reset calls differ only in a SIG_DFL (explained),
+    but what sh starts with differs, and no rule explains that: the comparison fails."""
+    result = trace.trace([GO, SIGUSR1_IGNORED])
+    (cmp,) = result["comparisons"]
+    unexplained = [(trace._cell(r["go"]), trace._cell(r["port"])) for r in cmp["rows"] if "UNEXPLAINED" in r["why"]]
+    assert unexplained == [
+        ("sh: at execve: ignored none; blocked none", "sh: at execve: ignored SIGUSR1; blocked none")
+    ]
+    assert cmp["state"] == "differs"
+    assert trace.make_verdict(result)["state"] == "differs"
+
+
+def test_sh_starts_with_what_go_gives_it(notes):
+    """Every launcher's sh starts with no signal ignored and none blocked, as Go's."""
+    for run in notes["launchers"]:
+        assert [e["call"] for e in run["events"] if e["call"].startswith("at execve")] == [
+            "at execve: ignored none; blocked none"
+        ], run["name"]
+
+
+def _calls(*lines: str) -> list[dict]:
+    return strace.parse("".join(f"{pid} {1 + i / 1000:.6f} {text}\n" for i, (pid, text) in enumerate(lines)))
+
+
+ACT = "{sa_handler=%s, sa_mask=[], sa_flags=SA_RESTORER, sa_restorer=0x7f00}"
+SIX_CLONE = (
+    "clone(child_stack=NULL, flags=CLONE_NEWNS|CLONE_NEWUTS|CLONE_NEWIPC|CLONE_NEWUSER|CLONE_NEWPID|CLONE_NEWNET"
+    "|SIGCHLD) = 11"
+)
+
+
+def _start(*child: str, launcher: tuple[str, ...] = ()) -> list[dict]:
+    """A launcher (pid 10) that runs launcher's calls, clones sh (pid 11), which runs child's calls and execs."""
+    calls = _calls(
+        (10, 'execve("/usr/bin/launcher", ["launcher"], 0x0 /* 1 var */) = 0'),
+        *((10, c) for c in launcher),
+        (10, SIX_CLONE),
+        *((11, c) for c in child),
+        (11, 'execve("/usr/bin/sh", ["sh"], 0x0 /* 1 var */) = 0'),
+        (11, "exit_group(0) = ?"),
+    )
+    return trace.sequence(calls, trace.processes(calls))
+
+
+def test_signal_calls_show_their_signals_and_disposition():
+    """Calls giving one disposition in a row are one row, named by their signals; a query is not shown;
+    a handler's address is dropped; a mask is shown by its signals."""
+    seq = _start(
+        f"rt_sigaction(SIGHUP, {ACT % 'SIG_DFL'}, NULL, 8) = 0",
+        f"rt_sigaction(SIGINT, NULL, {ACT % 'SIG_DFL'}, 8) = 0",
+        f"rt_sigaction(SIGINT, {ACT % 'SIG_DFL'}, NULL, 8) = 0",
+        f"rt_sigaction(SIGUSR1, {ACT % 'SIG_DFL'},NULL, 8) = 0",  # as parse() joins an interrupted call
+        f"rt_sigaction(SIGRT_1, {ACT % '0x4242'}, NULL, 8) = 0",
+        "rt_sigprocmask(SIG_SETMASK, ~[KILL STOP], NULL, 8) = 0",
+    )
+    assert [e["call"] for e in seq if e["process"] == "sh"][:3] == [
+        "rt_sigaction(SIGHUP–SIGINT SIGUSR1, SIG_DFL)",
+        "rt_sigaction(SIGRT_1, handler)",
+        "rt_sigprocmask(SIG_SETMASK, [SIGHUP–SIGFPE SIGUSR1–SIGCONT SIGTSTP–SIGRT_32])",
+    ]
+
+
+def test_what_sh_starts_with_is_replayed_from_the_calls():
+    """Dispositions are inherited at the clone and kept by execve when ignored, reset when caught; the
+    mask is the cloning thread's, then what the child set; an old action strace prints is the truth, and
+    a signal no call set (SIGHUP, SIGQUIT: only queried) is the environment's, alike for both, not shown."""
+    seq = _start(
+        f"rt_sigaction(SIGTERM, {ACT % 'SIG_DFL'}, NULL, 8) = 0",
+        "rt_sigprocmask(SIG_BLOCK, [CHLD], NULL, 8) = 0",
+        launcher=(
+            f"rt_sigaction(SIGUSR1, {ACT % 'SIG_IGN'}, NULL, 8) = 0",
+            f"rt_sigaction(SIGTERM, {ACT % 'SIG_IGN'}, NULL, 8) = 0",
+            f"rt_sigaction(SIGUSR2, {ACT % '0x4242'}, NULL, 8) = 0",
+            f"rt_sigaction(SIGHUP, NULL, {ACT % 'SIG_IGN'}, 8) = 0",  # inherited as ignored: a query says so
+            f"rt_sigaction(SIGHUP, {ACT % 'SIG_IGN'}, NULL, 8) = 0",  # and kept so (Go keeps SIGHUP, SIGINT)
+            f"rt_sigaction(SIGQUIT, NULL, {ACT % 'SIG_IGN'}, 8) = 0",  # left as the environment has it
+            "rt_sigprocmask(SIG_SETMASK, [INT], NULL, 8) = 0",
+        ),
+    )
+    assert "sh: at execve: ignored SIGHUP SIGUSR1; blocked SIGINT SIGCHLD" in [trace.key(e) for e in seq]
+
+
+def test_a_child_that_ignores_a_signal_is_unexplained():
+    """Only resets to SIG_DFL are explained in sh's own calls: a SIG_IGN there is a difference."""
+    go = _start(f"rt_sigaction(SIGUSR1, {ACT % 'SIG_DFL'}, NULL, 8) = 0")
+    port = _start(f"rt_sigaction(SIGUSR1, {ACT % 'SIG_IGN'}, NULL, 8) = 0")
+    rows = [(trace._cell(r["go"]), trace._cell(r["port"]), r["why"]) for r in trace.align(go, port, "raw-clone")]
+    unexplained = [(g, p) for g, p, why in rows if "UNEXPLAINED" in why]
+    assert unexplained == [
+        ("sh: rt_sigaction(SIGUSR1, SIG_DFL)", "sh: rt_sigaction(SIGUSR1, SIG_IGN)"),
+        ("sh: at execve: ignored none; blocked none", "sh: at execve: ignored SIGUSR1; blocked none"),
+    ]

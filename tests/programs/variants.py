@@ -2,6 +2,7 @@
 
     python -m tests.programs.variants drop=NET        # port.notes without CLONE_NEWNET
     python -m tests.programs.variants strategy=relay  # another start strategy (see port/exec_linux.py)
+    python -m tests.programs.variants child-keeps=SIGUSR1  # the child leaves SIGUSR1 ignored
 
 Each is the real port.notes with one thing changed from outside, so a
 launcher entry can point at it; nothing in port/ knows about them.
@@ -13,6 +14,17 @@ import types
 from port import exec_linux, notes, runtime, sysprocattr
 
 FLAGS = ("UTS", "IPC", "PID", "NS", "USER", "NET")
+
+
+def _reset_all_but_sigusr1() -> None:
+    """port.runtime.reset_signals_for_child without SIGUSR1 (a regression make trace must catch)."""
+    import _signal as signal
+
+    from port import libc
+
+    for sig in runtime.GO_HANDLED - runtime.IGNORED_AT_START - {runtime._SIGSETXID, signal.SIGUSR1}:
+        signal.signal(sig, signal.SIG_DFL)
+    libc.set_signal_raw(runtime._SIGSETXID, libc.SIG_DFL)
 
 
 def main(args: list[str]) -> None:
@@ -28,6 +40,10 @@ def main(args: list[str]) -> None:
             notes.syscall = patched
         elif key == "strategy" and value in exec_linux.STRATEGIES:
             strategy = value
+        elif arg == "child-keeps=SIGUSR1":
+            # The child skips its reset of SIGUSR1 and keeps the launcher's SIG_IGN
+            # (port.runtime.init ignores it as Go drops it): sh starts with SigIgn 0x200.
+            runtime.reset_signals_for_child = _reset_all_but_sigusr1
         else:
             sys.exit(f"variants: unknown change {arg!r}")
     runtime.init()

@@ -124,7 +124,11 @@ BROKEN = {
                    f"the port without CLONE_NEW{flag} (deliberately broken)")
     for flag in ("UTS", "IPC", "PID", "NS", "USER", "NET")
 }  # fmt: skip
-LAUNCHERS = {launcher.name: launcher for launcher in (GO, PY, UNSHARE, BWRAP, PY_SUBREAPER, PY_RELAY, *BROKEN.values())}
+# The port whose child forgets to reset SIGUSR1, so sh starts with it ignored: make trace must catch it.
+SIGUSR1_IGNORED = Launcher("py-sigusr1-ignored", (*program("variants"), "child-keeps=SIGUSR1"),
+                           "the port whose child leaves SIGUSR1 ignored (deliberately broken)")  # fmt: skip
+LAUNCHERS = {launcher.name: launcher for launcher in
+             (GO, PY, UNSHARE, BWRAP, PY_SUBREAPER, PY_RELAY, *BROKEN.values(), SIGUSR1_IGNORED)}  # fmt: skip
 # The pair every regression run compares; the third-party ones are for reports.
 PAIR = (GO, PY)
 

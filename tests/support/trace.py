@@ -37,10 +37,25 @@ NAMESPACE_CALLS = re.compile(r"^(clone3?|unshare|setns|sethostname|mount)\b|^wri
 
 # One line for each way a port's sequence may differ from Go's: (side, pattern, why).
 # side is "go", "port" (any strategy) or a strategy's name; the pattern is matched
-# against that side's "process: call". Counts (×N) are not part of the match.
+# against that side's "process: call". Counts (×N) are not part of the match, but the
+# arguments that are the behaviour are: each rt_sigaction's signals and disposition
+# (queries are not shown), each rt_sigprocmask's mask, the fds of dup2/dup3, clone's
+# flags and the text written to the map files; and "sh: at execve" (the ignored signals
+# and the mask sh starts with, replayed from the calls: SignalState) has no rule at all.
 WHY = [
     ("go", r"^launcher: prctl\(PR_SET_VMA", "Go's runtime names its memory regions at start-up; not part of the start"),
-    ("go", r"^launcher: rt_sigaction", "Go's runtime installs its signal handlers before main (runtime initsig)"),
+    (
+        "go",
+        r"^launcher: rt_sigaction\(.*, handler\)$",
+        "Go's runtime installs its signal handlers before main (runtime initsig)",
+    ),
+    (
+        "port",
+        r"^launcher: rt_sigaction\(SIGPIPE SIGXFSZ, SIG_IGN\)$",
+        "CPython ignores SIGPIPE and SIGXFSZ at start-up; port.runtime.init then sets them as Go has them",
+    ),
+    # The launcher's own dispositions are the port's design (tests/test_launcher_signals.py compares what
+    # they do); what sh inherits from them is compared on the "at execve" row, which no rule explains.
     ("port", r"^launcher: rt_sigaction", "port.runtime.init gives the launcher Go's dispositions, one call per signal"),
     (
         "go",
@@ -101,13 +116,27 @@ WHY = [
     ("subreaper", r"^middle: exit_group\(0\)", "SUBREAPER: the middle process exits once it has handed sh's pid over"),
     ("subreaper", r"^launcher: wait4\(middle\)", "SUBREAPER: the launcher reaps the middle process, adopting sh"),
     ("port", r"^middle: rt_sigprocmask", "the middle process restores the mask for its fork (os.fork, inside Python)"),
-    ("relay", r"^middle: rt_sigaction", "RELAY: the relay resets the disposition of the signal that ended sh"),
+    (
+        "relay",
+        r"^middle: rt_sigaction\(\w+, SIG_DFL\)$",
+        "RELAY: the relay resets the disposition of the signal that ended sh",
+    ),
     ("relay", r"^middle: wait4\(sh\)", "RELAY: the middle process stays and waits for sh"),
     ("relay", r"^middle: exit_group", "RELAY: the middle process ends the way sh ended"),
     ("relay", r"^launcher: wait4\(middle\)", "RELAY: the launcher waits for the relay, which ends as sh did"),
-    ("go", r"^sh: rt_sigaction", "Go's child resets the signals its runtime handles (runtime_AfterForkInChild)"),
-    ("port", r"^sh: rt_sigaction", "the child resets every signal Go handles (port.runtime.reset_signals_for_child)"),
-    ("port", r"^sh: rt_sigprocmask", "the child restores the launcher's mask at Go's step 6"),
+    # Only resets to SIG_DFL are explained in sh: a signal ignored or caught there is a difference. What sh
+    # starts with (ignored signals, mask) is the "sh: at execve" row, which no rule explains.
+    (
+        "go",
+        r"^sh: rt_sigaction\(.*, SIG_DFL\)$",
+        "Go's child resets the signals its runtime handles (runtime_AfterForkInChild)",
+    ),
+    (
+        "port",
+        r"^sh: rt_sigaction\(.*, SIG_DFL\)$",
+        "the child resets every signal Go handles (port.runtime.reset_signals_for_child)",
+    ),
+    ("port", r"^sh: rt_sigprocmask\(SIG_SETMASK, ", "the child restores the launcher's mask at Go's step 6"),
 ]
 
 
@@ -158,6 +187,122 @@ def processes(calls: list[dict]) -> dict[int, dict]:
     return {pid: p | {"threads": sorted(t for t, o in thread_of.items() if o == pid)} for pid, p in procs.items()}
 
 
+# strace's signal names without "SIG", by number: 1-31, then RTMIN (32) and RT_1... (33...).
+SIGNAL_NAMES = ("HUP INT QUIT ILL TRAP ABRT BUS FPE KILL USR1 SEGV USR2 PIPE ALRM TERM STKFLT CHLD CONT STOP "
+                "TSTP TTIN TTOU URG XCPU XFSZ VTALRM PROF WINCH IO PWR SYS").split()  # fmt: skip
+ALL_SIGNALS = frozenset(range(1, 65))
+
+
+def signal_number(name: str) -> int | None:
+    """strace's name of a signal (SIGUSR1, USR1, SIGRT_3, RTMIN) as its number; None if unknown."""
+    name = name.removeprefix("SIG")
+    if name in SIGNAL_NAMES:
+        return SIGNAL_NAMES.index(name) + 1
+    if name == "RTMIN":
+        return 32
+    if name.startswith("RT_") and name[3:].isdigit():
+        return 32 + int(name[3:])
+    return None
+
+
+def signal_name(n: int) -> str:
+    return f"SIG{SIGNAL_NAMES[n - 1]}" if n < 32 else "SIGRTMIN" if n == 32 else f"SIGRT_{n - 32}"
+
+
+def signal_list(numbers) -> str:
+    """Signals as their names, runs of consecutive numbers as first–last: 'SIGHUP–SIGFPE SIGSEGV'."""
+    nums, out = sorted(set(numbers)), []
+    if not nums:
+        return "none"
+    start = prev = nums[0]
+    for n in [*nums[1:], None]:
+        if n is not None and n == prev + 1:
+            prev = n
+            continue
+        out.append(signal_name(start) if start == prev else f"{signal_name(start)}–{signal_name(prev)}")
+        if n is not None:
+            start = prev = n
+    return " ".join(out)
+
+
+def parse_mask(text: str) -> frozenset | None:
+    """strace's sigset ([], ~[], [CHLD], ~[KILL STOP RTMIN RT_1]) as signal numbers; None for NULL."""
+    text = text.strip()
+    if text == "NULL" or not text.lstrip("~").startswith("["):
+        return None
+    named = frozenset(n for w in text.lstrip("~").strip("[]").split() if (n := signal_number(w)) is not None)
+    return ALL_SIGNALS - named if text.startswith("~") else named
+
+
+# Arguments split by ", ", or by "," alone where strace parse() joined an interrupted call.
+SIGACTION = re.compile(r"^(SIG\w+),\s*(NULL|\{[^}]*\}),\s*(NULL|\{[^}]*\})")
+
+
+def _sigprocmask_args(args: str) -> tuple[str, frozenset | None]:
+    """rt_sigprocmask's how and set (None for NULL)."""
+    parts = re.split(r",\s*", args)
+    return parts[0], parse_mask(parts[1]) if len(parts) > 1 else None
+
+
+def disposition(act: str) -> str | None:
+    """A struct sigaction as strace prints it -> SIG_DFL, SIG_IGN or handler (its address dropped); NULL -> None."""
+    m = re.match(r"\{sa_handler=([^,}]+)", act)
+    if not m:
+        return None
+    return m[1] if m[1] in ("SIG_DFL", "SIG_IGN") else "handler"
+
+
+class SignalState:
+    """What strace shows of each process's signal dispositions and each thread's mask, replayed call by call.
+
+    A new process copies its parent's dispositions and the creating thread's mask, a new thread the
+    creator's mask; execve(2) resets handlers to SIG_DFL and keeps SIG_IGN and the mask. An old action
+    strace prints (a query, or the value replaced) is taken as the truth at that moment. A disposition no
+    call of this run set is the environment's (both sides start from one), so only those some call set
+    are reported; the mask starts empty.
+    """
+
+    def __init__(self):
+        self.disp: dict[int, dict[int, str]] = {}
+        self.set: dict[int, set[int]] = {}  # per process, the signals some traced call gave a disposition
+        self.mask: dict[int, frozenset] = {}
+
+    def created(self, parent_proc: int, parent_tid: int, child: int, thread: bool) -> None:
+        self.mask[child] = self.mask.get(parent_tid, frozenset())
+        if not thread:
+            self.disp[child] = dict(self.disp.get(parent_proc, {}))
+            self.set[child] = set(self.set.get(parent_proc, ()))
+
+    def sigaction(self, proc: int, args: str) -> tuple[int, str] | None:
+        """Apply one rt_sigaction; return (signal, new disposition, or 'query' when there is none)."""
+        m = SIGACTION.match(args)
+        if not m or (sig := signal_number(m[1])) is None:
+            return None
+        table = self.disp.setdefault(proc, {})
+        if (old := disposition(m[3])) is not None:
+            table[sig] = old
+        if (new := disposition(m[2])) is not None:
+            table[sig] = new
+            self.set.setdefault(proc, set()).add(sig)
+        return sig, new or "query"
+
+    def sigprocmask(self, tid: int, args: str) -> None:
+        how, given = _sigprocmask_args(args)
+        if given is None:
+            return
+        mask = self.mask.get(tid, frozenset())
+        self.mask[tid] = {"SIG_SETMASK": given, "SIG_BLOCK": mask | given, "SIG_UNBLOCK": mask - given}.get(how, mask)
+
+    def at_execve(self, proc: int, tid: int) -> str:
+        """The signal state a program starts with, as /proc/PID/status's SigIgn and SigBlk say it; handlers reset."""
+        table = self.disp.setdefault(proc, {})
+        ignored = [s for s, d in table.items() if d == "SIG_IGN" and s in self.set.get(proc, ())]
+        for s, d in table.items():
+            if d == "handler":
+                table[s] = "SIG_DFL"
+        return f"at execve: ignored {signal_list(ignored)}; blocked {signal_list(self.mask.get(tid, ()))}"
+
+
 def event(c: dict, label: dict[int, str]) -> str | None:
     """The call as the report shows it: pids and fds named, addresses dropped; None if not shown."""
     name, args = c["name"], c["args"]
@@ -181,8 +326,11 @@ def event(c: dict, label: dict[int, str]) -> str | None:
         idtype, options = args.split(",")[0], "|".join(w for w in args.split(", ") if w.startswith("WEXITED"))
         failed = f" → {c['ret'].split()[1]}" if c["ret"].startswith("-1 ") else ""
         return f"waitid({idtype}, {options}){failed}"
-    if name in ("rt_sigaction", "rt_sigprocmask"):
-        return name if name == "rt_sigaction" else f"rt_sigprocmask({args.split(',')[0]})"
+    if name == "rt_sigprocmask":
+        how, given = _sigprocmask_args(args)
+        return (
+            f"rt_sigprocmask({how}, {'NULL' if given is None else '[' + (signal_list(given) if given else '') + ']'})"
+        )
     if name in ("dup2", "dup3"):
         return f"{name}({re.sub(r'<[^>]*>', '', args)})"
     if name == "prctl":
@@ -197,21 +345,51 @@ def sequence(calls: list[dict], procs: dict[int, dict]) -> list[dict]:
     label = {pid: p["label"] for pid, p in procs.items()}
     thread_of = {t: pid for pid, p in procs.items() for t in p["threads"]}
     root_exec = True
+    signals = SignalState()
     out: list[dict] = []
+    last: dict[str, int] = {}  # each process's last shown event, an index into out
+    runs: dict[int, list[int]] = {}  # the signals of each rt_sigaction row, by index
     for c in calls:
-        pid = thread_of.get(c["pid"], c["pid"])
+        tid = c["pid"]
+        pid = thread_of.get(tid, tid)
         if pid not in procs:
             continue
+        if c["name"] in ("clone", "clone3", "fork", "vfork") and c["ret"].split()[0].isdigit():
+            signals.created(pid, tid, int(c["ret"].split()[0]), "CLONE_THREAD" in _flags(c["args"]))
+        elif c["name"] == "rt_sigprocmask":
+            signals.sigprocmask(tid, c["args"])
         if c["name"] == "execve" and root_exec and pid == calls[0]["pid"]:
             root_exec = False  # the launcher's own start
             continue
+        proc = label[pid]
+        if c["name"] == "rt_sigaction":
+            # A query (no new action) changes nothing: it is read for the state, not shown. Calls that
+            # give one disposition in a row (other processes' calls between them aside) are one row:
+            # rt_sigaction(SIGHUP–SIGFPE SIGSEGV, SIG_DFL).
+            if (got := signals.sigaction(pid, c["args"])) is None or got[1] == "query":
+                continue
+            sig, disp = got
+            i = last.get(proc)
+            if i is not None and i in runs and out[i]["call"].endswith(f", {disp})"):
+                runs[i].append(sig)
+                out[i]["call"] = f"rt_sigaction({signal_list(runs[i])}, {disp})"
+                continue
+            last[proc] = len(out)
+            runs[len(out)] = [sig]
+            out.append({"process": proc, "call": f"rt_sigaction({signal_name(sig)}, {disp})", "n": 1, "ts": c["ts"]})
+            continue
+        if c["name"] == "execve" and c["ret"] == "0" and proc == "sh":
+            # What the program starts with: the behaviour every signal call before it is for.
+            last[proc] = len(out)
+            out.append({"process": proc, "call": signals.at_execve(pid, tid), "n": 1, "ts": c["ts"]})
         text = event(c, label)
         if text is None:
             continue
-        proc = label[pid]
-        if out and out[-1]["process"] == proc and out[-1]["call"] == text and c["name"].startswith("rt_sig"):
-            out[-1]["n"] += 1
+        i = last.get(proc)
+        if i is not None and out[i]["call"] == text and c["name"].startswith("rt_sig"):
+            out[i]["n"] += 1
             continue
+        last[proc] = len(out)
         out.append({"process": proc, "call": text, "n": 1, "ts": c["ts"]})
     return out
 
@@ -246,8 +424,9 @@ def key(e: dict) -> str:
 
 
 def strategy_of(launcher_name: str) -> str:
-    """py-subreaper -> subreaper; the plain port runs the default, RAW_CLONE."""
-    return launcher_name.split("-", 1)[1] if launcher_name.startswith("py-") else "raw-clone"
+    """py-subreaper -> subreaper; the plain port and its other variants run the default, RAW_CLONE."""
+    rest = launcher_name.split("-", 1)[1] if launcher_name.startswith("py-") else ""
+    return rest if rest in ("subreaper", "relay") else "raw-clone"
 
 
 def why(sides: tuple[str, ...], e: dict) -> str | None:
@@ -257,7 +436,7 @@ def why(sides: tuple[str, ...], e: dict) -> str | None:
 def _kind(e: dict) -> str:
     """What makes two differing events a pair: the process, the syscall (prctl: its option), the child made."""
     call = e["call"]
-    name = call.split(",")[0] if call.startswith("prctl(") else re.split(r"[(×]", call)[0]
+    name = call.split(",")[0] if call.startswith("prctl(") else re.split(r"[(×:]", call)[0]
     return f"{e['process']}: {name} {call.partition('→')[2]}"
 
 
