@@ -87,12 +87,21 @@ ALONE = "NSPORT_RAW_CLONE_ALONE"  # set in the single-threaded pytest a RAW_CLON
 
 
 def named_strategies(item) -> set[str]:
-    """The strategies a test names: its `strategy` parameter, or all of them for @pytest.mark.strategies."""
+    """The strategies a test starts in this process: the `strategy` fixture's parameter, or all of them for
+    @pytest.mark.strategies. A `strategy` parametrized directly names a launcher's --strategy instead: that
+    launcher is a fresh process, with no second thread."""
     if item.get_closest_marker("strategies"):
         return set(exec_linux.STRATEGIES)
     callspec = getattr(item, "callspec", None)
     named = callspec.params.get("strategy") if callspec else None
-    return {named} if named in exec_linux.STRATEGIES else set()
+    direct = any(
+        "strategy" in _argnames(m.args[0]) and not m.kwargs.get("indirect") for m in item.iter_markers("parametrize")
+    )
+    return {named} if named in exec_linux.STRATEGIES and not direct else set()
+
+
+def _argnames(names) -> list[str]:
+    return [n.strip() for n in names.split(",")] if isinstance(names, str) else list(names)
 
 
 @pytest.hookimpl(tryfirst=True)
