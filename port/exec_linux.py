@@ -277,8 +277,56 @@ def _start_adopted(child: "_Child") -> int:
     # Not adopted: the middle process failed and is reaped; its errno is on the status pipe. A middle
     # that died without one (killed, or gone before its fork) still failed the start: there is no
     # child to return, and the reaped middle's pid must not pass for one (its Wait would find no
-    # child). Go answers a status pipe that closed without a full errno with EPIPE.
-    return _wait_for_exec(child, pid, reaped=True, failed=True)
+    # child). Go answers a status pipe that closed without a full errno with EPIPE. A middle killed
+    # between its fork and its handoff leaves the child re-parented to the launcher, waiting on the
+    # adopt pipe: found by that pipe, it exits 253 once the pipe closes and is reaped here.
+    orphan = _orphan_holding(pipes.adopt.write)
+    try:
+        return _wait_for_exec(child, pid, reaped=True, failed=True)
+    finally:
+        if orphan is not None:
+            _reap_soon(orphan)
+
+
+def _reap_soon(pid: int, timeout: float = 2.0) -> None:
+    """Reap pid, which is exiting (its end of the status pipe is closed); give up after timeout rather
+    than hang on a process that is not the one we think."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not os.waitpid(pid, os.WNOHANG)[0] and time.monotonic() < deadline:
+        time.sleep(0.001)
+
+
+def _orphan_holding(fd: int) -> int | None:
+    """A child of this process that is PID 1 of its own PID namespace and holds the pipe of fd (from
+    /proc), or None: the child a SUBREAPER middle process forked and never handed over."""
+    pipe = os.fstat(fd).st_ino
+    for task in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{task}/children") as f:
+                children = f.read().split()
+        except OSError:
+            continue
+        for pid in children:
+            try:
+                fds = os.listdir(f"/proc/{pid}/fd")
+            except OSError:
+                continue
+            for n in fds:
+                try:
+                    if os.stat(f"/proc/{pid}/fd/{n}").st_ino == pipe and _is_namespace_init(pid):
+                        return int(pid)
+                except OSError:
+                    continue
+    return None
+
+
+def _is_namespace_init(pid: str) -> bool:
+    """/proc/PID/status's NSpid: more than one pid, the innermost 1."""
+    with open(f"/proc/{pid}/status") as f:
+        nspid = next((line.split()[1:] for line in f if line.startswith("NSpid:")), [])
+    return len(nspid) > 1 and nspid[-1] == "1"
 
 
 def _flush_output() -> None:

@@ -228,30 +228,14 @@ print("children left:", zombies())
 """
 
 
-@pytest.mark.parametrize(
-    "how",
-    [
-        "exits",
-        "killed",
-        pytest.param(
-            "forked",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason=(
-                    "not fixed: a middle killed (SIGKILL: the only signal it does not block) between its fork and its "
-                    "handoff write leaves the child re-parented to the launcher with a pid the launcher never learns; "
-                    "the start fails as it should, but the child (exit 253 once the adopt pipe closes) stays a zombie"
-                ),
-            ),
-        ),
-    ],
-)
+@pytest.mark.parametrize("how", ["exits", "killed", "forked"])
 def test_middle_process_dying_before_the_handoff_fails_the_start(how, tmp_path):
-    """SUBREAPER: a middle process that ends before it hands the child's pid over (here before its fork:
-    it exits, or is killed) has started nothing. Start fails, as Go's and RAW_CLONE's do when the status
-    pipe closes without an errno from a child that never ran (EPIPE), with no descriptor, process or
-    zombie left; before the fix it returned the reaped middle's pid and Wait said `waitid: no child
-    processes`."""
+    """SUBREAPER: a middle process that ends before it hands the child's pid over (before its fork: it
+    exits, or is killed; or killed after its fork, at its handoff write) has started nothing. Start
+    fails, as Go's and RAW_CLONE's do when the status pipe closes without an errno from a child that
+    never ran (EPIPE), with no descriptor, process or zombie left (the forked child, re-parented to the
+    launcher, is found by the adopt pipe it holds and reaped); before the fix Start returned the reaped
+    middle's pid and Wait said `waitid: no child processes`."""
     marker = tmp_path / "ran"
     proc = subprocess.run([sys.executable, "-c", MIDDLE_DIES, how, str(marker)], stdin=subprocess.DEVNULL,
                           capture_output=True, text=True, cwd=ROOT, timeout=20)  # fmt: skip
