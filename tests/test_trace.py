@@ -183,3 +183,30 @@ def test_a_child_that_ignores_a_signal_is_unexplained():
         ("sh: rt_sigaction(SIGUSR1, SIG_DFL)", "sh: rt_sigaction(SIGUSR1, SIG_IGN)"),
         ("sh: at execve: ignored none; blocked none", "sh: at execve: ignored SIGUSR1; blocked none"),
     ]
+
+
+def _launch(clone: str) -> list[dict]:
+    """The sequence of a launcher (pid 10) that makes sh (pid 11) with this clone call, and nothing else."""
+    calls = _calls(
+        (10, 'execve("/usr/bin/launcher", ["launcher"], 0x0 /* 1 var */) = 0'),
+        (10, clone),
+        (11, 'execve("/usr/bin/sh", ["sh"], 0x0 /* 1 var */) = 0'),
+        (11, "exit_group(0) = ?"),
+    )
+    return trace.sequence(calls, trace.processes(calls))
+
+
+def test_a_clone_with_a_flag_beyond_the_namespaces_is_unexplained():
+    """The clone rules explain CLONE_PIDFD (Go's) and the CLONE_NEW* flags (compared by namespace_calls), not
+    another flag: a port clone with CLONE_PARENT as well is a difference no rule explains."""
+    go = _launch(SIX_CLONE.replace("flags=", "flags=CLONE_PIDFD|"))
+
+    def unexplained(clone: str) -> list[str]:
+        rows = trace.align(go, _launch(clone), "raw-clone")
+        return [trace._cell(r["port"]) for r in rows if "UNEXPLAINED" in r["why"]]
+
+    assert unexplained(SIX_CLONE) == []
+    assert unexplained(SIX_CLONE.replace("flags=", "flags=CLONE_PARENT|")) == [
+        "launcher: clone(CLONE_PARENT|CLONE_NEWNS|CLONE_NEWUTS|CLONE_NEWIPC|CLONE_NEWUSER|CLONE_NEWPID|CLONE_NEWNET"
+        "|SIGCHLD) → sh"
+    ]

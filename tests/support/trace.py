@@ -76,7 +76,7 @@ WHY = [
     ),
     (
         "go",
-        r"^launcher: clone\(.*CLONE_PIDFD.*CLONE_NEW",
+        r"^launcher: clone\(CLONE_PIDFD(\|CLONE_NEW\w+)+\|SIGCHLD\) → sh$",  # flags beyond these: unexplained
         "Go's os/exec always asks for a pidfd (CLONE_PIDFD) to wait "
         "on; the port opens none unless SysProcAttr.PidFD is set",
     ),
@@ -84,7 +84,7 @@ WHY = [
     ("port", r"^launcher: wait4\(sh\)", "Python's os.waitpid is wait4(2); Go waits on the pidfd with waitid"),
     (
         "raw-clone",
-        r"^launcher: clone\((?!.*CLONE_PIDFD).*CLONE_NEW.*SIGCHLD\) → sh",
+        r"^launcher: clone\((CLONE_NEW\w+\|)+SIGCHLD\) → sh$",  # which CLONE_NEW*: namespace_calls compares
         "RAW_CLONE makes Go's clone; CLONE_PIDFD only when SysProcAttr.PidFD asks, since Python waits by pid",
     ),
     (
