@@ -6,7 +6,7 @@ import signal
 import pytest
 
 from port import exec_linux, libc
-from tests.support import hostguard, machine, markers
+from tests.support import hostguard, machine, markers, strategy_guard
 from tests.support.launchers import GO, PAIR
 
 
@@ -81,29 +81,6 @@ def pytest_runtest_setup(item):
         pytest.skip(reason)
 
 
-# --- a test that names a strategy runs that strategy, or fails -----------------------------------
-
-ALONE = "NSPORT_RAW_CLONE_ALONE"  # set in the single-threaded pytest a RAW_CLONE test is re-run in
-
-
-def named_strategies(item) -> set[str]:
-    """The strategies a test starts in this process: the `strategy` fixture's parameter, or all of them for
-    @pytest.mark.strategies. A `strategy` parametrized directly names a launcher's --strategy instead: that
-    launcher is a fresh process, with no second thread."""
-    if item.get_closest_marker("strategies"):
-        return set(exec_linux.STRATEGIES)
-    callspec = getattr(item, "callspec", None)
-    named = callspec.params.get("strategy") if callspec else None
-    direct = any(
-        "strategy" in _argnames(m.args[0]) and not m.kwargs.get("indirect") for m in item.iter_markers("parametrize")
-    )
-    return {named} if named in exec_linux.STRATEGIES and not direct else set()
-
-
-def _argnames(names) -> list[str]:
-    return [n.strip() for n in names.split(",")] if isinstance(names, str) else list(names)
-
-
 @pytest.hookimpl(tryfirst=True)
 def pytest_pyfunc_call(pyfuncitem):
     """A test naming RAW_CLONE needs a process that can raw-clone. Under xdist every worker has
@@ -111,56 +88,20 @@ def pytest_pyfunc_call(pyfuncitem):
     the test body runs in a fresh single-threaded pytest (its outcome is this test's), and in that
     pytest a process that still cannot raw-clone fails the test, naming why. Either way, every
     start of a test that names a strategy must take the strategy it asked for (strict_starts)."""
-    named = named_strategies(pyfuncitem)
+    named = strategy_guard.named_strategies(pyfuncitem)
     if not named:
         return None
     from port import rawclone
 
     reason = rawclone.unusable() if exec_linux.RAW_CLONE in named else None
-    if reason and not os.environ.get(ALONE):
-        run_alone(pyfuncitem, reason)
+    if reason and not os.environ.get(strategy_guard.ALONE):
+        strategy_guard.run_alone(pyfuncitem, reason)
         return True
     if reason:
         pytest.fail(f"the test names RAW_CLONE, and this process cannot raw-clone: {reason}")
     with pytest.MonkeyPatch.context() as mp:
-        strict_starts(mp)
+        strategy_guard.strict_starts(mp)
         testfunction = pyfuncitem.obj
         argnames = pyfuncitem._fixtureinfo.argnames
         testfunction(**{arg: pyfuncitem.funcargs[arg] for arg in argnames})
     return True
-
-
-def strict_starts(mp: pytest.MonkeyPatch) -> None:
-    """Make every Cmd start fail the test when fork_exec took another strategy than the one asked for."""
-    from port import exec as port_exec
-
-    real = port_exec.fork_exec
-
-    def fork_exec(argv0, argv, attr):
-        try:
-            return real(argv0, argv, attr)
-        finally:
-            assert attr.strategy_taken == attr.strategy, (
-                f"asked for {attr.strategy}, fork_exec took {attr.strategy_taken}: the test ran another strategy"
-            )
-
-    mp.setattr(port_exec, "fork_exec", fork_exec)
-
-
-def run_alone(item, why: str) -> None:
-    """Run item alone in a fresh pytest without xdist (one thread), and take its outcome as this one's."""
-    import subprocess
-    import sys
-
-    from tests.support.paths import ROOT
-
-    argv = [sys.executable, "-m", "pytest", "-p", "no:xdist", "-p", "no:cacheprovider", "-q", "-rsx", item.nodeid]
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "XDIST_"))} | {ALONE: "1"}
-    proc = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
-    last = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
-    if proc.returncode == 0 and " passed" in last:
-        return
-    if proc.returncode == 0 and " skipped" in last:
-        reasons = [line for line in proc.stdout.splitlines() if line.startswith("SKIPPED")]
-        pytest.skip(f"in a single-threaded pytest (here: {why}): {' '.join(reasons) or last}")
-    pytest.fail(f"run alone in a single-threaded pytest (here: {why}), the test failed:\n{proc.stdout}{proc.stderr}")

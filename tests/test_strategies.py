@@ -199,12 +199,12 @@ def test_a_fallback_to_subreaper_is_visible():
 
 
 def test_a_test_naming_raw_clone_fails_where_it_would_fall_back(monkeypatch):
-    """The suite's own guard (tests/conftest.py strict_starts): a start that took another strategy than
+    """The suite's own guard (tests/support/strategy_guard.py strict_starts): a start that took another strategy than
     the one named fails the test. With a second thread alive, RAW_CLONE falls back, and the guard says so
     (the command cannot start, chroot fails, so nothing is left behind)."""
     import threading
 
-    from tests.conftest import strict_starts
+    from tests.support.strategy_guard import strict_starts
 
     strict_starts(monkeypatch)
     stop = threading.Event()

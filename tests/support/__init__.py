@@ -7,8 +7,9 @@ probe/probes/netprobes (what is compared), configs (SysProcAttr
 configurations), shell and piped (the runners), parity and matrix (the
 comparisons), report, matrix_report and kernel_report with templates/ (the
 views), trace, strace and translation (syscalls and the side by side),
-kernelvm and kernel_features (other kernels), hostguard, procfs, markers and
-machine (the host, its processes, skips and make doctor), bench,
+kernelvm and kernel_features (other kernels), hostguard, procfs, markers,
+strategy_guard and machine (the host, its processes, skips, strategies and
+make doctor), bench,
 bench_verdict and bench_report (make bench), exec_helper (what the tests of
 port.exec share), closing (a context manager its own close() undoes).
 Programs the tests execute live in tests/programs/.
