@@ -9,7 +9,7 @@ GO ?= $(abspath $(VENV))/bin/go
 GOENV := GOTOOLCHAIN=local GOPROXY=off GOFLAGS=-trimpath GOCACHE=$(abspath build)/go-cache
 STAMP := $(VENV)/.installed
 BYTECODE := $(VENV)/.bytecode
-GO_PROGRAMS := build/notes-go build/launcher-go build/null-go build/fdmap-go
+GO_PROGRAMS := build/notes-go build/launcher-go build/null-go build/fdmap-go build/scenario-go
 # The interpreter that makes the venv and runs doctor (before the venv exists).
 SYSPY = "$$(scripts/python-path.sh $(PYTHON))"
 # pytest's arguments: make test ARGS='-k pidfd -x'; ARGS='-n 0' runs on one worker.
