@@ -34,6 +34,7 @@ ERR_NOT_FOUND = "executable file not found in $PATH"
 ERR_DOT = "cannot run executable found relative to current directory"
 ERR_WAIT_DELAY = "exec: WaitDelay expired before I/O complete"
 ERR_PROCESS_DONE = "os: process already finished"
+ERR_CLOSED = "file already closed"  # Go: os.ErrClosed
 
 
 class Error(GoError):  # Go: exec.Error, a failed look_path
@@ -512,7 +513,8 @@ class Cmd:  # Go: exec.Cmd
                 self._close_parent(f)
             else:
                 self._parent_io.remove(f)
-                f.close()
+                if not f.closed:  # Go: closeDescriptors ignores Close's error
+                    f.close()
 
     # -- Go: Start, Wait, Run
 
@@ -747,7 +749,7 @@ class Cmd:  # Go: exec.Cmd
         r, w = os.pipe()
         self.stdin = r
         self._child_io.append(r)
-        f = _CloseOnce(os.fdopen(w, "wb", buffering=0))
+        f = File(w, "|1")
         self._parent_io.append(f)
         return f
 
@@ -759,7 +761,7 @@ class Cmd:  # Go: exec.Cmd
         r, w = os.pipe()
         setattr(self, name, w)
         self._child_io.append(w)
-        f = _CloseOnce(os.fdopen(r, "rb", buffering=0))
+        f = File(r, "|0")
         self._parent_io.append(f)
         return f
 
@@ -772,16 +774,64 @@ class Cmd:  # Go: exec.Cmd
         return self._out_pipe("stderr")
 
 
-class _CloseOnce:
-    """A pipe end for the caller; closing it twice is fine (Go: closeOnce)."""
+class File:
+    """Go: the *os.File of a pipe end that StdinPipe, StdoutPipe and StderrPipe return.
 
-    def __init__(self, f):
-        self._f = f
+    Go 1.27 returns os.Pipe's file itself, named "|0" (the read end) or "|1"
+    (the write end), so its errors are PathErrors with that name: after Close,
+    Write, Read and Close give "write |1: file already closed" and the like.
+    Write writes everything or raises (Go's File.Write loops); the count
+    written before the error is the error's `n`. Read returns b"" at end of
+    file (Go's io.EOF). Anything else (readline, iteration) is the
+    unbuffered file object's.
+    """
 
-    def __getattr__(self, name):
-        return getattr(self._f, name)
+    def __init__(self, fd: int, name: str):
+        self.name = name
+        self._f = os.fdopen(fd, "wb" if name == "|1" else "rb", buffering=0)
+
+    def __getattr__(self, attr):
+        return getattr(self._f, attr)
+
+    def _error(self, op: str, err: Exception) -> PathError:
+        return PathError(op, self.name, err)
+
+    def write(self, data) -> int:
+        n, view = 0, memoryview(data).cast("B")
+        while n < len(view):
+            if self._f.closed:
+                err = self._error("write", GoError(ERR_CLOSED))
+            else:
+                try:
+                    n += self._f.write(view[n:]) or 0
+                    continue
+                except ValueError:  # closed under us, by Wait
+                    err = self._error("write", GoError(ERR_CLOSED))
+                except OSError as e:
+                    err = self._error("write", Errno(e.errno))
+            err.n = n
+            raise err
+        return n
+
+    def read(self, size: int = -1) -> bytes:
+        if self._f.closed:
+            raise self._error("read", GoError(ERR_CLOSED))
+        try:
+            return self._f.read(size) if size >= 0 else self._f.readall()
+        except ValueError:
+            raise self._error("read", GoError(ERR_CLOSED)) from None
+        except OSError as e:
+            raise self._error("read", Errno(e.errno)) from None
 
     def close(self) -> None:
+        if self._f.closed:
+            raise self._error("close", GoError(ERR_CLOSED))
+        self._f.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
         if not self._f.closed:
             self._f.close()
 
