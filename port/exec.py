@@ -492,7 +492,13 @@ class Cmd:  # Go: exec.Cmd
         """Go: io.Copy(w, pr) in a goroutine; the read end may be closed under it (WaitDelay)."""
         try:
             while chunk := _read_interruptibly(r, self):
-                writer.write(chunk)
+                n = writer.write(chunk)
+                # Go's io.Copy checks the count: a writer returning None (a Python writer that
+                # reports nothing) is taken as having written it all.
+                if n is not None and not 0 <= n <= len(chunk):
+                    return GoError("invalid write result")  # Go: io.errInvalidWrite
+                if n is not None and n != len(chunk):
+                    return GoError("short write")  # Go: io.ErrShortWrite
         except Exception as e:  # noqa: BLE001 - Go: the writer's error ends the copy and is returned
             return e
         finally:
