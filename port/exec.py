@@ -21,6 +21,7 @@ One Cmd field is the port's own: `strategy`, how the child is started
 """
 
 import _signal as signal  # the C module, as port.runtime: signal.py costs ~3 ms a start
+import io  # imported by the interpreter's own start-up: costs nothing
 import os
 import posixpath
 
@@ -377,13 +378,22 @@ class _Buffer:
         return len(data)
 
 
+_FILE_TYPES = (io.FileIO, io.BufferedReader, io.BufferedWriter, io.BufferedRandom, io.TextIOWrapper)
+
+
 def _fileno(stream) -> int | None:
-    """The fd of an int or of an object whose fileno() works (Go: an *os.File), else None."""
+    """The fd of an int or of an object whose fileno() works (Go: an *os.File), else None.
+
+    A closed file object (a closed *os.File in Go) is -1: Go's Fd() of a closed
+    File is -1, so the child's descriptor is closed and the command runs.
+    """
     if isinstance(stream, int):
         return stream
     try:
         return stream.fileno()
     except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is both of the last two
+        if isinstance(stream, (*_FILE_TYPES, File)) and stream.closed:
+            return -1
         return None
 
 

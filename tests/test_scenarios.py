@@ -9,7 +9,6 @@ from tests.support.scenario import load_corpus, run
 CORPUS = load_corpus()
 # Divergences not yet fixed in port/exec.py: each must still differ (strict), until its fix.
 KNOWN = {
-    "closed-files-given",
     "process-wait-then-cmd-wait",
     "dir-with-nul",
 }
