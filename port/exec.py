@@ -671,9 +671,12 @@ class Cmd:  # Go: exec.Cmd
             raise GoError("exec: not started")
         if self.process_state is not None:
             raise GoError("exec: Wait was already called")
-        err = None
-        state = self.process.wait()
-        if not state.success():
+        err, state = None, None
+        try:
+            state = self.process.wait()
+        except GoError as e:  # Go: Wait still waits for the copies and closes the pipes, then returns it
+            err = e
+        if err is None and not state.success():
             err = ExitError(state)
         self.process_state = state
         deadline = None
