@@ -563,6 +563,8 @@ class Cmd:  # Go: exec.Cmd
                     os.stat(self.dir)
                 except OSError as e:
                     raise PathError("chdir", self.dir, Errno(e.errno)) from None
+                except ValueError:  # an embedded NUL: Go's stat says EINVAL
+                    raise PathError("chdir", self.dir, Errno(22)) from None
             attr = ProcAttr(self.dir, env, files, self.sys_proc_attr, self.strategy)
             try:
                 pid = fork_exec(self.path, self._argv(), attr)
