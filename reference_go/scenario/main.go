@@ -143,6 +143,16 @@ func main() {
 		name, arg, _ := strings.Cut(call, ":")
 		var err error
 		result := ""
+		// A call on a pipe or process that does not exist (its making failed) would be
+		// a nil dereference in Go: the transcript says so instead.
+		missing := (strings.HasSuffix(name, "Stdin") || name == "Write") && stdin == nil ||
+			(strings.HasSuffix(name, "Stdout") || strings.HasPrefix(name, "Read")) && stdout == nil ||
+			name == "CloseStderr" && stderr == nil ||
+			strings.HasPrefix(name, "Process") && cmd.Process == nil
+		if missing {
+			fmt.Printf("%s -> no such pipe or process\n", call)
+			continue
+		}
 		switch name {
 		case "Start":
 			err = cmd.Start()

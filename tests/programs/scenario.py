@@ -39,6 +39,10 @@ class ErrorWriter:
         raise exec.GoError("writer failed")
 
 
+# One value each, as Go's: two shortWriter{} are equal interfaces, so Stdout and Stderr share a pipe.
+SHORT_WRITER, ERROR_WRITER = ShortWriter(), ErrorWriter()
+
+
 def open_pipes() -> int:
     n = 0
     for name in os.listdir("/proc/self/fd"):
@@ -82,9 +86,9 @@ def main() -> int:
             buffers[name] = Buffer()
             return buffers[name]
         if kind == "short":
-            return ShortWriter()
+            return SHORT_WRITER
         if kind == "error":
-            return ErrorWriter()
+            return ERROR_WRITER
         if kind in ("devnull", "closed"):
             return dev_null("wb", kind == "closed")
         return None
@@ -103,6 +107,15 @@ def main() -> int:
     for call in s["calls"]:
         name, _, arg = call.partition(":")
         err, result = None, ""
+        missing = (
+            ((name.endswith("Stdin") or name == "Write") and stdin is None)
+            or ((name.endswith("Stdout") or name.startswith("Read")) and stdout is None)
+            or (name == "CloseStderr" and stderr is None)
+            or (name.startswith("Process") and cmd.process is None)
+        )
+        if missing:
+            print(f"{call} -> no such pipe or process", flush=True)
+            continue
         try:
             if name == "Start":
                 cmd.start()
