@@ -54,3 +54,37 @@ def test_generated_scenarios_go_and_port_agree(seed):
         assert outcome.py == outcome.go, f"Go:\n{outcome.go}\nport:\n{outcome.py}"
 
     agree()
+
+
+def test_fuzz_report_groups_divergences_and_shows_the_smallest_scenario():
+    from tests.support import fuzz
+    from tests.support.scenario import Outcome
+
+    agree = Outcome("Run -> <nil>\n", "Run -> <nil>\n")
+    differs = Outcome("Run -> short write\n", "Run -> <nil>\n")
+    small, large = {"args": ["true"], "calls": ["Run"]}, {"args": ["true"], "calls": ["Run"], "dir": "/"}
+    results = [(large, differs), (small, differs), ({"args": ["x"]}, agree), ({"args": ["y"]}, "timed out after 20 s")]
+    report = fuzz.analyse(results, {"date": "d"}, seed=1, drawn=4)
+    v = report["verdict"]
+    assert (v["state"], v["exit"]) == ("differs", 1)
+    assert v["counts"] == {"drawn": 4, "scenarios": 4, "differs": 2, "kinds": 1, "not verified": 1}
+    [d] = report["divergences"]
+    assert d["scenario"] == small and d["count"] == 2
+    assert d["difference"] == "go: Run -> short write | port: Run -> <nil>"
+    md = fuzz.markdown(report)
+    assert md.startswith("# ") and "✗ DIFFERS" in md and "port: Run -> <nil>" in md and "\\|" in md
+
+
+def test_fuzz_script_writes_its_reports_verdict_first(tmp_path):
+    import json
+    import subprocess
+
+    from tests.support.paths import PYTHON, ROOT
+
+    p = subprocess.run([PYTHON, "scripts/fuzz.py", "--n", "6", "--seed", "3", "--reports", str(tmp_path)],
+                       cwd=ROOT, capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert p.stdout.startswith("✓ MATCH: ")
+    report = json.loads((tmp_path / "fuzz.json").read_text())
+    assert next(iter(report)) == "verdict" and report["seed"] == 3
+    assert (tmp_path / "fuzz.md").read_text().startswith("# os/exec scenarios")
