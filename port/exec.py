@@ -819,6 +819,10 @@ class File:
 
     def write(self, data) -> int:
         n, view = 0, memoryview(data).cast("B")
+        if self._f.closed:  # Go: checkValid, even for an empty write
+            err = self._error("write", GoError(ERR_CLOSED))
+            err.n = 0
+            raise err
         while n < len(view):
             if self._f.closed:
                 err = self._error("write", GoError(ERR_CLOSED))

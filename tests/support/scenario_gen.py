@@ -8,7 +8,7 @@ ExtraFiles, Dir (a NUL, a missing directory), SysProcAttr and the context.
 
 from hypothesis import strategies as st
 
-SHELL_FDS = "for fd in 0 1 2 3 4; do if (: <&$fd) 2>/dev/null; then echo $fd open; else echo $fd closed; fi; done"
+SHELL_FDS = "for fd in 0 1 2 3 4; do if (: 9<&$fd) 2>/dev/null; then echo $fd open; else echo $fd closed; fi; done"
 # (args, calls, quiet): quiet when the command writes each stream at most once, so a writer that
 # fails (short, error) cannot race the child's next write (Go closes the pipe: SIGPIPE, or not yet).
 TEMPLATES = (
