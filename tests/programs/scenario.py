@@ -124,6 +124,7 @@ def main() -> int:
             elif name == "Run":
                 cmd.run()
             elif name in ("Output", "CombinedOutput"):
+                out = b""
                 try:
                     out = cmd.output() if name == "Output" else cmd.combined_output()
                 except exec.GoError as e:
