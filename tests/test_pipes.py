@@ -192,17 +192,17 @@ def test_output_written_before_a_start_comes_first(tmp_path):
 
 
 def test_a_stdin_pipe_write_is_all_or_go_s_broken_pipe_error():
-    """Go's File.Write loops until everything is written or an error: to a pipe whose reader reads 10
-    bytes and exits, 1 MiB is `write |1: broken pipe`, with the count written before it (the error's n
+    """Go's File.Write loops until everything is written or an error: to a pipe whose reader reads one
+    line and exits, 1 MiB is `write |1: broken pipe`, with the count written before it (the error's n
     here, Go's first result), never a short count without an error."""
-    cmd = exec.Command("head", "-c", "10")
+    cmd = exec.Command("sh", "-c", "read -r line")
     stdin = cmd.stdin_pipe()
     cmd.start()
-    data = b"x" * (1 << 20)
+    data = b"0123456789\n" + b"x" * (1 << 20)
     with pytest.raises(GoError) as e:
         stdin.write(data)
     assert str(e.value) == "write |1: broken pipe"
-    assert 10 <= e.value.n < len(data)
+    assert 11 <= e.value.n < len(data)
     cmd.wait()
     for more in (b"more", b""):  # Go checks the file first, even for an empty Write
         with pytest.raises(GoError, match=r"^write \|1: file already closed$"):
