@@ -12,8 +12,12 @@ the error, with the partial value as its `output` attribute.
 
 Streams (stdin, stdout, stderr, extra_files) are None (/dev/null; in
 extra_files: closed), an fd, an object with a working fileno() (Go's
-*os.File), or any other reader/writer, which a thread copies through a pipe
-(Go's goroutines). Only the plain cases import nothing beyond the stdlib's
+*os.File; a closed file object is Go's closed *os.File, fd -1: closed in the
+child), or any other reader/writer, which a thread copies through a pipe
+(Go's goroutines; a write returning a count short of the data is Go's
+"short write"). The pipe ends StdinPipe, StdoutPipe and StderrPipe return
+are File, Go's *os.File with its errors ("write |1: broken pipe",
+"close |0: file already closed"). Only the plain cases import nothing beyond the stdlib's
 os and posixpath, so the notes program's launch path stays light.
 
 One Cmd field is the port's own: `strategy`, how the child is started
