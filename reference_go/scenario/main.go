@@ -7,7 +7,7 @@
 // "stderr": KIND, "extra_files": [KIND...], "sys": null | {"setpgid": bool, "setsid": bool},
 // "ctx": "" | "background" | "cancelled", "wait_delay_ms": N, "calls": [CALL...]}.
 // KIND: "nil", "buffer", "reader:TEXT", "short", "error", "devnull", "closed".
-// CALL: "Start", "Wait", "Run", "Output", "CombinedOutput", "String", "StdinPipe",
+// CALL: "Start", "Wait", "Run", "Output", "CombinedOutput", "String", "Environ", "StdinPipe",
 // "StdoutPipe", "StderrPipe", "Write:TEXT", "CloseStdin", "Read:N", "ReadAll",
 // "CloseStdout", "ProcessWait", "ProcessKill", "Sleep:MS".
 package main
@@ -170,6 +170,8 @@ func main() {
 			result = strconv.Quote(string(out))
 		case "String":
 			result = strconv.Quote(cmd.String())
+		case "Environ":
+			result = strconv.Quote(strings.Join(cmd.Environ(), "\n"))
 		case "StdinPipe":
 			stdin, err = cmd.StdinPipe()
 		case "StdoutPipe":

@@ -134,6 +134,8 @@ def main() -> int:
                     result = quote(out)
             elif name == "String":
                 result = quote(cmd.string())
+            elif name == "Environ":
+                result = quote(b"\n".join(cmd.environ()))
             elif name == "StdinPipe":
                 stdin = cmd.stdin_pipe()
             elif name == "StdoutPipe":

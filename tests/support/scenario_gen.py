@@ -28,11 +28,14 @@ TEMPLATES = (
     (["sh", "-c", SHELL_FDS], ["CombinedOutput"], False),
     (["sh", "-c", SHELL_FDS + " >&2"], ["Run"], False),
     (["true"], ["Wait", "Start", "Start", "Wait"], True),
+    (["sh", "-c", "echo $A $B"], ["Environ", "CombinedOutput"], True),
 )
 STDIN_KINDS = ("nil", "reader:abc", "devnull", "closed")
 WRITER_KINDS = ("nil", "buffer", "short", "error", "devnull", "closed")
 FILE_KINDS = ("nil", "devnull", "closed")
-DIRS = ("", "/", "a\0b", "/nonexistent")
+DIRS = ("", "/", "a\0b", "/nonexistent", "/tmp/..//")
+# Cmd.Env: inherited, duplicates (the last wins) with an entry without "=" and one keyed "=C", a NUL.
+ENVS = (None, ("A=1", "A=2", "B", "=C=3"), ("A=x\0y", "B=2"))
 
 
 @st.composite
@@ -55,9 +58,11 @@ def scenarios(draw) -> dict:
             s[name] = kind
     if extra := draw(st.lists(st.sampled_from(FILE_KINDS), max_size=2)):
         s["extra_files"] = extra
+    if (env := draw(st.sampled_from(ENVS))) is not None:
+        s["env"] = list(env)
     if d := draw(st.sampled_from(DIRS)):
         s["dir"] = d
-        if "\0" in d:
+        if "\0" in d and draw(st.booleans()):
             s["env"] = ["A=1"]  # else PWD=Dir carries the NUL and fails first, as Go's does
     if (sys := draw(st.sampled_from((None, {}, {"setpgid": True})))) is not None:
         s["sys"] = sys
