@@ -9,7 +9,7 @@ GO ?= $(abspath $(VENV))/bin/go
 GOENV := GOTOOLCHAIN=local GOPROXY=off GOFLAGS=-trimpath GOCACHE=$(abspath build)/go-cache
 STAMP := $(VENV)/.installed
 BYTECODE := $(VENV)/.bytecode
-GO_PROGRAMS := build/notes-go build/launcher-go build/null-go build/fdmap-go
+GO_PROGRAMS := build/notes-go build/launcher-go build/null-go build/fdmap-go build/scenario-go
 # The interpreter that makes the venv and runs doctor (before the venv exists).
 SYSPY = "$$(scripts/python-path.sh $(PYTHON))"
 # pytest's arguments: make test ARGS='-k pidfd -x'; ARGS='-n 0' runs on one worker.
@@ -17,7 +17,7 @@ ARGS ?=
 PYTEST_ARGS := -n auto --dist loadgroup $(ARGS)
 
 .SECONDEXPANSION:
-.PHONY: help doctor setup build bytecode test parity matrix trace bench kernels mutants lint fmt tables docs clean distclean venv-usable
+.PHONY: help doctor setup build bytecode test parity matrix trace fuzz bench kernels mutants lint fmt tables docs clean distclean venv-usable
 LAUNCHERS ?= go,py
 TRACE_LAUNCHERS ?= go,py,py-subreaper,py-relay
 # Where parity, matrix, trace and kernels write their reports.
@@ -59,6 +59,7 @@ help:
 	@echo "               MUTANTS_FILES=port/runtime.py picks files; MUTANTS_ARGS='--limit 5' more options,"
 	@echo "               MUTANTS_ARGS=--check only checks tests/support/mutants_equivalents.toml"
 	@echo "make doctor    check the commands (with their Debian packages), kernel, privileges, venv and tree"
+	@echo "make fuzz      FUZZ_N=2000 generated os/exec scenarios, Go against port.exec: reports/fuzz.{md,json}"
 	@echo "make bench     launch speed of Go, the port and unshare: verdict, tables, reports/bench.{json,md,svg}"
 	@echo "               BENCH_ARGS='--quick' or '--slow' (also times make test/parity); refuses a busy"
 	@echo "               machine (exit 3) unless BENCH_ARGS=--force; see scripts/bench.py --help"
@@ -138,6 +139,13 @@ matrix: build
 
 trace: build
 	@$(call verdict,$(PY) scripts/trace.py --launchers '$(TRACE_LAUNCHERS)' --out $(REPORTS))
+
+# make fuzz: FUZZ_N generated os/exec scenarios, Go against the port (FUZZ_SEED=N repeats a run).
+FUZZ_N ?= 2000
+FUZZ_SEED ?=
+fuzz: build
+	@$(doctor_first)
+	@$(call verdict,$(PY) scripts/fuzz.py --n $(FUZZ_N) --reports $(REPORTS) $(if $(FUZZ_SEED),--seed $(FUZZ_SEED)))
 
 BENCH_ARGS ?=
 bench: build

@@ -12,8 +12,12 @@ the error, with the partial value as its `output` attribute.
 
 Streams (stdin, stdout, stderr, extra_files) are None (/dev/null; in
 extra_files: closed), an fd, an object with a working fileno() (Go's
-*os.File), or any other reader/writer, which a thread copies through a pipe
-(Go's goroutines). Only the plain cases import nothing beyond the stdlib's
+*os.File; a closed file object is Go's closed *os.File, fd -1: closed in the
+child), or any other reader/writer, which a thread copies through a pipe
+(Go's goroutines; a write returning a count short of the data is Go's
+"short write"). The pipe ends StdinPipe, StdoutPipe and StderrPipe return
+are File, Go's *os.File with its errors ("write |1: broken pipe",
+"close |0: file already closed"). Only the plain cases import nothing beyond the stdlib's
 os and posixpath, so the notes program's launch path stays light.
 
 One Cmd field is the port's own: `strategy`, how the child is started
@@ -23,6 +27,7 @@ stead when this process has other threads).
 """
 
 import _signal as signal  # the C module, as port.runtime: signal.py costs ~3 ms a start
+import io  # imported by the interpreter's own start-up: costs nothing
 import os
 import posixpath
 
@@ -36,6 +41,7 @@ ERR_NOT_FOUND = "executable file not found in $PATH"
 ERR_DOT = "cannot run executable found relative to current directory"
 ERR_WAIT_DELAY = "exec: WaitDelay expired before I/O complete"
 ERR_PROCESS_DONE = "os: process already finished"
+ERR_CLOSED = "file already closed"  # Go: os.ErrClosed
 
 
 class Error(GoError):  # Go: exec.Error, a failed look_path
@@ -378,13 +384,22 @@ class _Buffer:
         return len(data)
 
 
+_FILE_TYPES = (io.FileIO, io.BufferedReader, io.BufferedWriter, io.BufferedRandom, io.TextIOWrapper)
+
+
 def _fileno(stream) -> int | None:
-    """The fd of an int or of an object whose fileno() works (Go: an *os.File), else None."""
+    """The fd of an int or of an object whose fileno() works (Go: an *os.File), else None.
+
+    A closed file object (a closed *os.File in Go) is -1: Go's Fd() of a closed
+    File is -1, so the child's descriptor is closed and the command runs.
+    """
     if isinstance(stream, int):
         return stream
     try:
         return stream.fileno()
     except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is both of the last two
+        if isinstance(stream, (*_FILE_TYPES, File)) and stream.closed:
+            return -1
         return None
 
 
@@ -494,7 +509,13 @@ class Cmd:  # Go: exec.Cmd
         """Go: io.Copy(w, pr) in a goroutine; the read end may be closed under it (WaitDelay)."""
         try:
             while chunk := _read_interruptibly(r, self):
-                writer.write(chunk)
+                n = writer.write(chunk)
+                # Go's io.Copy checks the count: a writer returning None (a Python writer that
+                # reports nothing) is taken as having written it all.
+                if n is not None and not 0 <= n <= len(chunk):
+                    return GoError("invalid write result")  # Go: io.errInvalidWrite
+                if n is not None and n != len(chunk):
+                    return GoError("short write")  # Go: io.ErrShortWrite
         except Exception as e:  # noqa: BLE001 - Go: the writer's error ends the copy and is returned
             return e
         finally:
@@ -515,7 +536,8 @@ class Cmd:  # Go: exec.Cmd
                 self._close_parent(f)
             else:
                 self._parent_io.remove(f)
-                f.close()
+                if not f.closed:  # Go: closeDescriptors ignores Close's error
+                    f.close()
 
     # -- Go: Start, Wait, Run
 
@@ -548,6 +570,8 @@ class Cmd:  # Go: exec.Cmd
                     os.stat(self.dir)
                 except OSError as e:
                     raise PathError("chdir", self.dir, Errno(e.errno)) from None
+                except ValueError:  # an embedded NUL: Go's stat says EINVAL
+                    raise PathError("chdir", self.dir, Errno(22)) from None
             attr = ProcAttr(self.dir, env, files, self.sys_proc_attr, self.strategy)
             try:
                 pid = fork_exec(self.path, self._argv(), attr)
@@ -658,9 +682,12 @@ class Cmd:  # Go: exec.Cmd
             raise GoError("exec: not started")
         if self.process_state is not None:
             raise GoError("exec: Wait was already called")
-        err = None
-        state = self.process.wait()
-        if not state.success():
+        err, state = None, None
+        try:
+            state = self.process.wait()
+        except GoError as e:  # Go: Wait still waits for the copies and closes the pipes, then returns it
+            err = e
+        if err is None and not state.success():
             err = ExitError(state)
         self.process_state = state
         deadline = None
@@ -752,7 +779,7 @@ class Cmd:  # Go: exec.Cmd
         r, w = os.pipe()
         self.stdin = r
         self._child_io.append(r)
-        f = _CloseOnce(os.fdopen(w, "wb", buffering=0))
+        f = File(w, "|1")
         self._parent_io.append(f)
         return f
 
@@ -764,7 +791,7 @@ class Cmd:  # Go: exec.Cmd
         r, w = os.pipe()
         setattr(self, name, w)
         self._child_io.append(w)
-        f = _CloseOnce(os.fdopen(r, "rb", buffering=0))
+        f = File(r, "|0")
         self._parent_io.append(f)
         return f
 
@@ -777,16 +804,68 @@ class Cmd:  # Go: exec.Cmd
         return self._out_pipe("stderr")
 
 
-class _CloseOnce:
-    """A pipe end for the caller; closing it twice is fine (Go: closeOnce)."""
+class File:
+    """Go: the *os.File of a pipe end that StdinPipe, StdoutPipe and StderrPipe return.
 
-    def __init__(self, f):
-        self._f = f
+    Go 1.27 returns os.Pipe's file itself, named "|0" (the read end) or "|1"
+    (the write end), so its errors are PathErrors with that name: after Close,
+    Write, Read and Close give "write |1: file already closed" and the like.
+    Write writes everything or raises (Go's File.Write loops); the count
+    written before the error is the error's `n`. Read returns b"" at end of
+    file (Go's io.EOF). Anything else (readline, iteration) is the
+    unbuffered file object's.
+    """
 
-    def __getattr__(self, name):
-        return getattr(self._f, name)
+    def __init__(self, fd: int, name: str):
+        self.name = name
+        self._f = os.fdopen(fd, "wb" if name == "|1" else "rb", buffering=0)
+
+    def __getattr__(self, attr):
+        return getattr(self._f, attr)
+
+    def _error(self, op: str, err: Exception) -> PathError:
+        return PathError(op, self.name, err)
+
+    def write(self, data) -> int:
+        n, view = 0, memoryview(data).cast("B")
+        if self._f.closed:  # Go: checkValid, even for an empty write
+            err = self._error("write", GoError(ERR_CLOSED))
+            err.n = 0
+            raise err
+        while n < len(view):
+            if self._f.closed:
+                err = self._error("write", GoError(ERR_CLOSED))
+            else:
+                try:
+                    n += self._f.write(view[n:]) or 0
+                    continue
+                except ValueError:  # closed under us, by Wait
+                    err = self._error("write", GoError(ERR_CLOSED))
+                except OSError as e:
+                    err = self._error("write", Errno(e.errno))
+            err.n = n
+            raise err
+        return n
+
+    def read(self, size: int = -1) -> bytes:
+        if self._f.closed:
+            raise self._error("read", GoError(ERR_CLOSED))
+        try:
+            return self._f.read(size) if size >= 0 else self._f.readall()
+        except ValueError:
+            raise self._error("read", GoError(ERR_CLOSED)) from None
+        except OSError as e:
+            raise self._error("read", Errno(e.errno)) from None
 
     def close(self) -> None:
+        if self._f.closed:
+            raise self._error("close", GoError(ERR_CLOSED))
+        self._f.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
         if not self._f.closed:
             self._f.close()
 

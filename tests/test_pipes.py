@@ -189,3 +189,49 @@ def test_output_written_before_a_start_comes_first(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # stdout on a pipe: block-buffered
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, env=env, timeout=20).stdout
     assert out == b"launcher\nchild\nafter\n"
+
+
+def test_a_stdin_pipe_write_is_all_or_go_s_broken_pipe_error():
+    """Go's File.Write loops until everything is written or an error: to a pipe whose reader reads one
+    line and exits, 1 MiB is `write |1: broken pipe`, with the count written before it (the error's n
+    here, Go's first result), never a short count without an error."""
+    cmd = exec.Command("sh", "-c", "read -r line")
+    stdin = cmd.stdin_pipe()
+    cmd.start()
+    data = b"0123456789\n" + b"x" * (1 << 20)
+    with pytest.raises(GoError) as e:
+        stdin.write(data)
+    assert str(e.value) == "write |1: broken pipe"
+    assert 11 <= e.value.n < len(data)
+    cmd.wait()
+    for more in (b"more", b""):  # Go checks the file first, even for an empty Write
+        with pytest.raises(GoError, match=r"^write \|1: file already closed$"):
+            stdin.write(more)
+
+
+def test_pipe_ends_closed_by_wait_answer_with_go_s_closed_file_errors():
+    cmd = exec.Command("echo", "hi")
+    stdout = cmd.stdout_pipe()
+    cmd.start()
+    assert stdout.read() == b"hi\n"
+    assert stdout.read(1) == b""  # Go: 0, io.EOF
+    cmd.wait()
+    with pytest.raises(GoError, match=r"^read \|0: file already closed$"):
+        stdout.read(1)
+    with pytest.raises(GoError, match=r"^close \|0: file already closed$"):
+        stdout.close()
+
+
+def test_a_closed_file_object_as_a_stream_is_a_closed_descriptor_in_the_child(tmp_path):
+    """Go's Fd() of a closed *os.File is -1: the child's fd 1 and fd 3 are closed, and it runs."""
+    closed_out = open(os.devnull, "wb")
+    closed_out.close()
+    closed_extra = open(os.devnull, "rb")
+    closed_extra.close()
+    err = io.BytesIO()
+    # Each fd is dup'ed onto 9: dash skips a redirection of an fd onto itself (>&1).
+    probe = "for fd in 1 3; do (: 9>&$fd) 2>/dev/null && echo $fd open >&2 || echo $fd closed >&2; done"
+    cmd = exec.Command("sh", "-c", probe)
+    cmd.stdout, cmd.stderr, cmd.extra_files = closed_out, err, [closed_extra]
+    cmd.run()
+    assert err.getvalue() == b"1 closed\n3 closed\n"

@@ -158,3 +158,9 @@ def select(names: str) -> list[Launcher]:
         if name and LAUNCHERS[name] not in chosen:
             chosen.append(LAUNCHERS[name])
     return chosen
+
+
+# The os/exec scenario interpreters (reference_go/scenario, tests/programs/scenario.py):
+# one JSON scenario on stdin, a transcript on stdout (tests/support/scenario.py compares them).
+SCENARIO_GO = Launcher("scenario-go", (str(BUILD / "scenario-go"),), "os/exec scenarios in Go", reference=True)
+SCENARIO_PY = Launcher("scenario-py", program("scenario"), "os/exec scenarios over port.exec")
