@@ -20,6 +20,7 @@ from plumbum import cli
 
 from tests.support import report, verdict, workloads, workloads_report
 from tests.support.paths import REPORTS
+from tests.support.signals import clean_signal_state
 
 
 class Workloads(cli.Application):
@@ -31,6 +32,7 @@ class Workloads(cli.Application):
     fast = cli.Flag("--fast", help="only the slice make test runs (a few of Go's syscall tests, tini)")
 
     def main(self):
+        clean_signal_state()  # ignored signals survive execve: a background make would hand them to every run
         loads = workloads.workloads(fast=self.fast)
         if self.only:
             names = {n.strip() for n in self.only.split(",")}
