@@ -32,6 +32,9 @@ def summary(run: dict | None) -> str:
     if "processes left under PID 1" in f:
         return (f"{f.get('processes under PID 1 during the load')} under PID 1, then {f['processes left under PID 1']} "
                 f"left, {f.get('zombies among them')} zombies; {end}")  # fmt: skip
+    if "SigIgn" in f:
+        keys = ("SigIgn", "SigBlk", "NoNewPrivs", "Seccomp", "CapEff", "CapBnd", "Umask")
+        return ", ".join(f"{k} {f.get(k)}" for k in keys) + f"; {end}"
     statuses = [str(v).split(":")[0].removeprefix("status ") for k, v in f.items() if str(v).startswith("status ")]
     return f"statuses {' '.join(statuses)}; {end}"
 
@@ -76,7 +79,9 @@ def view(records: list[dict], meta: dict | None = None) -> dict:
                 for n in c["launchers"]
             ]
     return {"verdict": workloads.make_verdict(records, meta), "legend": LEGEND, "meta": meta or {},
-            "configurations": list(configs.values()), "declared": list(declared.values())}  # fmt: skip
+            "configurations": list(configs.values()), "declared": list(declared.values()),
+            "left_out": [{"package": p, "tests": t, "why": why} for p, items in workloads.GO_LEFT_OUT.items()
+                         for t, why in items]}  # fmt: skip
 
 
 def markdown(records: list[dict], meta: dict | None = None) -> str:
@@ -94,7 +99,7 @@ def json_report(records: list[dict], meta: dict | None = None) -> str:
     data = {"verdict": workloads.make_verdict(records, meta), "meta": meta or {},
             "expected": {name: [e.as_data() | {"fact": str(getattr(e.fact, "pattern", e.fact))} for e in es]
                          for name, es in workloads.EXPECTED.items()},
-            "records": records}  # fmt: skip
+            "left_out": view(records, meta)["left_out"], "records": records}  # fmt: skip
     return json.dumps(data, indent=2, default=str) + "\n"
 
 
