@@ -56,9 +56,9 @@ class Workloads(cli.Application):
         meta = {**report.run_metadata(), "seconds": f"{time.monotonic() - start:.1f}"}
         out = Path(self.out)
         out.mkdir(parents=True, exist_ok=True)
+        (out / "workloads.json").write_text(workloads_report.json_report(records, meta))  # first: the raw runs
         (out / "workloads.md").write_text(workloads_report.markdown(records, meta))
         (out / "workloads.html").write_text(workloads_report.html_page(records, meta))
-        (out / "workloads.json").write_text(workloads_report.json_report(records, meta))
         print(workloads_report.terminal(records, meta), end="")
         print(f"reports: {out}/workloads.md, workloads.html, workloads.json")
         return workloads.make_verdict(records, meta)["exit"]
