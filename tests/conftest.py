@@ -1,13 +1,13 @@
 """Fixtures shared by the whole suite: host safety, the fork guard, privileges."""
 
 import os
-import signal
 
 import pytest
 
 from port import exec_linux, libc
 from tests.support import hostguard, machine, markers, strategy_guard
 from tests.support.launchers import GO, PAIR
+from tests.support.signals import clean_signal_state
 
 
 def pytest_configure(config):
@@ -15,23 +15,6 @@ def pytest_configure(config):
     # of init, so the leftover check sees them and can reap them.
     libc.prctl(libc.PR_SET_CHILD_SUBREAPER, 1)
     clean_signal_state()
-
-
-def clean_signal_state() -> None:
-    """Start every launcher from default dispositions and an empty mask.
-
-    Ignored dispositions survive execve: a suite started in the background by
-    a non-interactive shell (SIGINT, SIGQUIT ignored) or under nohup (SIGHUP)
-    would hand them to every launcher, and Go and the port rightly keep them,
-    so tests that set their own start state would see extra bits. As pexpect's
-    own test case does, undo that here. SIGPIPE and SIGXFSZ are CPython's own
-    (subprocess and the port reset them in children); 32 and 33 belong to
-    glibc, which will not set them (the tests read them as inherited).
-    """
-    for sig in set(range(1, 32)) - {signal.SIGKILL, signal.SIGSTOP, signal.SIGPIPE, signal.SIGXFSZ}:
-        if signal.getsignal(sig) == signal.SIG_IGN:
-            signal.signal(sig, signal.default_int_handler if sig == signal.SIGINT else signal.SIG_DFL)
-    signal.pthread_sigmask(signal.SIG_SETMASK, set())
 
 
 def pytest_sessionstart(session):

@@ -19,7 +19,7 @@ from markdown_it import MarkdownIt
 from plumbum import local
 from rich.console import Console
 
-from tests.support import kernel_report, matrix, matrix_report, parity, report, trace, translation
+from tests.support import kernel_report, matrix, matrix_report, parity, report, trace, translation, workloads_report
 from tests.support.launchers import GO, PY, Expected, Launcher
 from tests.support.paths import GO as GO_CMD
 from tests.support.probe import Probe
@@ -137,6 +137,22 @@ def _kernels() -> list[dict]:
 META = {"date": "today", "kernel": "Linux x|y", "git commit": "abc"}
 
 
+def _workloads() -> list[dict]:
+    def run(name, **facts):
+        return {"launcher": name, "status": 1, "stdout": "@@begin\na | b\n", "stderr": "x | y", "error": "",
+                "facts": {"counts": "1 | pass", "launcher's exit status": 1, **facts}}  # fmt: skip
+
+    cells = {"py": [{"fact": "counts", "state": "same"}],
+             "bwrap": [{"fact": "counts", "state": "expected", "why": "sh's uid | is mapped", "value": 2},
+                       {"fact": "passed", "state": "differs", "value": ["a|b"], "reference": []}]}  # fmt: skip
+    return [
+        {"workload": "go test a|b", "about": "Go's | tests", "configuration": "notes | x",
+         "runs": {"go": run("go"), "py": run("py"), "bwrap": run("bwrap")}, "cells": cells, "not_verified": []},
+        {"workload": "tini | as PID 1", "about": "an init", "configuration": "notes | x", "runs": {}, "cells": {},
+         "not_verified": [{"where": "tini (notes)", "reason": "no | tini"}]},
+    ]  # fmt: skip
+
+
 def markdown_reports() -> dict[str, str]:
     rows, results = _parity()
     return {
@@ -144,6 +160,7 @@ def markdown_reports() -> dict[str, str]:
         "matrix.md": matrix_report.markdown(_matrix(), META),
         "trace.md": trace.markdown(_trace(), META),
         "kernels.md": kernel_report.markdown(_kernels(), META),
+        "workloads.md": workloads_report.markdown(_workloads(), META),
     }
 
 
@@ -154,10 +171,11 @@ def html_pages() -> dict[str, str]:
         "matrix.html": matrix_report.html_page(_matrix(), META),
         "trace.html": trace.html(_trace(), META),
         "kernels.html": kernel_report.html_page(_kernels(), META),
+        "workloads.html": workloads_report.html_page(_workloads(), META),
     }
 
 
-@pytest.mark.parametrize("name", ["parity.md", "matrix.md", "trace.md", "kernels.md"])
+@pytest.mark.parametrize("name", ["parity.md", "matrix.md", "trace.md", "kernels.md", "workloads.md"])
 def test_every_markdown_table_row_has_its_headers_columns(name):
     text = markdown_reports()[name]
     assert table_problems(text) == []
@@ -189,7 +207,7 @@ def test_the_translation_markdown_is_whole():
 # --- HTML --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["parity.html", "matrix.html", "trace.html", "kernels.html"])
+@pytest.mark.parametrize("name", ["parity.html", "matrix.html", "trace.html", "kernels.html", "workloads.html"])
 def test_every_page_has_a_viewport_the_verdict_and_scrolling_tables(name):
     page = html_pages()[name]
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page
@@ -207,6 +225,8 @@ def test_the_reasons_are_on_the_page():
     assert "python | cannot run as nobody" in pages["matrix.html"]
     assert "no | boot" in pages["kernels.html"]
     assert "CLONE_VM|<wbr>CLONE_PIDFD" in pages["trace.html"]  # breaks between flags, never mid-name
+    assert "no | tini" in pages["workloads.html"]
+    assert "sh&#39;s uid | is mapped" in pages["workloads.html"]  # a declared difference's reason
 
 
 # --- the terminal ------------------------------------------------------------------------

@@ -39,8 +39,8 @@ class Tool:
 TOOLS = (
     Tool("make", ("make",), "every target"),
     Tool("dash", ("sh",), "the launched shell, the probes and many tests"),
-    Tool("coreutils", ("cat", "cksum", "echo", "env", "false", "id", "ls", "nice", "paste", "readlink", "sleep",
-                       "sort", "tr", "true", "wc", "whoami"), "the probes and the tests' commands"),
+    Tool("coreutils", ("cat", "cksum", "echo", "env", "false", "head", "id", "ls", "nice", "paste", "readlink",
+                       "sleep", "sort", "tr", "true", "wc", "whoami"), "the probes and the tests' commands"),
     Tool("grep", ("grep",), "the probes"),
     Tool("sed", ("sed",), "the probes and the matrix"),
     Tool("mawk", ("awk",), "the probes"),
@@ -63,6 +63,9 @@ TOOLS = (
     Tool("dpkg", ("dpkg-deb",), "make kernels (unpacks the kernel packages)", "make kernels stops"),
     Tool("apt", ("apt-get", "apt-cache", "apt-config"), "make kernels (fetches the kernels)",
          "the apt configuration test is skipped, make kernels stops"),
+    Tool("tini", ("tini",), "make workloads (an init as PID 1), its slice in make test",
+         "the tini workload is not verified, its test is skipped"),
+    Tool("catatonit", ("catatonit",), "make workloads (an init as PID 1)", "the catatonit workload is not verified"),
     Tool("git", ("git",), "the reports' run metadata", "the reports say the commit is unknown"),
 )  # fmt: skip
 # What a missing required tool stops (doctor's error; pytest too refuses to start).
