@@ -455,8 +455,21 @@ def _pairs(op: str, a: list[dict], b: list[dict]):
 
 
 def align(go: list[dict], port: list[dict], strategy: str) -> list[dict]:
-    """Rows of (go event, port event, same, why); a row with one side missing leaves it None."""
+    """Rows of (go event, port event, same, why); a row with one side missing leaves it None.
+
+    Each process is aligned on its own (launcher, then the others as they first appear): how the
+    processes' events interleave in time changes from run to run, and aligned as one sequence a
+    different interleaving could leave one event of a process unpaired in one run and not the next.
+    """
     rows, port_sides = [], ("port", strategy)
+    for proc in dict.fromkeys(e["process"] for e in [*go, *port]):
+        rows += _align_process([e for e in go if e["process"] == proc], [e for e in port if e["process"] == proc],
+                               port_sides)  # fmt: skip
+    return rows
+
+
+def _align_process(go: list[dict], port: list[dict], port_sides: tuple[str, str]) -> list[dict]:
+    rows = []
     matcher = difflib.SequenceMatcher(None, [key(e) for e in go], [key(e) for e in port], autojunk=False)
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
         for g, p in _pairs(op, go[i1:i2], port[j1:j2]):
