@@ -79,7 +79,9 @@ OPTIONAL = {cmd: (tool.package, tool.without) for cmd, tool in BY_COMMAND.items(
 NAMESPACE_KINDS = ("user", "pid", "uts", "ipc", "mnt", "net", "cgroup", "time")
 SYSCTL = "/proc/sys"
 CGROUP2 = ("/sys/fs/cgroup/unified", "/sys/fs/cgroup")  # hybrid layout first
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # the checkout
+# The checkout, computed here rather than from paths.py: doctor runs before the venv, and its tests run it
+# from a tree holding only scripts/doctor.py and this module.
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 @dataclass(frozen=True)
