@@ -104,6 +104,22 @@ def set_signal_raw(sig: int, handler: int) -> None:
     _check(libc().syscall(SYS_RT_SIGACTION, sig, action, None, 8))
 
 
+SA_NODEFER, SA_RESETHAND = 0x40000000, 0x80000000
+
+
+def add_sigaction_flags(sig: int, flags: int) -> None:
+    """rt_sigaction(2): set sig's action again, as it is, with flags added.
+
+    The action is read and written back whole, so its layout (with or without
+    sa_restorer) does not matter: only sa_flags, the second word, changes.
+    """
+    lib = libc()
+    action = (lib.Long * 4)()  # handler, flags, restorer, mask: the largest layout
+    _check(lib.syscall(SYS_RT_SIGACTION, sig, None, action, 8))
+    action[1] |= flags
+    _check(lib.syscall(SYS_RT_SIGACTION, sig, action, None, 8))
+
+
 CGROUP2_SUPER_MAGIC = 0x63677270
 
 

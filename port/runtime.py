@@ -34,12 +34,14 @@ _SIGSETXID = 33
 _UNTOUCHED = {signal.SIGCONT, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU, 32, 34}
 _UNCATCHABLE = {signal.SIGKILL, signal.SIGSTOP}
 # Go: _SigKill signals (the program dies) and _SigThrow/_SigPanic ones (it
-# crashes with a goroutine dump and exit status 2; here the system default).
+# crashes: the signal's runtime text, a goroutine dump, exit status 2; see _crash).
 _KILL = {signal.SIGHUP, signal.SIGINT, signal.SIGTERM}
 _THROW = {
     signal.SIGQUIT, signal.SIGILL, signal.SIGTRAP, signal.SIGABRT, signal.SIGBUS,
     signal.SIGFPE, signal.SIGSEGV, signal.SIGSTKFLT, signal.SIGSYS,
 }  # fmt: skip
+# What a fault raises: a handler that returns goes back to the faulting instruction.
+_FAULTS = {signal.SIGILL, signal.SIGBUS, signal.SIGFPE, signal.SIGSEGV}
 # Caught and dropped by Go; their default action is already "ignore", so
 # SIG_DFL is Go's behaviour, and unlike SIG_IGN it keeps SIGCHLD's children
 # waitable.
@@ -67,7 +69,9 @@ def init() -> None:
     for sig in GO_HANDLED - IGNORED_AT_START - {_SIGSETXID}:
         # Caught-and-dropped signals become SIG_IGN. SIGPIPE stays ignored so
         # that writes to pipes fail with EPIPE; write() below dies for fd 1 and 2.
-        if sig in _KILL or sig in _THROW or sig in _IGNORED_BY_DEFAULT:
+        if sig in _THROW:
+            disposition = _crash
+        elif sig in _KILL or sig in _IGNORED_BY_DEFAULT:
             disposition = signal.SIG_DFL
         else:
             disposition = signal.SIG_IGN
@@ -78,6 +82,11 @@ def init() -> None:
     from port import libc
 
     libc.set_signal_raw(_SIGSETXID, libc.SIG_IGN)
+    # CPython runs a handler later, between bytecodes: after a real fault the
+    # instruction would fault again for ever. SA_RESETHAND makes that second fault
+    # kill the process (as faulthandler does); one sent by kill reaches _crash.
+    for sig in _FAULTS:
+        libc.add_sigaction_flags(sig, libc.SA_RESETHAND | libc.SA_NODEFER)
     # glibc keeps 32 and 33 for itself and never blocks them (nor lets Python name them).
     # A child restores this unblocked mask, as Go's does (seen in tests/test_startup.py).
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _UNBLOCKED - {32, 33})
@@ -101,6 +110,24 @@ def _check_fds() -> None:
                 msg = b"runtime: opened unexpected file descriptor %d when attempting to open %d\n"
                 _throw(msg % (opened, fd), b"cannot open standard fds")
             os.set_inheritable(fd, True)  # Go's open has no O_CLOEXEC
+
+
+def _crash(sig: int, frame) -> None:
+    """Go: runtime.sighandler for a _SigThrow signal (or a _SigPanic one sent by kill).
+
+    Go prints the signal's runtime text ("SIGQUIT: quit"), then "PC=... m=0
+    sigcode=0" and every goroutine's stack, and exits with status 2. The
+    first line is Go's own; the machine state of the second (the PC, the M,
+    the siginfo code) does not reach a Python handler, and Python's
+    goroutines are its threads: faulthandler dumps their stacks instead.
+    """
+    import faulthandler
+
+    from port import gotables
+
+    write(2, gotables.CRASHES[sig].encode() + b"\n\n")
+    faulthandler.dump_traceback(2, all_threads=True)
+    os._exit(2)
 
 
 def _throw(printed: bytes, reason: bytes) -> None:

@@ -20,9 +20,10 @@ from pathlib import Path
 
 import pytest
 
+from port import gotables
 from tests.support import procfs
 from tests.support.launchers import NOTES, SYSPROCATTR
-from tests.support.paths import ROOT, program
+from tests.support.paths import PYTHON, ROOT, program
 from tests.support.piped import LOG_TIME, Result, assert_same
 
 pytestmark = pytest.mark.userns
@@ -399,23 +400,42 @@ def test_deleted_cwd_with_dir(tmp_path, dir_, want):
     assert (masked(go.stderr), go.status) == (want, 1 if want else 0)
 
 
-# --- what cannot match
+# --- Go's crash signals
 
 
 @pytest.mark.root
-def test_sigquit_go_crashes_with_a_dump_the_port_dies_of_the_signal():
-    """A known difference: Go's handler turns SIGQUIT into a goroutine dump and exit status 2;
-    a Python program has no goroutines to dump, so the port keeps the system default (killed by it)."""
+@pytest.mark.parametrize(
+    ("sig", "state"),
+    [(signal.SIGQUIT, ()), (signal.SIGQUIT, ("--ignore", "QUIT")), (signal.SIGABRT, ()), (signal.SIGSEGV, ()),
+     (signal.SIGFPE, ()), (signal.SIGSYS, ())],
+    ids=["QUIT", "QUIT-ignored-at-start", "ABRT", "SEGV", "FPE", "SYS"],
+)  # fmt: skip
+def test_crash_signal_prints_the_runtime_text_and_exits_2(which, sig, state):
+    """Go's runtime turns a _SigThrow signal, or a _SigPanic one sent by kill, into its sigtable
+    text, a dump of every goroutine and exit status 2, even when the signal started ignored.
+    The port prints the same first line; then Go's machine state ("PC=... m=0 sigcode=0") and
+    goroutines, where the port's dump is every Python thread's stack (faulthandler)."""
     results = {}
-    for k, prog in PROGRAMS["launcher"][0].items():
-        proc, sh = _start_live(prog, ())
-        os.kill(proc.pid, signal.SIGQUIT)  # the pid we started
+    for k, prog in PROGRAMS[which][0].items():
+        proc, sh = _start_live(prog, state)
+        os.kill(proc.pid, sig)  # the pid we started
         status = proc.wait(timeout=20)
         _end_orphan(proc, sh)  # the shell holds stderr too: end it before reading to the end
-        err = proc.stderr.read()
+        out, err = proc.stdout.read(), proc.stderr.read()
         proc.stdout.close()
         proc.stderr.close()
-        results[k] = (status, err)
-    assert results["go"][0] == 2 and results["go"][1].startswith(b"SIGQUIT: quit\n")
-    assert b"\ngoroutine " in results["go"][1]
-    assert results["py"] == (-signal.SIGQUIT, b"")
+        results[k] = (status, out, *err.split(b"\n", 2))
+    go, py = results["go"], results["py"]
+    assert go[:3] == py[:3]  # status, stdout, the first line of stderr
+    assert go[0] == 2 and go[2] == f"{gotables.CRASHES[sig]}".encode()
+    assert go[3].startswith(b"PC=0x") and b"\ngoroutine 1 " in go[4]
+    assert py[3] == b"" and py[4].startswith(b"Current thread 0x") and b"in main\n" in py[4]
+
+
+@pytest.mark.root
+def test_a_real_fault_kills_the_port_instead_of_looping():
+    """The port's crash handler is a Python one, run between bytecodes; after a real fault
+    SA_RESETHAND lets the repeated fault kill the process (Go, with no bytecodes, panics)."""
+    code = "from port import runtime; runtime.init(); import ctypes; ctypes.string_at(0)"
+    proc = subprocess.run([PYTHON, "-c", code], capture_output=True, cwd=ROOT, timeout=20)
+    assert proc.returncode == -signal.SIGSEGV

@@ -121,6 +121,9 @@ def cmd_yes(*args: str) -> None:
 
 def cmd_hang(sleep: str, *flags: str) -> None:
     """Go: cmdHang: sleep, maybe after leaving an orphan behind, reading stdin, probing stderr."""
+    from port import runtime
+
+    runtime.init()  # a Go program: SIGQUIT makes it dump its stacks and exit 2
     opts = {"interrupt": "false", "subsleep": "0s", "probe": "0s", "read": "false"}
     for flag in flags:
         name, _, value = flag.lstrip("-").partition("=")

@@ -489,10 +489,15 @@ def test_WaitInterrupt_SIGINT_handled():
     assert cmd.process_state.exited() and cmd.process_state.exit_code() == 0
 
 
-@pytest.mark.skip(reason="Go runtime internal: a Go program dies of SIGQUIT with a goroutine dump and status 2; "
-                  "the Python helper has no goroutines to dump")  # fmt: skip
 def test_WaitInterrupt_SIGQUIT():
-    pass
+    ctx, cancel = context.with_cancel()
+    cmd = start_hang(ctx, TOO_LONG, signal.SIGQUIT, 0)
+    cancel()
+    with pytest.raises(exec.ExitError):
+        cmd.wait()
+    assert cmd.process_state.exited() and cmd.process_state.exit_code() == 2  # the default handler's 2
+    # Go: a goroutine dump after a blank line; the port's helper dumps its threads (port.runtime._crash).
+    assert b"\n\nCurrent thread " in cmd.stderr.getvalue()
 
 
 # --- TestCancelErrors
