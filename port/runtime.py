@@ -120,6 +120,8 @@ def _crash(sig: int, frame) -> None:
     first line is Go's own; the machine state of the second (the PC, the M,
     the siginfo code) does not reach a Python handler, and Python's
     goroutines are its threads: faulthandler dumps their stacks instead.
+    GOTRACEBACK=crash then dies of SIGABRT, as Go does; the other levels
+    change nothing here (Go always dumps for a signal from outside).
     """
     import faulthandler
 
@@ -127,6 +129,11 @@ def _crash(sig: int, frame) -> None:
 
     write(2, gotables.CRASHES[sig].encode() + b"\n\n")
     faulthandler.dump_traceback(2, all_threads=True)
+    if os.environ.get("GOTRACEBACK") == "crash":  # Go: runtime.crash, dieFromSignal(SIGABRT)
+        signal.signal(signal.SIGABRT, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGABRT})
+        os.kill(os.getpid(), signal.SIGABRT)
+        os._exit(128 + signal.SIGABRT)  # still here: PID 1, immune to a default-terminate signal
     os._exit(2)
 
 

@@ -10,7 +10,9 @@ pass by both failing alike. What Go does is in port/runtime.py's docstring.
 """
 
 import fcntl
+import functools
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -167,9 +169,9 @@ def test_ignored_signals_under_notes_sh():
     assert go.stdout == b"main starting...\nSigIgn:\t%016x\n" % (_bits(signal.SIGHUP) | _inherited_32())
 
 
-def _start_live(prog: tuple, state: tuple) -> tuple[subprocess.Popen, int]:
+def _start_live(prog: tuple, state: tuple, **kw) -> tuple[subprocess.Popen, int]:
     proc = subprocess.Popen(_argv(prog, state), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, cwd=ROOT)  # fmt: skip
+                            stderr=subprocess.PIPE, cwd=ROOT, **kw)  # fmt: skip
     try:
         sh = procfs.wait_for_descendant(proc.pid, "sh")
         procfs.wait_until_reading_stdin(sh)
@@ -430,6 +432,23 @@ def test_crash_signal_prints_the_runtime_text_and_exits_2(which, sig, state):
     assert go[0] == 2 and go[2] == f"{gotables.CRASHES[sig]}".encode()
     assert go[3].startswith(b"PC=0x") and b"\ngoroutine 1 " in go[4]
     assert py[3] == b"" and py[4].startswith(b"Current thread 0x") and b"in main\n" in py[4]
+
+
+@pytest.mark.root
+def test_gotraceback_crash_dies_of_sigabrt_after_the_dump(which):
+    """GOTRACEBACK=crash: after the dump Go's runtime raises SIGABRT on itself (runtime.crash)."""
+    env = {**os.environ, "GOTRACEBACK": "crash"}
+    no_core = functools.partial(resource.setrlimit, resource.RLIMIT_CORE, (0, 0))  # no core file left
+    results = {}
+    for k, prog in PROGRAMS[which][0].items():
+        proc, sh = _start_live(prog, (), env=env, preexec_fn=no_core)
+        os.kill(proc.pid, signal.SIGQUIT)  # the pid we started
+        status = proc.wait(timeout=20)
+        _end_orphan(proc, sh)
+        results[k] = (status, proc.stderr.read().split(b"\n", 1)[0])
+        proc.stdout.close()
+        proc.stderr.close()
+    assert results == {k: (-signal.SIGABRT, b"SIGQUIT: quit") for k in ("go", "py")}
 
 
 @pytest.mark.root
