@@ -127,8 +127,8 @@ GO_LEFT_OUT = {
                  "under Go's own launcher alike (seen 1 in 2 runs of launcher-go)"),
                 ("TestCloneNEWUSERAndRemap|TestEmptyCredGroupsDisableSetgroups|TestGroupCleanupUserNamespace",
                  "as a mapped root their nested fork/exec fails with ENOENT (FAIL) or EPERM (SKIP) from run to "
-                 "run: which of them fail flipped under launcher-py in 2 of 6 runs, not in 8 of launcher-go; "
-                 "not shown to be Go's own flakiness, so an open question (README, Workloads)"),),
+                 "run, under Go's own launcher alike: run alone 12 times under each, the same two outcomes in "
+                 "the same 8:4 split under launcher-go and launcher-py"),),
 }  # fmt: skip
 GO_PACKAGES = ("syscall", "os/exec", "os/signal", "os")
 RESULT = re.compile(r"^\s*--- (PASS|FAIL|SKIP): (\S+) \([\d.]+s\)$")
