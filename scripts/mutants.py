@@ -40,6 +40,9 @@ def main() -> int:
                     help="run only the mutants the last report has no result for (files unchanged since)")  # fmt: skip
     ap.add_argument("--report-only", action="store_true",
                     help="run nothing: write the last report again with the equivalents file as it is now")  # fmt: skip
+    ap.add_argument("--equivalents", action="store_true",
+                    help="run only the declared equivalents (each must survive the tests that reach it); "
+                    "the other results are the last report's")  # fmt: skip
     ap.add_argument("--survivors", action="store_true",
                     help="run only the last report's survivors again (files unchanged since)")  # fmt: skip
     args = ap.parse_args()

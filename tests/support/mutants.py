@@ -126,6 +126,7 @@ class Mutant:
     stage: str = ""  # fast or full: the run that decided
     killed_by: str = ""  # the first failing test
     why: str = ""  # for an equivalent one
+    declared: bool = False  # listed in mutants_equivalents.toml: run all the same, and it must survive
     seconds: float = 0.0
     source: str = field(default="", repr=False)
 
@@ -330,7 +331,7 @@ def run_all(mutants: list[Mutant], workers: list[Worker], limits: dict[str, floa
     def one(m: Mutant) -> Mutant:
         args = None if cmap is None else mutants_map.select(cmap, m.file, originals[m.file], m.line)
         if args == []:  # no test reaches the line: nothing to run, nothing can notice
-            m.outcome, m.stage = "survived", "unreached"
+            m.outcome, m.stage = "equivalent" if m.declared else "survived", "unreached"
             return m
         w = pool.get()
         try:
@@ -364,6 +365,8 @@ def run_all(mutants: list[Mutant], workers: list[Worker], limits: dict[str, floa
             finally:
                 w.write(m.file, originals[m.file])
             m.outcome = {"passed": "survived", "failed": "killed", "timeout": "timeout"}[result]
+            if m.declared and m.outcome == "survived":
+                m.outcome = "equivalent"  # as declared, and now shown: the tests that reach it pass
             m.killed_by = failed
             return m
         finally:
@@ -437,13 +440,18 @@ def write_reports(out: Path, mutants: list[Mutant], table: dict, meta: dict) -> 
     for file, t in table.items():
         md.append(f"| {file} | {t['mutants']} | {t['killed']} | {t['survived']} | {t['equivalent']} "
                   f"| {t['timeout']} | {t.get('pending', 0)} | {t['score']} % |")  # fmt: skip
-    for title, outcome in (("Survivors", "survived"), ("Equivalent mutants", "equivalent"), ("Timeouts", "timeout")):
-        chosen = [m for m in mutants if m.outcome == outcome]
+    sections = (("Declared equivalent, but a test kills it: a wrong reason", lambda m: m.declared and m.outcome
+                 in ("killed", "timeout")), ("Survivors", lambda m: m.outcome == "survived"),
+                ("Equivalent mutants (declared, and run: the tests that reach each pass)",
+                 lambda m: m.outcome == "equivalent"), ("Timeouts", lambda m: m.outcome == "timeout"))  # fmt: skip
+    for title, chosen in ((title, [m for m in mutants if wanted(m)]) for title, wanted in sections):
         md += ["", f"## {title} ({len(chosen)})", ""]
         for m in chosen:
+            ran = {"unreached": " [no test reaches it]", "": ""}.get(m.stage, f" [{m.tests or 'all'} tests ran]")
             md.append(f"- `{m.file}:{m.line}` ({m.function or 'module'}) {m.operator.split('/')[1]}: "
                       f"`{m.before}` → `{m.after}`"
-                      + (f": {m.why}" if m.why else ""))  # fmt: skip
+                      + (f" (killed by `{m.killed_by}`)" if m.declared and m.killed_by else "")
+                      + (f": {m.why}" if m.why else "") + (ran if m.outcome == "equivalent" else ""))  # fmt: skip
     (out / "mutants.md").write_text("\n".join(md) + "\n")
 
 
@@ -463,6 +471,7 @@ class Options:
     resume: bool = False  # only what the last report has no result for
     report_only: bool = False  # run nothing, write the last report again
     survivors: bool = False  # only the last report's survivors again
+    equivalents: bool = False  # only the declared equivalents: check that each survives its tests
 
 
 def run(args: Options) -> int:
@@ -479,14 +488,15 @@ def run(args: Options) -> int:
     every = enumerate_mutants(checked)
     found, problems = mutants_equivalents.check(entries, every, {f: (ROOT / f).read_text() for f in checked})
     for m, entry in zip(every, found, strict=True):
-        if entry is not None:
-            m.outcome, m.why = "equivalent", entry.why
+        if entry is not None:  # declared, not trusted: it is run below like any other, and must survive
+            m.why, m.declared = entry.why, True
     mutants = [m for m in every if m.file in files]
     if args.limit:
         mutants = [m for f in files for m in [m for m in mutants if m.file == f][: args.limit]]
     if args.list_only:
         for m in mutants:
-            print(f"{m.file}:{m.line} {m.function or '(module level)'} {m.operator} {m.outcome or '-'}: "
+            print(f"{m.file}:{m.line} {m.function or '(module level)'} {m.operator} "
+                  f"{'equivalent' if m.declared else '-'}: "
                   f"{m.before} -> {m.after}")  # fmt: skip
     for problem in problems:
         print(f"mutants: {problem}", file=sys.stderr)
@@ -503,7 +513,8 @@ def run(args: Options) -> int:
     reuse = {"killed", "timeout"} | ({"survived"} if args.resume or args.report_only else set())
     for m in mutants:
         old = last.get((m.file, m.operator, m.occurrence))
-        if (args.survivors or args.resume or args.report_only) and not m.outcome and old and old["outcome"] in reuse:
+        again = args.survivors or args.resume or args.report_only or (args.equivalents and not m.declared)
+        if again and old and (old["outcome"] in reuse or (m.declared and old["outcome"] == "equivalent")):
             m.outcome, m.stage, m.killed_by, m.seconds = old["outcome"], old["stage"], old["killed_by"], old["seconds"]
     # A fixed shuffle: a run stopped half-way has results spread over every operator and line.
     runnable = [m for m in mutants if not m.outcome]
@@ -511,8 +522,12 @@ def run(args: Options) -> int:
         runnable = [
             m for m in runnable if last.get((m.file, m.operator, m.occurrence), {}).get("outcome") == "survived"
         ]
+    if args.equivalents:
+        runnable = [m for m in runnable if m.declared]
     todo = sorted(runnable, key=lambda m: hashlib.sha256(repr(m.key).encode()).digest())
-    print(f"mutants: {len(mutants)} in {len(files)} files, {len(mutants) - len(todo)} equivalent or known", flush=True)
+    declared = sum(m.declared for m in todo)
+    print(f"mutants: {len(mutants)} in {len(files)} files; running {len(todo)}, {declared} of them declared "
+          "equivalent (each must survive)", flush=True)  # fmt: skip
     kept = keep_other_files(Path(args.out) / "mutants.json", files)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
 
@@ -562,12 +577,20 @@ def run(args: Options) -> int:
         if todo:
             run_all(todo, workers, limits, args.fast_only, report, cmap)
     table = report()
+    # A declared equivalent that a test kills, or that hangs, is a wrong reason: the entry must go.
+    wrong = [m for m in mutants if m.declared and m.outcome in ("killed", "timeout")]
+    for m in wrong:
+        print(f"mutants: declared equivalent {m.outcome} by {m.killed_by or 'a hang'}: {m.file}:{m.line} "
+              f"({m.function or 'module'}) {m.before!r} -> {m.after!r}; remove its entry or correct its reason",
+              file=sys.stderr)  # fmt: skip
     for file, t in table.items():
         print(f"{file}: {t['mutants']} mutants, {t['killed']} killed, {t['survived']} survived, "
               f"{t['equivalent']} equivalent, {t['timeout']} timeouts, {t.get('pending', 0)} not run: "
               f"{t['score']} %")  # fmt: skip
     print(f"mutants: wrote {args.out}/mutants.md and mutants.json")
-    return 0 if all(t["score"] >= args.min_score and not t.get("pending") for t in table.values()) else 1
+    if args.equivalents:
+        return 1 if wrong or any(m.declared and not m.outcome for m in mutants) else 0
+    return 0 if not wrong and all(t["score"] >= args.min_score and not t.get("pending") for t in table.values()) else 1
 
 
 def stop() -> None:
