@@ -34,7 +34,9 @@ launcher), and the host then sees launcher ─ sh, as under Go.
 RELAY: the middle process stays, with every signal blocked, waits for the
 child and ends the way it ended (the same status, or killed by the same
 signal). The launcher sees what Go's sees, but the host's process tree
-shows one more process: launcher ─ python ─ sh.
+shows one more process: launcher ─ python ─ sh. With Ptrace it takes
+SUBREAPER instead: PTRACE_TRACEME makes the child's parent its tracer, and
+the exec stop is the launcher's to see (strategy_taken says so).
 
 Without CLONE_NEWPID and CLONE_NEWTIME there is no middle process: the
 forked process unshares and carries on as the child itself.
@@ -183,6 +185,11 @@ def fork_exec(argv0: str, argv: list[str], attr: ProcAttr) -> int:
 
         if rawclone.unusable():
             strategy = SUBREAPER  # see port/rawclone.py: fork(2) takes libc's locks, a raw clone cannot
+    # unshare(2) moves only the caller's children into new PID and time namespaces,
+    # so there the forked process is a middle process that forks the child.
+    middle = bool(sys_attr.cloneflags & (CLONE_NEWPID | CLONE_NEWTIME))
+    if middle and strategy == RELAY and sys_attr.ptrace:
+        strategy = SUBREAPER  # PTRACE_TRACEME makes the parent the tracer: the launcher, never the relay
     attr.strategy_taken = strategy  # visible to the caller (Cmd.strategy_taken): a fallback is never silent
     if strategy != RAW_CLONE and sys_attr.use_cgroup_fd and not libc.is_cgroup2(sys_attr.cgroup_fd):
         raise Errno(9)  # EBADF: what clone3(CLONE_INTO_CGROUP) says of anything but a cgroup2 directory
@@ -191,9 +198,6 @@ def fork_exec(argv0: str, argv: list[str], attr: ProcAttr) -> int:
     child = _Child(path, args, env, chroot, wdir, attr.files, sys_attr, maps, os.getpid(), strategy, raw_execve)
     if strategy == RAW_CLONE:
         return _start_raw_clone(child)
-    # unshare(2) moves only the caller's children into new PID and time namespaces,
-    # so there the forked process is a middle process that forks the child.
-    middle = bool(sys_attr.cloneflags & (CLONE_NEWPID | CLONE_NEWTIME))
     if middle and strategy == SUBREAPER:
         return _start_adopted(child)
     return _start_forked(child, middle)

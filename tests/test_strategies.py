@@ -11,10 +11,11 @@ import time
 
 import pytest
 
-from port import exec, exec_linux
+from port import exec, exec_linux, libc
+from port.launcher import PTRACE_DETACH
 from port.sysprocattr import CLONE_NEWPID, CLONE_NEWUSER, SysProcAttr
-from tests.support import parity, procfs
-from tests.support.launchers import GO, LAUNCHER_PY, PY_RELAY
+from tests.support import parity, piped, procfs
+from tests.support.launchers import GO, LAUNCHER_GO, LAUNCHER_PY, PY_RELAY
 from tests.support.paths import ROOT
 
 pytestmark = pytest.mark.userns
@@ -166,7 +167,8 @@ def test_the_start_reports_the_strategy_it_took(strategy):
 
 FALLBACK = r"""
 import os, threading
-from port import exec, exec_linux
+from port import exec, exec_linux, libc
+from port.launcher import PTRACE_DETACH
 from port.sysprocattr import CLONE_NEWPID, CLONE_NEWUSER, SysProcAttr
 
 def start(tag):
@@ -220,3 +222,22 @@ def test_a_test_naming_raw_clone_fails_where_it_would_fall_back(monkeypatch):
         stop.set()
         t.join()
     assert cmd.strategy_taken == exec_linux.SUBREAPER
+
+
+def test_relay_with_ptrace_in_a_new_pid_namespace_starts_as_subreaper():
+    """PTRACE_TRACEME makes the child's parent its tracer. Under RELAY with a middle process that parent
+    is the relay, which would swallow the exec stop the launcher waits for (found by the launcher
+    scenarios of make fuzz: `ptrace: exit status 253`); so such a start takes SUBREAPER, visibly."""
+    go, py = (
+        piped.launch(launcher.argv, ("--clone", "user,pid", "--strategy", "relay", "--ptrace", "sh", "-c", "exit 7"))
+        for launcher in (LAUNCHER_GO, LAUNCHER_PY)
+    )
+    assert go == py == (b"", b"ptrace: stopped (trace/breakpoint trap)\nexit status 7\n", 1)
+    attr = exec_linux.ProcAttr(env=(b"PATH=/usr/bin:/bin",), strategy=exec_linux.RELAY,
+                               sys=SysProcAttr(cloneflags=CLONE_NEWUSER | CLONE_NEWPID, ptrace=True))  # fmt: skip
+    pid = exec_linux.fork_exec("/bin/true", ["true"], attr)
+    _, status = os.waitpid(pid, 0)  # the exec stop, reported to us: we are the tracer
+    assert os.WIFSTOPPED(status) and os.WSTOPSIG(status) == signal.SIGTRAP
+    libc.ptrace(PTRACE_DETACH, pid)
+    assert os.waitpid(pid, 0)[1] == 0
+    assert attr.strategy_taken == exec_linux.SUBREAPER
