@@ -66,7 +66,7 @@ help:
 	@echo "               configuration and as a mapped root; reports/workloads.{md,html,json}; VERDICT=file;"
 	@echo "               WORKLOADS_ARGS='--only \"go test syscall\"' or '--configs notes' narrows it"
 	@echo "make doctor    check the commands (with their Debian packages), kernel, privileges, venv and tree"
-	@echo "make fuzz      FUZZ_N=2000 generated os/exec scenarios, Go against port.exec: reports/fuzz.{md,json}"
+	@echo "make fuzz      FUZZ_N=2000 generated os/exec scenarios and launcher command lines, Go against the port"
 	@echo "make bench     launch speed of Go, the port and unshare: verdict, tables, reports/bench.{json,md,svg}"
 	@echo "               BENCH_ARGS='--quick' or '--slow' (also times make test/parity); refuses a busy"
 	@echo "               machine (exit 3) unless BENCH_ARGS=--force; see scripts/bench.py --help"
@@ -152,7 +152,7 @@ matrix: build
 trace: build
 	@$(call verdict,$(PY) scripts/trace.py --launchers '$(TRACE_LAUNCHERS)' --out $(REPORTS))
 
-# make fuzz: FUZZ_N generated os/exec scenarios, Go against the port (FUZZ_SEED=N repeats a run).
+# make fuzz: FUZZ_N generated os/exec scenarios and launcher command lines, Go against the port (FUZZ_SEED=N repeats a run).
 FUZZ_N ?= 2000
 FUZZ_SEED ?=
 fuzz: build

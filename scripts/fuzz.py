@@ -1,4 +1,4 @@
-"""make fuzz: N generated os/exec scenarios, Go's os/exec against port.exec.
+"""make fuzz: N generated scenarios (os/exec calls and launcher command lines), Go against the port.
 
     scripts/fuzz.py --n 2000            # FUZZ_N in make fuzz
     scripts/fuzz.py --n 200 --seed 7    # a given seed (default: drawn, and printed)

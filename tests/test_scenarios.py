@@ -1,12 +1,14 @@
 """Go's os/exec (build/scenario-go) and port.exec (tests/programs/scenario.py) print the same
 transcript for every scenario of the corpus (tests/scenarios/corpus.json), whose Go transcript
 shows the lines its entry names (so each entry still exercises its class), and for a fixed slice
-of generated ones (tests/support/scenario_gen.py)."""
+of generated ones (tests/support/scenario_gen.py), and for generated launcher command lines
+(tests/support/launcher_gen.py)."""
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import seed as hseed
 
+from tests.support.launcher_gen import launcher_scenarios
 from tests.support.scenario import load_corpus, run
 from tests.support.scenario_gen import scenarios
 
@@ -39,6 +41,7 @@ def test_corpus_covers_every_class_once_named():
         "a closed file as Stdin, Stdout or in ExtraFiles",
         "Process.Wait then Cmd.Wait",
         "Dir with a NUL",
+        "RELAY's middle process as the tracer",
     }
 
 
@@ -52,6 +55,19 @@ def test_generated_scenarios_go_and_port_agree(seed):
     def agree(scenario):
         outcome = run(scenario)
         assert outcome.py == outcome.go, f"Go:\n{outcome.go}\nport:\n{outcome.py}"
+
+    agree()
+
+
+# The launcher pair through the same engine (tests/support/launcher_gen.py): command lines from its grammar.
+@pytest.mark.parametrize("seed", [1, 2])
+def test_generated_launcher_command_lines_go_and_port_agree(seed):
+    @hseed(seed)
+    @settings(max_examples=12, database=None, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(launcher_scenarios())
+    def agree(scenario):
+        outcome = run(scenario)
+        assert outcome.py == outcome.go, f"{scenario}\nGo:\n{outcome.go}\nport:\n{outcome.py}"
 
     agree()
 
@@ -87,4 +103,4 @@ def test_fuzz_script_writes_its_reports_verdict_first(tmp_path):
     assert p.stdout.startswith("✓ MATCH: ")
     report = json.loads((tmp_path / "fuzz.json").read_text())
     assert next(iter(report)) == "verdict" and report["seed"] == 3
-    assert (tmp_path / "fuzz.md").read_text().startswith("# os/exec scenarios")
+    assert (tmp_path / "fuzz.md").read_text().startswith("# os/exec and launcher scenarios")

@@ -1,7 +1,9 @@
-"""make fuzz: N generated os/exec scenarios under Go and the port, and what differs.
+"""make fuzz: N generated scenarios under Go and the port, and what differs.
 
-Scenarios come from tests/support/scenario_gen.py (hypothesis, a seed given or
-drawn), distinct ones run in parallel (each is two short processes). A
+Scenarios come from tests/support/scenario_gen.py (os/exec calls) and
+tests/support/launcher_gen.py (launcher command lines), one or the other at
+each draw (hypothesis, a seed given or drawn); distinct ones run in parallel
+(each is two short processes). A
 divergence is a scenario whose two transcripts differ; divergences are grouped
 by their first differing line pair, and each group is shown by its smallest
 scenario (the fewest JSON characters: the smallest form found, not a shrink).
@@ -16,8 +18,10 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import seed as hseed
+from hypothesis import strategies as st
 
 from tests.support import verdict
+from tests.support.launcher_gen import launcher_scenarios
 from tests.support.scenario import Outcome, run
 from tests.support.scenario_gen import scenarios
 
@@ -28,7 +32,7 @@ def generate(n: int, seed: int) -> list[dict]:
 
     @hseed(seed)
     @settings(max_examples=n, database=None, deadline=None, suppress_health_check=list(HealthCheck))
-    @given(scenarios())
+    @given(st.one_of(scenarios(), launcher_scenarios()))
     def collect(s):
         drawn.setdefault(json.dumps(s, sort_keys=True), s)
 
@@ -82,7 +86,7 @@ def analyse(results: list[tuple[dict, Outcome | str]], meta: dict, seed: int, dr
 
 def markdown(report: dict) -> str:
     v = report["verdict"]
-    lines = ["# os/exec scenarios: Go against the port", "", f"**{verdict.headline(v)}**", "",
+    lines = ["# os/exec and launcher scenarios: Go against the port", "", f"**{verdict.headline(v)}**", "",
              verdict.run_line(report["run"]) + f" · seed {report['seed']}", ""]  # fmt: skip
     for item in v["not_verified"]:
         lines += [f"- not verified: `{item['where']}`: {item['reason']}"]

@@ -15,8 +15,9 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.support.launchers import SCENARIO_GO, SCENARIO_PY
+from tests.support.launchers import LAUNCHER_GO, LAUNCHER_PY, SCENARIO_GO, SCENARIO_PY
 from tests.support.paths import ROOT
+from tests.support.piped import launch
 
 CORPUS = ROOT / "tests" / "scenarios" / "corpus.json"
 TIMEOUT = 20
@@ -43,7 +44,17 @@ def transcript(argv: tuple[str, ...], scenario: dict) -> str:
     return out
 
 
+def launcher_transcript(argv: tuple[str, ...], args: list[str]) -> str:
+    """A launcher's stdout, stderr (Go's log times masked) and status, stdin /dev/null."""
+    out, err, status = launch(argv, args, cwd=ROOT)
+    return (f"[stdout]\n{out.decode(errors='backslashreplace')}[stderr]\n{err.decode(errors='backslashreplace')}"
+            f"[status {status}]\n")  # fmt: skip
+
+
 def run(scenario: dict) -> Outcome:
+    if scenario.get("kind") == "launcher":  # tests/support/launcher_gen.py
+        args = scenario["argv"]
+        return Outcome(launcher_transcript(LAUNCHER_GO.argv, args), launcher_transcript(LAUNCHER_PY.argv, args))
     return Outcome(transcript(SCENARIO_GO.argv, scenario), transcript(SCENARIO_PY.argv, scenario))
 
 
