@@ -20,7 +20,7 @@ ARGS ?=
 PYTEST_ARGS := -n auto --dist loadgroup $(ARGS)
 
 .SECONDEXPANSION:
-.PHONY: help doctor setup build bytecode test parity matrix trace fuzz bench kernels mutants workloads lint fmt tables docs clean distclean venv-usable
+.PHONY: help doctor setup build bytecode figures test parity matrix trace fuzz bench kernels mutants workloads lint fmt tables docs clean distclean venv-usable
 LAUNCHERS ?= go,py
 TRACE_LAUNCHERS ?= go,py,py-subreaper,py-relay
 # Where parity, matrix, trace and kernels write their reports.
@@ -73,8 +73,10 @@ help:
 	@echo "make setup     create $(VENV) and install the dependencies"
 	@echo "make build     build the Go programs into build/"
 	@echo "make lint      ruff check and format check;  make fmt  to reformat"
-	@echo "make tables    regenerate port/gotables.py from the Go sources"
-	@echo "make docs      regenerate README.md's package list and SysProcAttr table, reports/translation.{html,md}"
+	@echo "make tables    regenerate port/gotables.py and port/gotables_arch.py from the Go sources"
+	@echo "make docs      regenerate README.md's package list, SysProcAttr table and figures (from docs/figures/),"
+	@echo "               and reports/translation.{html,md}"
+	@echo "make figures   take reports/{test-run,fuzz,mutants,bench}.json into docs/figures/, then make docs"
 	@echo "make clean     remove build/ and reports/;  make distclean  also the virtual environments"
 	@echo "Variables: PYTHON=python3.13 picks the interpreter, GO=/path/to/go another Go."
 
@@ -132,13 +134,17 @@ tables: $(STAMP)
 docs: build
 	$(GOENV) $(PY) scripts/gen_docs.py --go $(GO)
 
+# The README's figures: take the reports in reports/ into docs/figures/, then write them in.
+figures: build
+	$(GOENV) $(PY) scripts/gen_docs.py --snapshot --go $(GO)
+
 # In CI (CI=true) the test command also runs the suite's kernel part under the
 # oldest other kernel; TEST_KERNELS= turns that off, TEST_KERNELS=6.1 picks another.
 TEST_KERNELS ?= $(if $(filter true 1,$(CI)),5.10,)
 
 test: lint build build/gotest/syscall.test
 	@VENV=$(VENV) $(SYSPY) scripts/doctor.py --quiet
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest $(PYTEST_ARGS) --run-record=$(REPORTS)/test-run.json
 	$(if $(TEST_KERNELS),$(MAKE) kernels KERNELS=$(TEST_KERNELS) KERNELS_TIMEOUT=900)
 
 parity: build

@@ -31,10 +31,14 @@ def main() -> int:
     ap.add_argument("--reports", type=Path, default=REPORTS, help="where fuzz.{json,md} go")
     a = ap.parse_args()
     seed = a.seed if a.seed is not None else random.randrange(1 << 32)
-    start = time.monotonic()
+    start, load = time.monotonic(), os.getloadavg()[0]
     found = fuzz.generate(a.n, seed)
     print(f"seed {seed}: {len(found)} distinct scenarios of {a.n} drawn", file=sys.stderr)
-    report = fuzz.analyse(fuzz.run_all(found, a.jobs), run_metadata(), seed, a.n)
+    results = fuzz.run_all(found, a.jobs)
+    after = round(os.getloadavg()[0], 2)
+    meta = {**run_metadata(), "seconds": round(time.monotonic() - start),
+            "load": {"before": round(load, 2), "after": after, "cores": os.cpu_count()}}  # fmt: skip
+    report = fuzz.analyse(results, meta, seed, a.n)
     fuzz.write(report, a.reports)
     print(verdict.headline(report["verdict"]))
     for d in report["divergences"]:

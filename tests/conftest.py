@@ -5,7 +5,7 @@ import os
 import pytest
 
 from port import exec_linux, libc
-from tests.support import hostguard, machine, markers, strategy_guard
+from tests.support import hostguard, machine, markers, run_record, strategy_guard
 from tests.support.launchers import GO, PAIR
 from tests.support.signals import clean_signal_state
 
@@ -17,7 +17,16 @@ def pytest_configure(config):
     clean_signal_state()
 
 
+def pytest_addoption(parser):
+    run_record.addoption(parser)
+
+
+def pytest_sessionfinish(session):
+    run_record.finish(session)
+
+
 def pytest_sessionstart(session):
+    run_record.start(session.config)
     if problem := machine.missing_for_tests():
         raise pytest.UsageError(problem)
     if not os.path.exists(GO.argv[0]):

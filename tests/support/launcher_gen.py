@@ -48,8 +48,8 @@ COMMANDS = (
     ("no-such-command-nsport",),
     ("-x",),
 )
-FLAGS = ("--no-setgroups", "--setsid", "--setpgid", "--setctty", "--noctty", "--foreground", "--ptrace", "--pidfd",
-         "--help", "-h", "-", "--bogus", "-x", "--clone")  # fmt: skip
+FLAGS = tuple("--no-setgroups --setsid --setpgid --setctty --noctty --foreground --ptrace --pidfd --help -h - "
+              "--bogus -x --clone".split())  # fmt: skip
 
 
 def _value(draw, option: str) -> str:

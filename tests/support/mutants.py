@@ -477,7 +477,7 @@ class Options:
 def run(args: Options) -> int:
     """Enumerate, run and report; 0 when every file scores at least args.min_score with nothing left unrun."""
     files = args.files
-    started = time.monotonic()
+    started, load_before = time.monotonic(), round(os.getloadavg()[0], 2)
     # First the equivalents, against every mutant of every file they name: one that covers nothing fails the run.
     try:
         entries = mutants_equivalents.load()
@@ -540,7 +540,9 @@ def run(args: Options) -> int:
         meta = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "commit": commit.stdout.strip(),
                 "jobs": args.jobs, "minutes": round((time.monotonic() - started) / 60, 1),
                 "operators": list(OPERATORS), "fast": list(FAST), "limit": args.limit, "fast_only": args.fast_only,
-                "hashes": digests, "survivors_only": args.survivors, "resumed": args.resume}  # fmt: skip
+                "hashes": digests, "survivors_only": args.survivors, "resumed": args.resume,
+                "load": {"before": load_before, "after": round(os.getloadavg()[0], 2),
+                         "cores": os.cpu_count()}}  # fmt: skip
         write_reports(Path(args.out), every, table, meta)
         return table
 

@@ -1,0 +1,176 @@
+"""The README's figures, from report snapshots the repository keeps (docs/figures/).
+
+A figure is a block of README.md between `<!-- figure:NAME -->` and
+`<!-- /figure:NAME -->`, written from docs/figures/NAME.json, which holds what
+the figure needs of one run's report (reports/...json) with that run's date,
+commit and load. `make figures` takes each report present in reports/ into its
+snapshot (refusing a run that failed or ran only part of its work) and writes
+the blocks; `make docs` writes the blocks from the snapshots as they are; and
+scripts/gen_docs.py --check (tests/test_generated.py) fails when a block is not
+what its snapshot gives. So every figure the README quotes there has its
+source in the repository, with its circumstances beside it.
+"""
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.support.paths import REPORTS, ROOT
+
+FIGURES_DIR = ROOT / "docs" / "figures"
+BLOCK = re.compile(r"(<!-- figure:(?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /figure:(?P=name) -->)", re.S)
+
+
+class FigureError(Exception):
+    """A report that cannot become a figure: one line for the user."""
+
+
+def _load(load: dict | None) -> str:
+    if not load:
+        return "load not recorded"
+    cores = f" on {load['cores']} cores" if load.get("cores") else ""
+    return f"load average {load['before']} before, {load['after']} after{cores}"
+
+
+# ---- make test -------------------------------------------------------------------------------------
+
+
+def _keep_test(report: dict) -> dict:
+    if "uncommitted" in report["commit"]:
+        raise FigureError("that make test run was of a tree with uncommitted changes")
+    if report["failed"] or report["error"]:
+        raise FigureError(f"that make test run had {report['failed']} failures and {report['error']} errors")
+    if any(a == "-k" or a.startswith(("tests/", "tests:", "-k")) for a in report["args"]):
+        raise FigureError(f"that make test run ran only part of the suite ({' '.join(report['args'])})")
+    return report
+
+
+def _render_test(s: dict) -> str:
+    return (f"`make test` at commit `{s['commit']}` ({s['date']}, Python {s['python']}): **{s['passed']} passed, "
+            f"{s['skipped']} skipped** in {s['seconds']} s of pytest, {_load(s['load'])}.")  # fmt: skip
+
+
+# ---- make fuzz -------------------------------------------------------------------------------------
+
+
+def _keep_fuzz(report: dict) -> dict:
+    v = report["verdict"]
+    return {"counts": v["counts"], "state": v["state"], "seed": report["seed"], "run": report["run"],
+            "kinds": [d["difference"] for d in report["divergences"]]}  # fmt: skip
+
+
+def _render_fuzz(s: dict) -> str:
+    c, run = s["counts"], s["run"]
+    agree = c["scenarios"] - c["differs"] - c["not verified"]
+    kinds = "".join(f"\n- {k}" for k in s["kinds"])
+    return (f"`make fuzz FUZZ_N={c['drawn']}` at commit `{run.get('git commit', '?')}` ({run['date']}, seed "
+            f"{s['seed']}, {run.get('seconds', '?')} s, {_load(run.get('load'))}): {c['scenarios']} distinct "
+            f"scenarios, **{agree} agree, {c['differs']} differ** ({c['kinds']} kinds), "
+            f"{c['not verified']} not verified.{kinds}")  # fmt: skip
+
+
+# ---- make mutants ----------------------------------------------------------------------------------
+
+
+def _keep_mutants(report: dict) -> dict:
+    if any(row.get("pending") for row in report["files"].values()):
+        raise FigureError("that make mutants run left mutants unrun (--resume it first)")
+    if report["run"].get("limit"):
+        raise FigureError("that make mutants run was a smoke run (--limit)")
+    return {"files": report["files"], "run": report["run"]}
+
+
+def _render_mutants(s: dict) -> str:
+    run = s["run"]
+    lines = [f"`make mutants` at commit `{run['commit']}` ({run['date']}, {run['jobs']} workers, {run['minutes']} "
+             f"minutes{', ' + _load(run['load']) if run.get('load') else ''}); every declared equivalent was run "
+             "and survived:", "",
+             "| file | mutants | killed | survived | equivalent | timeouts | score |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]  # fmt: skip
+    for file, t in s["files"].items():
+        lines.append(f"| `{file}` | {t['mutants']} | {t['killed']} | {t['survived']} | {t['equivalent']} | "
+                     f"{t['timeout']} | {t['score']} % |")  # fmt: skip
+    return "\n".join(lines)
+
+
+# ---- make bench ------------------------------------------------------------------------------------
+
+
+def _keep_bench(report: dict) -> dict:
+    v = report["verdict"]
+    keep = ("target", "value", "low", "high", "wall", "state", "median")
+    return {"verdict": {k: v[k] for k in ("state", "counts", "busy", "forced", "commit", "date", "load")},
+            "targets": [{k: g[k] for k in keep if k in g} for g in v["targets"]]}  # fmt: skip
+
+
+def _render_bench(s: dict) -> str:
+    v = s["verdict"]
+    load = {**v["load"], "before": v["load"]["before"], "after": v["load"]["after"]}
+    c = v["counts"]
+    lines = [f"`make bench` at commit `{v['commit']}` ({v['date']}, {_load(load)}"
+             + (f"; **forced** although {v['busy']}" if v.get("forced") else "") + f"): **{v['state']}**, "
+             f"{c['met']} of {c['targets']} targets met, {c['not met']} not met, {c['unclear']} unclear. CPU-time "
+             "ratios, median (quartiles) of the round-by-round ratios, wall time's median beside:", "",
+             "| target | CPU | wall | state |", "|---|---|---|---|"]  # fmt: skip
+    for g in s["targets"]:
+        if "ms above bare" in g["target"]:
+            value = f"{g['value']} ms (median {g.get('median', '?')})"
+        else:
+            value = f"{g['value']}× ({g['low']}–{g['high']})"
+        lines.append(f"| {g['target']} | {value} | {g['wall'] if g.get('wall') is not None else '–'} | {g['state']} |")
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Figure:
+    report: str  # its source, relative to reports/
+    keep: Callable[[dict], dict]  # what the snapshot holds of the report (raises FigureError)
+    render: Callable[[dict], str]  # the README block
+
+
+FIGURES = {
+    "test": Figure("test-run.json", _keep_test, _render_test),
+    "fuzz": Figure("fuzz.json", _keep_fuzz, _render_fuzz),
+    "mutants": Figure("mutants.json", _keep_mutants, _render_mutants),
+    "bench": Figure("bench.json", _keep_bench, _render_bench),
+}
+
+
+def snapshot(reports: Path = REPORTS, figures_dir: Path = FIGURES_DIR) -> list[str]:
+    """Take every report present into its snapshot; return what was taken or refused, a line each."""
+    said = []
+    figures_dir.mkdir(parents=True, exist_ok=True)
+    for name, figure in FIGURES.items():
+        source = reports / figure.report
+        if not source.is_file():
+            said.append(f"{name}: no {source} (kept the snapshot as it is)")
+            continue
+        try:
+            kept = figure.keep(json.loads(source.read_text()))
+        except FigureError as e:
+            said.append(f"{name}: {source} not taken: {e}")
+            continue
+        (figures_dir / f"{name}.json").write_text(json.dumps(kept, indent=1, ensure_ascii=False) + "\n")
+        said.append(f"{name}: took {source}")
+    return said
+
+
+def fill(text: str, figures_dir: Path = FIGURES_DIR) -> tuple[str, list[str]]:
+    """README text with every figure block written from its snapshot; and the problems found."""
+    problems: list[str] = []
+
+    def block(m: re.Match) -> str:
+        name = m["name"]
+        path = figures_dir / f"{name}.json"
+        if name not in FIGURES:
+            problems.append(f"README figure {name!r}: no such figure (tests/support/figures.py)")
+            return m[0]
+        if not path.is_file():
+            shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+            problems.append(f"README figure {name!r}: no snapshot {shown} (run make figures)")
+            return m[0]
+        return f"{m[1]}{FIGURES[name].render(json.loads(path.read_text()))}\n{m[4]}"
+
+    return BLOCK.sub(block, text), problems

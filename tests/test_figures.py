@@ -1,0 +1,48 @@
+"""The README's figures come from kept snapshots (tests/support/figures.py); make figures refuses a
+run that cannot stand for the suite, and a block that is not what its snapshot gives is out of date."""
+
+import json
+
+import pytest
+
+from tests.support import figures
+
+RUN = {"date": "2026-12-02 06:00 UTC", "commit": "abc1234", "python": "3.11.7", "passed": 950, "skipped": 7,
+       "failed": 0, "error": 0, "xfailed": 0, "seconds": 71.5, "load": {"before": 2.5, "after": 3.1, "cores": 2},
+       "args": ["-n", "auto", "--dist", "loadgroup", "--run-record", "reports/test-run.json"]}  # fmt: skip
+README = "intro\n<!-- figure:test -->\nold words\n<!-- /figure:test -->\nend\n"
+
+
+def _take(tmp_path, report: dict) -> tuple[list[str], list[str]]:
+    reports, kept = tmp_path / "reports", tmp_path / "figures"
+    reports.mkdir(exist_ok=True)
+    (reports / "test-run.json").write_text(json.dumps(report))
+    said = figures.snapshot(reports, kept)
+    return said, sorted(p.name for p in kept.iterdir())
+
+
+def test_a_whole_passing_run_becomes_the_figure_with_its_circumstances(tmp_path):
+    said, kept = _take(tmp_path, RUN)
+    assert "test: took" in said[0] and kept == ["test.json"]
+    text, problems = figures.fill(README, tmp_path / "figures")
+    assert problems == []
+    block = text.split("<!-- figure:test -->\n")[1].split("<!-- /figure:test -->")[0]
+    assert "**950 passed, 7 skipped** in 71.5 s" in block
+    assert "`abc1234`" in block and "2026-12-02 06:00 UTC" in block and "2.5 before, 3.1 after on 2 cores" in block
+    assert figures.fill(text, tmp_path / "figures")[0] == text  # written once, it stays
+
+
+@pytest.mark.parametrize(("change", "why"), [
+    ({"failed": 1}, "1 failures"),
+    ({"args": ["-n", "auto", "-k", "pidfd"]}, "only part of the suite"),
+    ({"args": ["tests/test_parity.py"]}, "only part of the suite"),
+])  # fmt: skip
+def test_a_failing_or_partial_run_is_not_taken(tmp_path, change, why):
+    said, kept = _take(tmp_path, {**RUN, **change})
+    assert why in said[0] and kept == []
+
+
+def test_a_block_without_its_snapshot_is_a_problem_and_left_alone(tmp_path):
+    text, problems = figures.fill(README, tmp_path)
+    assert text == README
+    assert problems == [f"README figure 'test': no snapshot {tmp_path / 'test.json'} (run make figures)"]
