@@ -39,6 +39,7 @@ def main() -> int:
     meta = {**run_metadata(), "seconds": round(time.monotonic() - start),
             "load": {"before": round(load, 2), "after": after, "cores": os.cpu_count()}}  # fmt: skip
     report = fuzz.analyse(results, meta, seed, a.n)
+    fuzz.shrink_all(report)
     fuzz.write(report, a.reports)
     print(verdict.headline(report["verdict"]))
     for d in report["divergences"]:

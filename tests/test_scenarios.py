@@ -104,3 +104,24 @@ def test_fuzz_script_writes_its_reports_verdict_first(tmp_path):
     report = json.loads((tmp_path / "fuzz.json").read_text())
     assert next(iter(report)) == "verdict" and report["seed"] == 3
     assert (tmp_path / "fuzz.md").read_text().startswith("# os/exec and launcher scenarios")
+
+
+def test_a_divergence_is_shrunk_to_the_fewest_parts_that_still_show_it():
+    """make fuzz cuts each divergence down (tests/support/fuzz.py shrink): here a fake engine in which
+    only a closed stdin together with a CloseStdin call differs; everything else is cut away."""
+    from tests.support import fuzz
+    from tests.support.scenario import Outcome
+
+    def run_one(s):
+        differs = s.get("stdin") == "closed" and "CloseStdin" in s.get("calls", [])
+        return Outcome("Wait -> <nil>\n", "Wait -> boom\n" if differs else "Wait -> <nil>\n")
+
+    drawn = {"args": ["cat"], "stdin": "closed", "stdout": "buffer", "env": ["A=1"], "dir": "/",
+             "calls": ["StdinPipe", "Start", "CloseStdin", "Write:x", "Wait"]}  # fmt: skip
+    difference = "go: Wait -> <nil> | port: Wait -> boom"
+    shrunk, outcome = fuzz.shrink(drawn, difference, run_one)
+    assert shrunk == {"args": ["cat"], "stdin": "closed", "calls": ["CloseStdin"]}
+    assert not outcome.same
+    report = {"divergences": [{"difference": difference, "count": 1, "scenario": drawn, "go": "", "py": ""}]}
+    fuzz.shrink_all(report, run_one)
+    assert report["divergences"][0]["scenario"] == shrunk and report["divergences"][0]["drawn"] == drawn

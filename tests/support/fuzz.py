@@ -6,7 +6,7 @@ each draw (hypothesis, a seed given or drawn); distinct ones run in parallel
 (each is two short processes). A
 divergence is a scenario whose two transcripts differ; divergences are grouped
 by their first differing line pair, and each group is shown by its smallest
-scenario (the fewest JSON characters: the smallest form found, not a shrink).
+scenario drawn (the fewest JSON characters), then cut down by shrink().
 A scenario whose interpreter timed out is not verified. Reports:
 reports/fuzz.json (the verdict first) and reports/fuzz.md.
 """
@@ -61,6 +61,53 @@ def _first_difference(o: Outcome) -> str:
     return ""
 
 
+# What a shrink may drop: a scenario's optional keys, and one item (or, for argv, two) of its lists.
+REQUIRED = ("kind", "args")
+SHRINK_RUNS = 80
+
+
+def _smaller(s: dict):
+    """Candidates one step simpler than s, the biggest cuts first."""
+    for key in s:
+        if key not in REQUIRED:
+            yield {k: v for k, v in s.items() if k != key}
+    for key, value in s.items():
+        if isinstance(value, list) and key not in ("args",):
+            for width in (2, 1) if key == "argv" else (1,):
+                for i in range(len(value) - width + 1):
+                    yield {**s, key: value[:i] + value[i + width :]}
+
+
+def shrink(scenario: dict, difference: str, run_one=_run) -> tuple[dict, Outcome]:
+    """The smallest scenario found, by greedy cuts, that still shows the same first difference.
+
+    hypothesis shrinks only inside a failing test; make fuzz collects first and compares after, so
+    its divergences are cut down here instead: drop a key or a list item, keep the cut when Go and
+    the port still differ on the same first line pair, until no cut keeps it (or SHRINK_RUNS runs).
+    """
+    best, outcome, runs = scenario, None, 0
+    progress = True
+    while progress and runs < SHRINK_RUNS:
+        progress = False
+        for candidate in _smaller(best):
+            runs += 1
+            o = run_one(candidate)
+            if isinstance(o, Outcome) and not o.same and _first_difference(o) == difference:
+                best, outcome, progress = candidate, o, True
+                break
+            if runs >= SHRINK_RUNS:
+                break
+    return best, outcome if outcome is not None else run_one(best)
+
+
+def shrink_all(report: dict, run_one=_run) -> None:
+    """Replace each divergence's scenario by its shrunk form, keeping the one drawn beside it."""
+    for d in report["divergences"]:
+        shrunk, o = shrink(d["scenario"], d["difference"], run_one)
+        if shrunk != d["scenario"] and isinstance(o, Outcome):
+            d.update(drawn=d["scenario"], scenario=shrunk, go=o.go, py=o.py)
+
+
 def analyse(results: list[tuple[dict, Outcome | str]], meta: dict, seed: int, drawn: int) -> dict:
     groups: dict[str, list] = {}
     not_verified = []
@@ -91,9 +138,12 @@ def markdown(report: dict) -> str:
     for item in v["not_verified"]:
         lines += [f"- not verified: `{item['where']}`: {item['reason']}"]
     for d in report["divergences"]:
-        lines += [f"## {d['count']} × {d['difference']}".replace("|", "\\|"), "", "Smallest scenario:", "",
+        shown = "Shrunk scenario (cut down from the smallest drawn, below)" if "drawn" in d else "Smallest scenario"
+        lines += [f"## {d['count']} × {d['difference']}".replace("|", "\\|"), "", f"{shown}:", "",
                   "```json", json.dumps(d["scenario"]), "```", "", "Go:", "", "```", d["go"].rstrip(), "```", "",
                   "Port:", "", "```", d["py"].rstrip(), "```", ""]  # fmt: skip
+        if "drawn" in d:
+            lines += ["The smallest drawn:", "", "```json", json.dumps(d["drawn"]), "```", ""]
     return "\n".join(lines) + "\n"
 
 
