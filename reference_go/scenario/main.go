@@ -5,11 +5,13 @@
 //
 // A scenario: {"args": [...], "dir": "", "env": null, "stdin": KIND, "stdout": KIND,
 // "stderr": KIND, "extra_files": [KIND...], "sys": null | {"setpgid": bool, "setsid": bool},
-// "ctx": "" | "background" | "cancelled", "wait_delay_ms": N, "calls": [CALL...]}.
+// "ctx": "" | "background" | "cancelled" | "cancellable", "cancel": "" | "error" | "noop",
+// "wait_delay_ms": N, "calls": [CALL...]}. "cancellable" is cancelled by the call "Cancel";
+// "cancel" replaces Cmd.Cancel: "error" kills, then returns an error; "noop" kills nothing.
 // KIND: "nil", "buffer", "reader:TEXT", "short", "error", "devnull", "closed".
 // CALL: "Start", "Wait", "Run", "Output", "CombinedOutput", "String", "Environ", "StdinPipe",
 // "StdoutPipe", "StderrPipe", "Write:TEXT", "CloseStdin", "Read:N", "ReadAll",
-// "CloseStdout", "ProcessWait", "ProcessKill", "Sleep:MS".
+// "CloseStdout", "ProcessWait", "ProcessKill", "Sleep:MS", "Cancel".
 package main
 
 import (
@@ -36,6 +38,7 @@ type scenario struct {
 	ExtraFiles  []string         `json:"extra_files"`
 	Sys         *map[string]bool `json:"sys"`
 	Ctx         string           `json:"ctx"`
+	CancelKind  string           `json:"cancel"`
 	WaitDelayMs int              `json:"wait_delay_ms"`
 	Calls       []string         `json:"calls"`
 }
@@ -74,6 +77,7 @@ func main() {
 	}
 	before := openPipes()
 	var cmd *exec.Cmd
+	cancelCtx := func() {}
 	switch s.Ctx {
 	case "":
 		cmd = exec.Command(s.Args[0], s.Args[1:]...)
@@ -83,6 +87,20 @@ func main() {
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
 		cmd = exec.CommandContext(ctx, s.Args[0], s.Args[1:]...)
+	case "cancellable":
+		var ctx context.Context
+		ctx, cancelCtx = context.WithCancel(context.Background())
+		defer cancelCtx()
+		cmd = exec.CommandContext(ctx, s.Args[0], s.Args[1:]...)
+	}
+	switch s.CancelKind {
+	case "error":
+		cmd.Cancel = func() error {
+			cmd.Process.Kill()
+			return errors.New("cancel failed")
+		}
+	case "noop":
+		cmd.Cancel = func() error { return nil }
 	}
 	cmd.Dir = s.Dir
 	if s.Env != nil {
@@ -209,6 +227,8 @@ func main() {
 		case "Sleep":
 			ms, _ := strconv.Atoi(arg)
 			time.Sleep(time.Duration(ms) * time.Millisecond)
+		case "Cancel":
+			cancelCtx()
 		default:
 			fmt.Println("unknown call:", call)
 			os.Exit(2)

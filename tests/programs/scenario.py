@@ -65,14 +65,25 @@ def main() -> int:
     before = open_pipes()
     args = s["args"]
     ctx = s.get("ctx", "")
+    cancel = lambda: None  # noqa: E731 - Go's cancelCtx before a context has one
     if ctx == "":
         cmd = exec.Command(args[0], *args[1:])
     elif ctx == "background":
         cmd = exec.CommandContext(context.background(), args[0], *args[1:])
-    else:
+    else:  # "cancelled" before the start, or "cancellable" by the call Cancel
         c, cancel = context.with_cancel()
-        cancel()
+        if ctx == "cancelled":
+            cancel()
         cmd = exec.CommandContext(c, args[0], *args[1:])
+    if s.get("cancel") == "error":
+
+        def cancel_with_error():
+            cmd.process.kill()
+            return Exception("cancel failed")  # Go: Cancel returns an error (errors.New)
+
+        cmd.cancel = cancel_with_error
+    elif s.get("cancel") == "noop":
+        cmd.cancel = lambda: None
     cmd.dir = s.get("dir", "")
     if s.get("env") is not None:
         cmd.env = s["env"]
@@ -173,6 +184,8 @@ def main() -> int:
                 cmd.process.kill()
             elif name == "Sleep":
                 time.sleep(int(arg) / 1000)
+            elif name == "Cancel":
+                cancel()
             else:
                 print("unknown call:", call)
                 return 2

@@ -4,6 +4,9 @@ A scenario is a template (a command and the calls made on it, chosen so that
 the transcript does not depend on timing: a Write only to a `cat`, a Kill only
 of a `sleep`) with everything else drawn freely: each std stream's kind,
 ExtraFiles, Dir (a NUL, a missing directory), SysProcAttr and the context.
+Timing enters only where its outcome is fixed: a context cancelled during a
+run of `sleep 10` (killed, whoever cancels), a Cancel that returns an
+error, and one that kills nothing, with WaitDelay to end the wait.
 """
 
 from hypothesis import strategies as st
@@ -29,7 +32,13 @@ TEMPLATES = (
     (["sh", "-c", SHELL_FDS + " >&2"], ["Run"], False),
     (["true"], ["Wait", "Start", "Start", "Wait"], True),
     (["sh", "-c", "echo $A $B"], ["Environ", "CombinedOutput"], True),
+    # Cancellation during a run: the context is cancelled by the call Cancel (ctx "cancellable").
+    (["sleep", "10"], ["Start", "Cancel", "Wait"], True),
+    (["sleep", "10"], ["Start", "Cancel", "Cancel", "ProcessWait", "Wait"], True),
+    (["sleep", "10"], ["Cancel", "Run"], True),
 )
+# Cmd.Cancel replaced: "error" kills, then returns an error; "noop" kills nothing, so WaitDelay must.
+CANCEL_KINDS = ("", "error", "noop")
 STDIN_KINDS = ("nil", "reader:abc", "devnull", "closed")
 WRITER_KINDS = ("nil", "buffer", "short", "error", "devnull", "closed")
 FILE_KINDS = ("nil", "devnull", "closed")
@@ -66,6 +75,12 @@ def scenarios(draw) -> dict:
             s["env"] = ["A=1"]  # else PWD=Dir carries the NUL and fails first, as Go's does
     if (sys := draw(st.sampled_from((None, {}, {"setpgid": True})))) is not None:
         s["sys"] = sys
-    if ctx := draw(st.sampled_from(("", "background", "cancelled"))):
+    if "Cancel" in calls:
+        s["ctx"] = "cancellable"
+        if kind := draw(st.sampled_from(CANCEL_KINDS)):
+            s["cancel"] = kind
+        if kind == "noop" or draw(st.booleans()):
+            s["wait_delay_ms"] = draw(st.sampled_from((50, 200)))
+    elif ctx := draw(st.sampled_from(("", "background", "cancelled"))):
         s["ctx"] = ctx
     return s
