@@ -2,6 +2,10 @@
 under Go's launchers and the port's (the whole run is `make workloads`)."""
 
 import json
+import os
+import secrets
+import shutil
+import tempfile
 
 import pytest
 
@@ -133,3 +137,24 @@ def test_tini_as_pid_1_reaps_the_orphans_alike(tmp_path):
     assert facts["processes left under PID 1"] == 0 and facts["zombies among them"] == 0
     assert facts["launcher's exit status"] == 1  # the notes' log.Fatal of tini's `exit status 7`
     assert facts["printed outside the workload"] == "exit status N\n"
+
+
+@pytest.mark.userns
+@pytest.mark.tool("slirp4netns")
+def test_slirp4netns_attached_from_the_host_connects_alike():
+    """Rootless networking attached from outside: slirp4netns on the launched sh's pid gives its
+    network namespace tap0 and a way to a listener on the host's own loopback, under Go and the port."""
+    tmp = tempfile.mkdtemp(prefix=f"nsw{secrets.token_hex(2)}")  # in /tmp: nobody must read its file
+    try:
+        os.chmod(tmp, 0o1777)
+        record = workloads.run_workload(workloads.SLIRP4NETNS, "fast", [GO, PY], tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    assert not record["not_verified"], record["not_verified"]
+    differs = [r for r in record["cells"]["py"] if r["state"] != "same"]
+    assert not differs, json.dumps(differs, indent=1, default=str)
+    facts = record["runs"]["go"]["facts"]
+    assert facts["tap0"] == "10.0.2.100/24"
+    assert "default via 10.0.2.2 dev tap0" in facts["routes"]
+    assert facts["listener"] == "sent 'hello from the host\\n'"
+    assert facts["closed port"] == "Connection refused"

@@ -66,6 +66,8 @@ TOOLS = (
     Tool("tini", ("tini",), "make workloads (an init as PID 1), its slice in make test",
          "the tini workload is not verified, its test is skipped"),
     Tool("catatonit", ("catatonit",), "make workloads (an init as PID 1)", "the catatonit workload is not verified"),
+    Tool("slirp4netns", ("slirp4netns",), "make workloads (networking attached from the host), its test",
+         "the slirp4netns workload is not verified, its test is skipped"),
     Tool("git", ("git",), "the reports' run metadata", "the reports say the commit is unknown"),
 )  # fmt: skip
 # What a missing required tool stops (doctor's error; pytest too refuses to start).

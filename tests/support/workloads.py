@@ -23,6 +23,10 @@ The workloads (WORKLOADS):
                  (counted through the host's /proc), and how the launcher ends
     nested       unshare --user --map-root-user (with and without a PID namespace and a new
                  /proc) and bwrap inside the launched shell: each one's status and message
+    slirp4netns  rootless networking attached from outside: the host runs slirp4netns on the
+                 launched sh's pid (its tap0 in the sh's network namespace) and a listener on its
+                 own loopback; the sh reports tap0's address, its routes, what the listener sent
+                 through slirp's 10.0.2.2, and what a closed port there answers
 
 A launcher's result is its facts plus its own exit status and what it printed
 outside the workload (Go's log times masked). Every fact is compared with the
@@ -39,13 +43,15 @@ import re
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.support import machine, verdict
+from tests.support import machine, procfs, verdict
 from tests.support.launchers import (
     BWRAP,
     GO,
@@ -100,6 +106,9 @@ class Workload:
     tools: tuple[str, ...] = ()  # commands it needs (each in machine.TOOLS)
     binary: Path | None = None  # a file it needs (a Go test binary)
     timeout: float = 150.0
+    # What the host does beside the run: called with the launcher's pid and TMPDIR once it has started,
+    # it returns the call that undoes it (after the launcher has ended).
+    host: Callable[[int, str], Callable[[], None]] | None = None
 
     def missing(self) -> str | None:
         """Why it cannot run here, or None."""
@@ -334,6 +343,86 @@ def state_facts(text: str) -> dict:
     return {k: re.sub(r"\d+", "N", v) if k.startswith("fd ") else v for k, v in facts.items()}
 
 
+# Rootless networking attached from outside. The host side (slirp_host) starts a listener on its own
+# loopback and slirp4netns on the launched sh (tap0, 10.0.2.100/24, the host's loopback as 10.0.2.2),
+# then writes the listener's port to TMPDIR/slirp-port; the script waits for tap0 and that file (10 s at
+# most), then reports. Debian's python3 makes the connections (dash has no sockets): /usr/bin, since
+# the launched sh may be nobody, who cannot reach a Python under /root.
+SLIRP = r"""
+i=0; while ! grep -q tap0: /proc/net/dev && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done
+while [ ! -s "$1/slirp-port" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done
+echo @@begin
+echo "tap0: $(ip -o -4 addr show tap0 2>&1 | awk '{print $4}')"
+ip route 2>&1 | sed 's/^/route: /'
+/usr/bin/python3 -c '
+import socket, sys
+port = int(open(sys.argv[1] + "/slirp-port").read())
+for name, p in (("listener", port), ("closed port", port + 1)):
+    try:
+        with socket.create_connection(("10.0.2.2", p), 5) as s:
+            print(name + ":", "sent", repr(s.recv(100).decode()))
+    except OSError as e:
+        print(name + ":", e.strerror)
+' "$1" 2>&1
+echo @@end
+"""
+
+
+def slirp_body(tmp: str) -> str:
+    return f"set -- {tmp}\n{SLIRP}"
+
+
+def slirp_host(launcher_pid: int, tmp: str) -> Callable[[], None]:
+    """Attach slirp4netns to the launched sh and serve one greeting on the host's loopback."""
+    port_file = Path(tmp) / "slirp-port"
+    port_file.unlink(missing_ok=True)
+    sh = procfs.wait_for_descendant(launcher_pid, "sh", timeout=10)
+    listener = socket.create_server(("127.0.0.1", 0))  # a port of this run's own
+    listener.settimeout(15)
+
+    def serve() -> None:
+        try:
+            conn, _ = listener.accept()
+            with conn:
+                conn.sendall(b"hello from the host\n")
+        except OSError:
+            pass  # nobody came (the script failed first): the facts say so
+
+    threading.Thread(target=serve, daemon=True).start()
+    ready_r, ready_w = os.pipe()
+    slirp = subprocess.Popen(["slirp4netns", "--configure", "--mtu=65520", "--disable-dns", f"--ready-fd={ready_w}",
+                              str(sh), "tap0"], pass_fds=(ready_w,), stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+    os.close(ready_w)
+    os.read(ready_r, 1)  # "1" once tap0 is configured; b"" if slirp4netns died first
+    os.close(ready_r)
+    port_file.write_text(str(listener.getsockname()[1]))
+
+    def undo() -> None:
+        slirp.kill()  # the pid this call started
+        slirp.wait()
+        listener.close()
+        port_file.unlink(missing_ok=True)
+
+    return undo
+
+
+def slirp_facts(text: str) -> dict:
+    facts: dict = {}
+    for line in text.splitlines():
+        key, _, value = line.partition(": ")
+        if key == "route":
+            facts.setdefault("routes", []).append(value.strip())
+        elif key:
+            facts[key] = value
+    return facts
+
+
+SLIRP4NETNS = Workload("slirp4netns", "rootless networking attached from the host: slirp4netns on the launched sh, "
+                       "a listener on the host's loopback reached through 10.0.2.2", slirp_body, slirp_facts,
+                       tools=("slirp4netns",), timeout=30, host=slirp_host)  # fmt: skip
+
+
 def workloads(fast: bool = False) -> list[Workload]:
     """Every workload; fast: the slice make test runs (a few of Go's syscall tests, tini)."""
     if fast:
@@ -354,6 +443,7 @@ def workloads(fast: bool = False) -> list[Workload]:
         Workload("start state", "what the launched sh starts with: signals, NoNewPrivs, seccomp, capabilities, "
                  "rlimits, umask, session, tty, personality, cgroup, environment keys, descriptors",
                  lambda tmp: STATE, state_facts, timeout=30),
+        SLIRP4NETNS,
     ]  # fmt: skip
 
 
@@ -454,6 +544,9 @@ def run_one(launcher: Launcher, workload: Workload, tmp: str) -> Run:
     """Start the launcher in a process group of its own, the workload's script on its stdin."""
     proc = subprocess.Popen(launcher.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             start_new_session=True, env={**os.environ, "LC_ALL": "C"})  # fmt: skip
+    undo: list[Callable[[], None]] = []
+    if workload.host is not None:  # beside the run: the script waits for what it sets up
+        threading.Thread(target=lambda: undo.append(workload.host(proc.pid, tmp)), daemon=True).start()
     try:
         out, err = proc.communicate(workload.body(tmp).encode(), timeout=workload.timeout)
         status = proc.returncode
@@ -461,6 +554,9 @@ def run_one(launcher: Launcher, workload: Workload, tmp: str) -> Run:
         os.killpg(proc.pid, signal.SIGKILL)  # the group this call made: the launcher and what it started
         out, err = proc.communicate()
         status = None
+    finally:
+        for call in undo:
+            call()
     stdout, stderr = out.decode(errors="replace"), LOG_TIME.sub("", err.decode(errors="replace"))
     if BEGIN not in stdout:
         return Run(launcher.name, status, stdout, stderr, error="the workload never started (no @@begin)")
