@@ -112,12 +112,26 @@ class _Pipe(Record):
         return self.write if self.to_launcher else self.read
 
 
-def _to_launcher() -> _Pipe:
-    return _Pipe(*os.pipe(), True)
+TO_LAUNCHER, TO_CHILD = True, False  # a _Pipe's direction
 
 
-def _to_child() -> _Pipe:
-    return _Pipe(*os.pipe(), False)
+def _open_pipes(**directions: bool | None) -> "_Pipes":
+    """Go: forkExecPipe, for each pipe the start's path uses (direction None: not used).
+
+    A pipe that cannot be made (EMFILE, ENFILE) fails the start with its errno before any
+    process is made, as Go's forkExec returns it; the pipes made before it are closed.
+    """
+    made = {}
+    try:
+        for name, direction in directions.items():
+            if direction is not None:
+                made[name] = _Pipe(*os.pipe(), direction)
+    except OSError as e:
+        for pipe in made.values():
+            os.close(pipe.read)
+            os.close(pipe.write)
+        raise Errno(e.errno) from None
+    return _Pipes(**made)
 
 
 class _Pipes(Record):
@@ -207,7 +221,7 @@ def _start_raw_clone(child: "_Child") -> int:
     from port import rawclone
 
     sys_attr, mapped = child.sys, child.maps is not None
-    child.pipes = _Pipes(status=_to_launcher(), maps=_to_child() if mapped else None)
+    child.pipes = _open_pipes(status=TO_LAUNCHER, maps=TO_CHILD if mapped else None)
     _flush_output()
     cgroup_fd = sys_attr.cgroup_fd if sys_attr.use_cgroup_fd else None
     pid, pidfd = _create(
@@ -226,10 +240,9 @@ def _start_forked(child: "_Child", middle: bool) -> int:
     Without a middle process it carries on as the child itself; with one
     (RELAY) it forks the child, PID 1 inside, and stays to end as the child ends.
     """
-    pipes = child.pipes = _Pipes(
-        status=_to_launcher(),
-        ready=_to_launcher() if child.maps is not None else None,
-        maps=_to_child() if child.maps is not None else None,
+    mapped = child.maps is not None
+    pipes = child.pipes = _open_pipes(
+        status=TO_LAUNCHER, ready=TO_LAUNCHER if mapped else None, maps=TO_CHILD if mapped else None
     )
     _flush_output()
     pid, _ = _create(child, lambda: (os.fork(), -1), lambda: child.after_fork(middle))
@@ -247,28 +260,37 @@ def _start_adopted(child: "_Child") -> int:
     exits; the launcher reaps it, the kernel has re-parented the child to the
     launcher, and only then may the child take its first step.
     """
-    pipes = child.pipes = _Pipes(
-        status=_to_launcher(),
-        ready=_to_launcher() if child.maps is not None else None,
-        maps=_to_child() if child.maps is not None else None,
-        handoff=_to_launcher(),
-        adopt=_to_child(),
+    mapped = child.maps is not None
+    pipes = child.pipes = _open_pipes(
+        status=TO_LAUNCHER,
+        ready=TO_LAUNCHER if mapped else None,
+        maps=TO_CHILD if mapped else None,
+        handoff=TO_LAUNCHER,
+        adopt=TO_CHILD,
     )
     _flush_output()
-    was_subreaper = libc.prctl_get(libc.PR_GET_CHILD_SUBREAPER)
-    libc.prctl(libc.PR_SET_CHILD_SUBREAPER, 1)
+    try:
+        was_subreaper = libc.prctl_get(libc.PR_GET_CHILD_SUBREAPER)
+        libc.prctl(libc.PR_SET_CHILD_SUBREAPER, 1)
+    except OSError as e:  # the start fails before any process is made, as a failed clone does under Go
+        for fd in pipes.launcher_ends() + pipes.child_ends():
+            os.close(fd)
+        raise Errno(e.errno) from None
     pid, _ = _create(
         child,
         lambda: (os.fork(), -1),
         lambda: child.after_fork(middle=True),
-        undo=lambda: libc.prctl(libc.PR_SET_CHILD_SUBREAPER, was_subreaper),
+        undo=lambda: _restore_subreaper(was_subreaper),
     )
     if child.maps is not None:
         # After a fork the clone is only done once the middle process has unshared; EOF means it failed.
         _send_maps(child, pid, unshared=bool(os.read(pipes.ready.read, 1)))
     handed = _read_exact(pipes.handoff.read, _ERRNO.size)
-    os.waitpid(pid, 0)  # the middle process: its child is now ours
-    libc.prctl(libc.PR_SET_CHILD_SUBREAPER, was_subreaper)
+    try:
+        os.waitpid(pid, 0)  # the middle process: its child is now ours
+    except ChildProcessError:
+        pass  # gone already: with SIGCHLD ignored the kernel reaps it, and wait4 says ECHILD once it is
+    _restore_subreaper(was_subreaper)
     adopted = len(handed) == _ERRNO.size
     if adopted:
         pid = _ERRNO.unpack(handed)[0]
@@ -286,6 +308,15 @@ def _start_adopted(child: "_Child") -> int:
     finally:
         if orphan is not None:
             _reap_soon(orphan)
+
+
+def _restore_subreaper(was: int) -> None:
+    """Put PR_SET_CHILD_SUBREAPER back as it was before the start. It cannot fail with the value the
+    kernel gave; should it fail all the same, the start (made or failed) stands: Go has no such step."""
+    try:
+        libc.prctl(libc.PR_SET_CHILD_SUBREAPER, was)
+    except OSError:
+        pass
 
 
 def _reap_soon(pid: int, timeout: float = 2.0) -> None:
