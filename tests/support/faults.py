@@ -111,9 +111,18 @@ ONE_SIDED = [
 # Roles strace's per-process count cannot fail first: (side, pattern on the role as Go's, why). Shown as
 # unreachable with the reason; any other role one side never failed first is not verified.
 UNREACHABLE = [
-    ("relay", r"^launcher: wait for the child$", "RELAY's relay makes its own first wait4 (for sh) before the "
-     "launcher's first (for the relay): when=1 fails the relay's first, and the launcher has no second"),
+    ("relay", r"^launcher: wait for (the child|the middle process)$", "RELAY's relay makes its own first wait4 "
+     "(for sh) before the launcher's first (for the relay): when=1 fails the relay's, and the launcher has no "
+     "second"),
+    ("port", r"^middle: clone \(the child\)$", "the middle process's fork is its first clone, and the launcher's "
+     "fork, its first too, comes before it: when=1 fails the launcher's"),
 ]  # fmt: skip
+
+
+def unreachable(sides: tuple[str, ...], role: str) -> str | None:
+    return next((why for side, pattern, why in UNREACHABLE if side in sides and re.search(pattern, role)), None)
+
+
 # Differences in outcome for a role both sides have, by design: (side, pattern on the role, errno or "",
 # why). Checked every run: a declared difference that no longer occurs is reported.
 DECLARED: list[tuple[str, str, str, str]] = []
@@ -385,15 +394,17 @@ def start_path(calls: list[dict], generation: int | None) -> list[tuple[str, str
     return out
 
 
-# A role the planned runs did not fail first is tried at N-2..N+2, up to PASSES times each: Go starts 3 to 5
-# threads, and its goroutine may make a call from another thread than in the clean run.
-RETRIES, PASSES = 2, 3
+# A role the planned runs did not fail first is tried at N-3..N+3 (N: the clean run's), nearest first, up to
+# PASSES times each: Go starts 3 to 5 threads, and under load its goroutine makes the call from another
+# thread than in the clean run, whose own count it then is. Roles declared unreachable are not retried.
+RETRIES, PASSES = 3, 6
 
 
 def _sweep_one(lc: Launcher, clean: dict, faults: list, tmp: Path, progress, retry: bool = True) -> dict:
     """One launcher's injections, each run once; then each start-path role of the clean run that no run
     failed first is tried at nearby N (strace counts per process, and Go's threads vary in number)."""
     generation = child_generation(clean["calls"])
+    sides = ("go",) if lc.reference else ("port", strategy_of(lc.name))
     runs: list[dict] = []
 
     def run(fault: tuple[str, int, str], retried: bool = False) -> dict:
@@ -413,6 +424,9 @@ def _sweep_one(lc: Launcher, clean: dict, faults: list, tmp: Path, progress, ret
     wanted = {f[::2] for f in faults}  # (syscall, errno) the plan covers
     for role, syscall, n in start_path(clean["calls"], generation) if retry else ():
         for err in SWEPT[syscall]:
+            if unreachable(sides, role):
+                not_reached.append({"role": role, "errno": err, "why": unreachable(sides, role)})
+                continue
             if (syscall, err) not in wanted or any(r["roles"][:1] == [role] and r["errno"] == err for r in runs):
                 continue
             done = {(r["syscall"], r["when"], r["errno"]) for r in runs}
@@ -484,8 +498,7 @@ def compare(launchers: list[dict]) -> dict:
             if (g is None or p is None) and any(
                 m["role"] in names and m["errno"] == err for m in missing["not_reached"]
             ):
-                why = next((w for side, pattern, w in UNREACHABLE if side in ("go" if g is None else sides)
-                            and re.search(pattern, role)), None)  # fmt: skip
+                why = unreachable(("go",) if g is None else sides, role)
                 row["state"], row["why"] = ("unreachable", why) if why else ("not reached", f"{missing['name']}: "
                                                                              "never failed first")  # fmt: skip
             elif g is None or p is None:
