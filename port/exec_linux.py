@@ -294,7 +294,12 @@ def _start_adopted(child: "_Child") -> int:
     adopted = len(handed) == _ERRNO.size
     if adopted:
         pid = _ERRNO.unpack(handed)[0]
-        os.write(pipes.adopt.write, b"a")  # the child may take its first step
+        try:
+            os.write(pipes.adopt.write, b"a")  # the child may take its first step
+        except OSError as e:
+            # The child is gone (EPIPE), or waits for a byte that will not come: closing the adopt pipe
+            # makes it exit 253, and the start fails with this errno once the child is reaped.
+            _wait_for_exec(child, pid, failed=True, errno=e.errno)
         return _wait_for_exec(child, pid)
     # Not adopted: the middle process failed and is reaped; its errno is on the status pipe. A middle
     # that died without one (killed, or gone before its fork) still failed the start: there is no
@@ -403,12 +408,16 @@ def _send_maps(child: "_Child", pid: int, unshared: bool) -> None:
         err2 = _write_uid_gid_mappings(pid, child.maps)
     try:
         os.write(child.pipes.maps.write, _ERRNO.pack(err2))
-    except BrokenPipeError:
-        pass  # the forked process is gone; its errno is on the status pipe
+    except OSError:
+        pass  # Go ignores this write's result: the process gone has its errno on the status pipe
+    # Go closes its end at once: a process that did not get the errno reads end-of-file (EINVAL), rather
+    # than wait for it while the launcher waits for the process (SUBREAPER's hand-off).
+    os.close(child.pipes.maps.write)
+    child.pipes.maps = None
 
 
 def _wait_for_exec(
-    child: "_Child", pid: int, pidfd: int | None = None, reaped: bool = False, failed: bool = False
+    child: "_Child", pid: int, pidfd: int | None = None, reaped: bool = False, failed: bool = False, errno: int = 32
 ) -> int:
     """Go: read the status pipe until execve succeeds (end-of-file) or the child's errno arrives.
 
@@ -416,7 +425,7 @@ def _wait_for_exec(
     (None) to one opened now. Failure: the child exited 253; reap it unless that is
     done (reaped), drop the pidfd, set PidFD to -1 and raise the errno. failed: the
     start has failed whatever the pipe says (a middle process that handed no child
-    over); end-of-file is then EPIPE.
+    over, or an adopted child that could not be let go on); end-of-file is then errno (EPIPE).
     """
     sys_attr, pipes = child.sys, child.pipes
     for fd in pipes.launcher_ends():
@@ -431,7 +440,7 @@ def _wait_for_exec(
             os.close(pidfd)
         if sys_attr.pid_fd is not None:
             sys_attr.pid_fd[:] = [-1]  # Go: forkAndExecFailureCleanup
-        raise Errno(_ERRNO.unpack(data)[0] if len(data) == _ERRNO.size else 32)  # EPIPE
+        raise Errno(_ERRNO.unpack(data)[0] if len(data) == _ERRNO.size else errno)
     if sys_attr.pid_fd is not None:
         sys_attr.pid_fd[:] = [_pidfd_open(pid) if pidfd is None else pidfd]
     return pid
