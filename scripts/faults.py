@@ -1,6 +1,10 @@
 """make faults: fail each syscall of the start path, one at a time, under Go and the port.
 
-    scripts/faults.py [--launchers go,py,py-subreaper,py-relay] [--out reports] [--only clone:6:EAGAIN,...]
+    scripts/faults.py [--launchers go,py,py-subreaper,py-relay] [--families notes,maps] [--out reports]
+                      [--only clone:6:EAGAIN,...]
+
+notes: the notes program (make trace's launchers); maps: the SysProcAttr launcher
+with ID maps, a Credential, Setsid and Pdeathsig, under the same strategies.
 
 Prints the verdict first, then per launcher what differs from Go. Writes
 reports/faults.{md,html,json} (the JSON starts with `verdict`). Exit status
@@ -29,6 +33,8 @@ class Faults(cli.Application):
     names = cli.SwitchAttr("--launchers", str, default="go,py,py-subreaper,py-relay",
                            help="comma or space list; go, the reference, always runs first (named or not); "
                            f"known: {', '.join(launchers.LAUNCHERS)}")  # fmt: skip
+    families = cli.SwitchAttr("--families", str, default=",".join(faults.FAMILIES),
+                              help=f"comma list of {', '.join(faults.FAMILIES)}")  # fmt: skip
     out = cli.SwitchAttr("--out", str, default=str(REPORTS), help="where the reports go")
     only = cli.SwitchAttr("--only", str, default="",
                           help="SYSCALL:N:ERRNO,... runs only these injections (each launcher)")  # fmt: skip
@@ -39,12 +45,16 @@ class Faults(cli.Application):
         try:
             chosen = launchers.select(self.names)
             only = faults.parse_only(self.only) if self.only else None
+            families = [f for f in self.families.split(",") if f]
+            if not families or (bad := set(families) - set(faults.FAMILIES)):
+                raise ValueError(f"--families: unknown {', '.join(sorted(bad)) if families else 'empty list'}; "
+                                 f"known: {', '.join(faults.FAMILIES)}")  # fmt: skip
         except (KeyError, ValueError) as e:
             return self.cannot(e.args[0])
         if len(chosen) < 2:
             return self.cannot("name at least two launchers")
-        result = faults.sweep(
-            chosen, only=only, stages=lambda total: progress.Stages("faults", total, "injections", sys.stderr)
+        result = faults.sweep_families(
+            families, chosen, only, stages=lambda total: progress.Stages("faults", total, "injections", sys.stderr)
         )
         meta = report.run_metadata()
         data = faults.report(result, meta)

@@ -35,10 +35,24 @@ from pathlib import Path
 import psutil
 
 from tests.support import hostguard, verdict
-from tests.support.launchers import Launcher
+from tests.support.launchers import LAUNCHER_GO, LAUNCHER_PY, Launcher
 from tests.support.paths import ROOT
 from tests.support.report import templates
 from tests.support.strace import parse
+
+# A second family beside the notes program (make trace's launchers): the SysProcAttr launcher with ID maps,
+# a Credential and Setsid, whose start writes the maps and sets ids (each strategy of the port). No
+# Pdeathsig: a launcher that fails after the start would kill sh while it prints, a race on either side.
+MAPPED_ARGS = ("--clone", "user,pid,ns,uts,ipc,net", "--uid-map", "0:0:1", "--gid-map", "0:0:1", "--setgroups", "allow",
+               "--credential", "0:0:0", "--setsid")  # fmt: skip
+MAPPED = [
+    Launcher("maps-go", (*LAUNCHER_GO.argv, *MAPPED_ARGS, "--", "sh"),
+             "the SysProcAttr launcher in Go: ID maps, Credential, Setsid", reference=True),
+    *(Launcher(f"maps-py{suffix}", (*LAUNCHER_PY.argv, *MAPPED_ARGS, "--strategy", strategy, "--", "sh"),
+               f"its Python twin ({strategy})") for suffix, strategy in
+      (("", "raw-clone"), ("-subreaper", "subreaper"), ("-relay", "relay"))),
+]  # fmt: skip
+FAMILIES = ("notes", "maps")
 
 # What sh is told: its descriptors (a start that leaks one shows it) and an exit status of its own.
 STDIN = b"echo fds: /proc/self/fd/*; exit 3\n"
@@ -69,14 +83,15 @@ SWEPT = {
     "setresgid": ("EPERM",),
     "setsid": ("EPERM",),
     "setpgid": ("EPERM", "ESRCH"),
+    "setgid": ("EPERM", "EINVAL"),
+    "setuid": ("EPERM", "EAGAIN", "EINVAL"),
+    "write": ("EPERM", "EINVAL", "EPIPE"),  # the map files say EPERM and EINVAL, a pipe without a reader EPIPE
 }
 # What make trace shows of the start and this sweep leaves alone, and why.
 NOT_SWEPT = {
     "rt_sigaction": "cannot fail with a valid signal and action (EINVAL and EFAULT only)",
     "rt_sigprocmask": "cannot fail with a valid how and set (EINVAL and EFAULT only)",
     "exit_group": "cannot fail",
-    "write": "only the writes to /proc/PID/uid_map, gid_map and setgroups are start-path calls (make trace); "
-    "the notes program sets no ID mappings, so its start writes none",
 }
 CAP = 8  # occurrences per syscall and process: Go's runtime starts a handful of threads, the start needs 1-3
 
@@ -90,6 +105,9 @@ ALIASES = [
      "RELAY's launcher waits for the relay, which ends as sh ended: Go's wait for the child"),
     ("relay", "launcher: pidfd_open(the middle process)", "launcher: pidfd_open(the child)",
      "RELAY's Process is the relay's"),
+    *((strategy, f"launcher: write(middle process's {file})", f"launcher: write(child's {file})",
+       f"{strategy.upper()}: the middle process unshares, so its {file} is the one the launcher writes")
+      for strategy in ("subreaper", "relay") for file in ("uid_map", "setgroups", "gid_map")),
 ]  # fmt: skip
 # Roles only one side has: (side, pattern on the role, why). side: "go", "port" (every strategy) or a strategy.
 ONE_SIDED = [
@@ -101,26 +119,36 @@ ONE_SIDED = [
      "the port asks no such question"),
     ("port", r"^launcher: pidfd_open\(the (child|middle process)\)$",
      "Go's child comes with its pidfd (clone's CLONE_PIDFD); the port opens one after the start"),
-    ("port", r"^launcher: pipe2 #[23]$", "SUBREAPER's hand-off and adoption pipes; Go needs one pipe"),
+    ("port", r"^launcher: pipe2 #[2-9]$", "the fork strategies' pipes beyond Go's (ready, hand-off, adoption)"),
+    ("subreaper", r'^launcher: write\(pipe: "a"\)$', "SUBREAPER: the launcher lets the adopted child go on"),
     ("subreaper", r"^launcher: prctl\(PR_(GET|SET)_CHILD_SUBREAPER",
      "SUBREAPER: the launcher is a child subreaper for the start"),
     ("subreaper", r"^launcher: wait for the middle process$",
      "SUBREAPER: the launcher reaps the middle process, adopting the child"),
     ("port", r"^middle: ", "fork cannot carry Cloneflags: the middle process unshares and forks the child"),
 ]  # fmt: skip
+# One-sided calls whose failure changes nothing (Go's runtime ignores it): failed beside another, not collateral.
+HARMLESS = r"^launcher: prctl\(PR_SET_VMA"
 # Roles strace's per-process count cannot fail first: (side, pattern on the role as Go's, why). Shown as
 # unreachable with the reason; any other role one side never failed first is not verified.
 UNREACHABLE = [
     ("relay", r"^launcher: wait for (the child|the middle process)$", "RELAY's relay makes its own first wait4 "
      "(for sh) before the launcher's first (for the relay): when=1 fails the relay's, and the launcher has no "
      "second"),
+    (("subreaper", "relay"), r"^launcher: write\((the )?(child|middle process)'s uid_map\)$", "the middle "
+     "process's first write (its ready byte) comes before the launcher's first (the uid_map): when=1 fails it, "
+     "and the launcher writes no map"),
     ("port", r"^middle: clone \(the child\)$", "the middle process's fork is its first clone, and the launcher's "
      "fork, its first too, comes before it: when=1 fails the launcher's"),
 ]  # fmt: skip
 
 
 def unreachable(sides: tuple[str, ...], role: str) -> str | None:
-    return next((why for side, pattern, why in UNREACHABLE if side in sides and re.search(pattern, role)), None)
+    """Why strace cannot fail role first on these sides (an entry names one side, or a tuple of them)."""
+    for side, pattern, why in UNREACHABLE:
+        if set((side,) if isinstance(side, str) else side) & set(sides) and re.search(pattern, role):
+            return why
+    return None
 
 
 # Differences in outcome for a role both sides have, by design: (side, pattern on the role, errno or "",
@@ -217,6 +245,19 @@ def roles(calls: list[dict], child_generation: int | None = None) -> list[str]:
                 what = "waitid (the pidfd check's child)"
             else:
                 what = f"wait for {who(target) if target else 'a child'}"
+        elif name == "write":
+            fd, _, path = args.split(",")[0].partition("<")
+            path = path.rstrip(">")
+            if m := re.match(r"/proc/(\d+)/(uid_map|gid_map|setgroups)$", path):
+                what = f"write({who(int(m[1])).removeprefix('the ')}'s {m[2]})"
+            elif fd in ("1", "2"):
+                what = f"write({'stdout' if fd == '1' else 'stderr'})"
+            elif path.startswith("pipe:"):  # named by what is written: a byte as it is, an errno or pid by size
+                data = re.search(r', "((?:[^"\\]|\\.)*)"(?:\.\.\.)?, (\d+)', args)
+                shown = f'"{data[1]}"' if data and len(data[1]) == 1 else f"{data[2]} bytes" if data else "?"
+                what = f"write(pipe: {shown})"
+            else:
+                what = "write(another file)"
         elif name == "pipe2":
             pipes[pid] = pipes.get(pid, 0) + 1
             what = f"pipe2 #{pipes[pid]}"
@@ -364,6 +405,22 @@ def plan(counts: dict[str, int], only: list[tuple[str, int, str]] | None = None)
     return [f for f in faults if f in only] if only is not None else faults
 
 
+def family(name: str, chosen: list[Launcher]) -> list[Launcher]:
+    """The launchers of a family for the notes launchers chosen: notes itself, or maps-go and each chosen port
+    strategy's maps twin."""
+    if name == "notes":
+        return chosen
+    ports = {strategy_of(lc.name) for lc in chosen if not lc.reference}
+    return [lc for lc in MAPPED if lc.reference or strategy_of(lc.name) in ports]
+
+
+def sweep_families(names: list[str], chosen: list[Launcher], only=None, stages=None) -> dict:
+    """sweep() each family; one result, each comparison naming its reference."""
+    results = [sweep(family(name, chosen), only, stages) for name in names]
+    return {"launchers": [lc for r in results for lc in r["launchers"]],
+            "comparisons": [c for r in results for c in r["comparisons"]]}  # fmt: skip
+
+
 def sweep(chosen: list[Launcher], only: list[tuple[str, int, str]] | None = None, stages=None) -> dict:
     """Clean-run each launcher, then run every fault of its plan. The first launcher is the reference.
 
@@ -394,9 +451,10 @@ def start_path(calls: list[dict], generation: int | None) -> list[tuple[str, str
     return out
 
 
-# A role the planned runs did not fail first is tried at N-3..N+3 (N: the clean run's), nearest first, up to
-# PASSES times each: Go starts 3 to 5 threads, and under load its goroutine makes the call from another
-# thread than in the clean run, whose own count it then is. Roles declared unreachable are not retried.
+# A role the planned runs did not fail first is tried at every N up to the clean run's most + RETRIES, the
+# clean run's own N first, up to PASSES times each: Go starts 3 to 5 threads, and under load its goroutine
+# makes the call from another thread than in the clean run, whose own count it then is. Roles declared
+# unreachable are not retried.
 RETRIES, PASSES = 3, 6
 
 
@@ -409,8 +467,11 @@ def _sweep_one(lc: Launcher, clean: dict, faults: list, tmp: Path, progress, ret
 
     def run(fault: tuple[str, int, str], retried: bool = False) -> dict:
         got = inject(lc, tmp / f"{lc.name}.{len(runs)}", fault)
-        runs.append({"syscall": fault[0], "when": fault[1], "errno": fault[2], "retry": retried,
-                     "roles": injected(got["calls"], generation),
+        failed = injected(got["calls"], generation)
+        key = next((x for x in failed if not one_sided(sides, x)), failed[0] if failed else None)
+        runs.append({"syscall": fault[0], "when": fault[1], "errno": fault[2], "retry": retried, "roles": failed,
+                     "key": key, "collateral": [x for x in failed if x != key and not x.startswith("sh: ")
+                                                and not re.search(HARMLESS, x)],
                      **{k: got[k] for k in ("stdout", "stderr", "status", "left", "seconds")}})  # fmt: skip
         return runs[-1]
 
@@ -422,20 +483,22 @@ def _sweep_one(lc: Launcher, clean: dict, faults: list, tmp: Path, progress, ret
             progress.advance()
     not_reached = []
     wanted = {f[::2] for f in faults}  # (syscall, errno) the plan covers
+    counts = occurrences(clean["calls"])
     for role, syscall, n in start_path(clean["calls"], generation) if retry else ():
+        if one_sided(sides, role):
+            continue  # compared with nothing: its planned runs show what it does
         for err in SWEPT[syscall]:
             if unreachable(sides, role):
                 not_reached.append({"role": role, "errno": err, "why": unreachable(sides, role)})
                 continue
-            if (syscall, err) not in wanted or any(r["roles"][:1] == [role] and r["errno"] == err for r in runs):
+            if (syscall, err) not in wanted or any(r["key"] == role and r["errno"] == err for r in runs):
                 continue
             done = {(r["syscall"], r["when"], r["errno"]) for r in runs}
-            window = sorted(range(max(1, n - RETRIES), n + RETRIES + 1), key=lambda k: abs(k - n))
+            top = max(n, counts.get(syscall, 0)) + RETRIES  # the call may be another thread's, numbered as its
+            window = sorted(range(1, top + 1), key=lambda k: abs(k - n))
             tried = [k for k in window if (syscall, k, err) not in done] + window * (PASSES - 1)
-            if not any(run((syscall, k, err), retried=True)["roles"][:1] == [role] for k in tried):
-                why = (
-                    f"every {syscall} N from {max(1, n - RETRIES)} to {n + RETRIES} failed another call first, or none"
-                )
+            if not any(run((syscall, k, err), retried=True)["key"] == role for k in tried):
+                why = f"{syscall} when=1 to {top}, {PASSES} times: another call failed first, or none"
                 not_reached.append({"role": role, "errno": err, "why": why})
     problem = None if generation else f"no sh was started in the clean run ({clean['status']})"
     return {"name": lc.name, "argv": list(lc.argv), "about": lc.about, "not_run": problem,
@@ -444,9 +507,13 @@ def _sweep_one(lc: Launcher, clean: dict, faults: list, tmp: Path, progress, ret
             "not_reached": not_reached}  # fmt: skip
 
 
+def _all_one_sided(roles: set[str], sides: tuple[str, ...]) -> bool:
+    return all(one_sided(("go",), r) or one_sided(sides, r) for r in roles)
+
+
 def strategy_of(name: str) -> str:
-    rest = name.split("-", 1)[1] if name.startswith("py-") else ""
-    return rest if rest in ("subreaper", "relay") else "raw-clone"
+    """py-subreaper, maps-py-subreaper -> subreaper; the port's other launchers run RAW_CLONE."""
+    return next((s for s in ("subreaper", "relay") if name.endswith(f"py-{s}")), "raw-clone")
 
 
 def _alias(strategy: str, role: str) -> tuple[str, str]:
@@ -467,14 +534,24 @@ OUTCOME = ("stdout", "stderr", "status")
 TRACEBACK = "Traceback (most recent call last)"  # never an outcome of the port, one-sided or not
 
 
+def _go_role(strategy: str | None, role: str) -> str:
+    return role if strategy is None else _alias(strategy, role)[0]
+
+
 def _by_key(runs: list[dict], strategy: str | None) -> dict[tuple[str, str], dict]:
-    """The first run whose first failed call is each (role, errno); roles as Go's (ALIASES)."""
+    """For each (role, errno), the first run whose key is that role, one that failed nothing else preferred.
+
+    A run's key is the first call strace failed that the other side makes too (a call only one side makes,
+    such as Go's runtime prctl, failed before it is passed over); its collateral, the other calls of the
+    launcher and the child failed by the same when= (one process's later call, or Go's goroutine on another
+    thread, whose own count the same N reaches). Roles as Go's (ALIASES)."""
     keyed = {}
     for r in runs:
-        if not r["roles"]:
+        if r["key"] is None:
             continue
-        role = r["roles"][0] if strategy is None else _alias(strategy, r["roles"][0])[0]
-        keyed.setdefault((role, r["errno"]), r)
+        key = (_go_role(strategy, r["key"]), r["errno"])
+        if key not in keyed or len(r["collateral"]) < len(keyed[key]["collateral"]):
+            keyed[key] = r
     return keyed
 
 
@@ -491,10 +568,14 @@ def compare(launchers: list[dict]) -> dict:
             role, err = key
             g, p = go_keys.get(key), port_keys.get(key)
             row = {"role": role, "errno": err, "go": _brief(g), "port": _brief(p), "why": "", "state": "", "alias": ""}
-            if p is not None and p["roles"][0] != role:
-                row["alias"] = f"{p['roles'][0]}: {_alias(strategy, p['roles'][0])[1]}"
+            if p is not None and p["key"] != role:
+                row["alias"] = f"{p['key']}: {_alias(strategy, p['key'])[1]}"
             missing = ref if g is None else run
             names = {role} if g is None else {role, *(a[1] for a in ALIASES if a[0] == strategy and a[2] == role)}
+            differ = g is not None and p is not None and not all(g[k] == p[k] for k in OUTCOME)
+            others = (g, p) if differ else ()
+            if differ:
+                others = (sorted(g["collateral"]), sorted(_go_role(strategy, x) for x in p["collateral"]))
             if (g is None or p is None) and any(
                 m["role"] in names and m["errno"] == err for m in missing["not_reached"]
             ):
@@ -502,12 +583,22 @@ def compare(launchers: list[dict]) -> dict:
                 row["state"], row["why"] = ("unreachable", why) if why else ("not reached", f"{missing['name']}: "
                                                                              "never failed first")  # fmt: skip
             elif g is None or p is None:
-                why = one_sided(("go",), role) if p is None else one_sided(sides, p["roles"][0])
+                why = one_sided(("go",), role) if p is None else one_sided(sides, p["key"])
                 row["state"], row["why"] = (
                     ("one-sided", why)
                     if why
                     else ("divergence", "only one side makes this call, and no reason is declared")
                 )
+            elif differ and others[0] != others[1] and _all_one_sided(set(others[0]) ^ set(others[1]), sides):
+                extra = "; ".join(sorted(set(others[0]) ^ set(others[1])))
+                row["state"] = "unreachable"
+                row["why"] = (f"the same when= also fails {extra}, which only one side makes: strace's per-process "
+                              "count cannot fail this call alone there")  # fmt: skip
+            elif differ and others[0] != others[1]:
+                row["state"] = "not reached"
+                go_too, port_too = ("; ".join(o) or "none" for o in others)
+                row["why"] = (f"strace failed other calls too, not the same on both sides: {ref['name']}: {go_too}; "
+                              f"{run['name']}: {port_too}")  # fmt: skip
             else:
                 same = all(g[k] == p[k] for k in OUTCOME)
                 why = _declared(strategy, role, err)
@@ -525,7 +616,7 @@ def compare(launchers: list[dict]) -> dict:
                     row["why"] = (row["why"] + "; " if row["why"] else "") + "something was left behind"
             rows.append(row)
         problem = "; ".join(f"{r['name']}: {r['not_run']}" for r in (ref, run) if r["not_run"])
-        comparisons.append({"port": run["name"], "strategy": strategy, "rows": rows,
+        comparisons.append({"reference": ref["name"], "port": run["name"], "strategy": strategy, "rows": rows,
                             "not_verified": problem or None})  # fmt: skip
     return {"launchers": launchers, "comparisons": comparisons}
 
@@ -533,7 +624,8 @@ def compare(launchers: list[dict]) -> dict:
 def _brief(r: dict | None) -> dict | None:
     if r is None:
         return None
-    return {k: r[k] for k in ("syscall", "when", "errno", "roles", "stdout", "stderr", "status", "left")}
+    return {k: r[k] for k in ("syscall", "when", "errno", "roles", "key", "collateral", "stdout", "stderr", "status",
+                              "left")}  # fmt: skip
 
 
 # --- verdict and views ----------------------------------------------------------------
@@ -596,7 +688,6 @@ def _md(text: str) -> str:
 def markdown(result: dict, meta: dict | None = None) -> str:
     v = make_verdict(result, meta)
     head = templates().get_template("_verdict.md").render(verdict=v, verdict_mark=verdict.VERDICT_MARK)
-    ref = result["launchers"][0]
     out = ["# A syscall fault sweep of the start path, Go beside the port", "", head.rstrip("\n"), "",
            f"Legend: {LEGEND}.", "", ABOUT, "", "## Swept syscalls and errnos", "", "| syscall | errnos |", "|---|---|",
            *(f"| `{s}` | {', '.join(e)} |" for s, e in SWEPT.items()), "", "Not swept:", "",
@@ -608,8 +699,9 @@ def markdown(result: dict, meta: dict | None = None) -> str:
         missed = "; ".join(f"{m['role']} {m['errno']}" for m in lc["not_reached"]) or "none"
         out.append(f"| {lc['name']} | {_md(_outcome(lc['clean']))} | {occ} | {len(lc['runs'])} | {_md(missed)} |")
     for c in result["comparisons"]:
-        out += ["", f"## {ref['name']} beside {c['port']}", "",
-                f"| | role | errno | {ref['name']} | {c['port']} | why |", "|---|---|---|---|---|---|"]  # fmt: skip
+        ref = c["reference"]
+        out += ["", f"## {ref} beside {c['port']}", "",
+                f"| | role | errno | {ref} | {c['port']} | why |", "|---|---|---|---|---|---|"]  # fmt: skip
         for r in c["rows"]:
             why = r["why"] + (f" (as {r['alias']})" if r.get("alias") else "")
             out.append(f"| {MARK[r['state']]} | {_md(r['role'])} | {r['errno']} | {_md(_outcome(r['go']))} | "
@@ -642,8 +734,8 @@ def text(result: dict, meta: dict | None = None, width: int = 80) -> list[tuple[
     if meta:
         out += [(line, "dim") for line in wrap(verdict.run_line(meta), width, "    ", "")]
     out.append(("", ""))
-    ref = result["launchers"][0]["name"]
     for c in result["comparisons"]:
+        ref = c["reference"]
         states = [r["state"] for r in c["rows"]]
         out.append((f"{c['port']} beside {ref}: " + ", ".join(f"{states.count(s)} {s}" for s in MARK
                                                              if states.count(s)), "bold"))  # fmt: skip
