@@ -71,6 +71,42 @@ class TestSlice:
         assert (r["go"]["syscall"], r["port"]["syscall"]) == ("waitid", "wait4")
 
 
+MAPS_SLICE = [("write", 4, "EPIPE"), ("write", 5, "EPIPE"), ("setgroups", 1, "EPERM")]
+
+
+@pytest.fixture(scope="module")
+def maps_swept():
+    go, _, subreaper, _ = faults.MAPPED
+    return faults.sweep([go, subreaper], only=MAPS_SLICE, retry=False)
+
+
+@pytest.mark.userns
+@pytest.mark.tool("strace")
+@pytest.mark.xdist_group("faults")
+class TestMapsSlice:
+    """The SysProcAttr launcher with ID maps: the launcher's fourth write is the maps errno it sends the
+    process it made (Go ignores that write's error and closes its end), SUBREAPER's fifth its adoption byte."""
+
+    def test_a_lost_maps_errno_is_einval_as_under_go(self, maps_swept):
+        """SUBREAPER's middle waited for the errno forever, and the launcher for the middle (killed after
+        20 s, both left behind) until the launcher closed its end as Go does."""
+        r = row(maps_swept, "maps-py-subreaper", "launcher: write(pipe: 8 bytes)", "EPIPE")
+        assert r["state"] == "identical", r
+        assert r["port"]["stderr"] == "YYYY/MM/DD hh:mm:ss fork/exec /usr/bin/sh: invalid argument\n"
+
+    def test_a_failed_adoption_fails_the_start(self, maps_swept):
+        """SUBREAPER's own write (the child may go on): its errno is the start's, not a traceback."""
+        r = row(maps_swept, "maps-py-subreaper", 'launcher: write(pipe: "a")', "EPIPE")
+        assert r["state"] == "one-sided", r
+        assert r["port"]["stderr"] == "YYYY/MM/DD hh:mm:ss fork/exec /usr/bin/sh: broken pipe\n"
+        assert not r["port"]["left"]
+
+    def test_setgroups_in_the_child(self, maps_swept):
+        r = row(maps_swept, "maps-py-subreaper", "child: setgroups(1)", "EPERM")
+        assert r["state"] == "identical", r
+        assert r["go"]["stderr"] == "YYYY/MM/DD hh:mm:ss fork/exec /usr/bin/sh: operation not permitted\n"
+
+
 # --- the sweep's own logic, on canned traces ---------------------------------------------
 
 GO_TRACE = """\
@@ -107,8 +143,8 @@ def test_roles_name_each_call_by_what_it_is_for():
 
 
 def _run(role: str, errno_name: str, stderr: str, syscall: str = "clone") -> dict:
-    return {"syscall": syscall, "when": 1, "errno": errno_name, "roles": [role], "stdout": "", "stderr": stderr,
-            "status": "exit 1", "left": [], "retry": False}  # fmt: skip
+    return {"syscall": syscall, "when": 1, "errno": errno_name, "roles": [role], "key": role, "collateral": [],
+            "stdout": "", "stderr": stderr, "status": "exit 1", "left": [], "retry": False}  # fmt: skip
 
 
 def _launcher(name: str, runs: list[dict]) -> dict:
@@ -135,6 +171,20 @@ def test_a_call_only_one_side_makes_needs_a_reason_and_a_traceback_is_never_one(
     assert rows["launcher: clone (a thread)"]["state"] == "one-sided"
     assert rows["launcher: frobnicate(1)"]["state"] == "divergence"
     assert rows["launcher: pidfd_open(the child)"]["state"] == "divergence"
+
+
+def test_unequal_collateral_failures_are_not_a_divergence():
+    """strace's count failed a middle process's call too (only the port has one): not comparable, and said
+    so; failed a call both sides make on one side only (Go's threads): not verified."""
+    go = _launcher("go", [_run("launcher: write(stdout)", "EPERM", "a")])
+    port = _launcher("py-subreaper", [_run("launcher: write(stdout)", "EPERM", "b")])
+    port["runs"][0]["collateral"] = ["middle: write(pipe: 8 bytes)"]
+    (r,) = faults.compare([go, port])["comparisons"][0]["rows"]
+    assert r["state"] == "unreachable" and "middle: write(pipe: 8 bytes)" in r["why"]
+    port["runs"][0]["collateral"] = ["launcher: write(stderr)"]
+    (r,) = faults.compare([go, port])["comparisons"][0]["rows"]
+    assert r["state"] == "not reached"
+    assert faults.make_verdict(faults.compare([go, port]))["exit"] == 2
 
 
 def test_a_strategys_call_is_compared_with_the_go_call_it_stands_for():

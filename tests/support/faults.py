@@ -421,10 +421,12 @@ def sweep_families(names: list[str], chosen: list[Launcher], only=None, stages=N
             "comparisons": [c for r in results for c in r["comparisons"]]}  # fmt: skip
 
 
-def sweep(chosen: list[Launcher], only: list[tuple[str, int, str]] | None = None, stages=None) -> dict:
+def sweep(chosen: list[Launcher], only: list[tuple[str, int, str]] | None = None, stages=None,
+          retry: bool = True) -> dict:  # fmt: skip
     """Clean-run each launcher, then run every fault of its plan. The first launcher is the reference.
 
-    stages(total), when given, makes the progress.Stages the runs report to."""
+    stages(total), when given, makes the progress.Stages the runs report to; retry=False leaves out the
+    retries of roles the plan did not fail first."""
     out = []
     with tempfile.TemporaryDirectory(prefix="nsport-faults-") as tmp:
         cleans = {lc.name: inject(lc, Path(tmp) / f"{lc.name}.clean", None) for lc in chosen}
@@ -432,7 +434,7 @@ def sweep(chosen: list[Launcher], only: list[tuple[str, int, str]] | None = None
         total = sum(len(p) for p in plans.values())
         with stages(total) if stages else contextlib.nullcontext() as progress:
             for lc in chosen:
-                out.append(_sweep_one(lc, cleans[lc.name], plans[lc.name], Path(tmp), progress))
+                out.append(_sweep_one(lc, cleans[lc.name], plans[lc.name], Path(tmp), progress, retry))
     return compare(out)
 
 
