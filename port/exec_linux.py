@@ -299,7 +299,10 @@ def _start_adopted(child: "_Child") -> int:
         except OSError as e:
             # The child is gone (EPIPE), or waits for a byte that will not come: closing the adopt pipe
             # makes it exit 253, and the start fails with this errno once the child is reaped.
-            _wait_for_exec(child, pid, failed=True, errno=e.errno)
+            try:
+                _wait_for_exec(child, pid, failed=True)
+            except Errno:
+                raise Errno(e.errno) from None
         return _wait_for_exec(child, pid)
     # Not adopted: the middle process failed and is reaped; its errno is on the status pipe. A middle
     # that died without one (killed, or gone before its fork) still failed the start: there is no
@@ -417,7 +420,7 @@ def _send_maps(child: "_Child", pid: int, unshared: bool) -> None:
 
 
 def _wait_for_exec(
-    child: "_Child", pid: int, pidfd: int | None = None, reaped: bool = False, failed: bool = False, errno: int = 32
+    child: "_Child", pid: int, pidfd: int | None = None, reaped: bool = False, failed: bool = False
 ) -> int:
     """Go: read the status pipe until execve succeeds (end-of-file) or the child's errno arrives.
 
@@ -425,7 +428,7 @@ def _wait_for_exec(
     (None) to one opened now. Failure: the child exited 253; reap it unless that is
     done (reaped), drop the pidfd, set PidFD to -1 and raise the errno. failed: the
     start has failed whatever the pipe says (a middle process that handed no child
-    over, or an adopted child that could not be let go on); end-of-file is then errno (EPIPE).
+    over, or an adopted child that could not be let go on); end-of-file is then EPIPE.
     """
     sys_attr, pipes = child.sys, child.pipes
     for fd in pipes.launcher_ends():
@@ -440,7 +443,7 @@ def _wait_for_exec(
             os.close(pidfd)
         if sys_attr.pid_fd is not None:
             sys_attr.pid_fd[:] = [-1]  # Go: forkAndExecFailureCleanup
-        raise Errno(_ERRNO.unpack(data)[0] if len(data) == _ERRNO.size else errno)
+        raise Errno(_ERRNO.unpack(data)[0] if len(data) == _ERRNO.size else 32)  # EPIPE
     if sys_attr.pid_fd is not None:
         sys_attr.pid_fd[:] = [_pidfd_open(pid) if pidfd is None else pidfd]
     return pid
