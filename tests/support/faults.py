@@ -1,5 +1,9 @@
 """Fail each syscall of the start path, one at a time, under Go and the port (make faults).
 
+Two families of launchers (FAMILIES): the notes program, as make trace runs it, and the SysProcAttr
+launcher with ID maps, a Credential and Setsid (MAPPED), whose start also writes the maps and sets ids;
+in each, Go's launcher is the reference and the port runs under each strategy.
+
 A clean run of each launcher under `strace -f` (the notes program, as make trace runs it) says
 which syscalls its start makes and how often each process makes each (SWEPT: the ones the kernel
 can fail there, with the errnos it can return). Then, one run per (syscall, N, errno),
