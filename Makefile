@@ -20,7 +20,7 @@ ARGS ?=
 PYTEST_ARGS := -n auto --dist loadgroup $(ARGS)
 
 .SECONDEXPANSION:
-.PHONY: help doctor setup build bytecode figures test parity matrix trace fuzz bench kernels mutants workloads lint fmt tables docs clean distclean venv-usable
+.PHONY: help doctor setup build bytecode figures test parity matrix trace faults fuzz bench kernels mutants workloads lint fmt tables docs clean distclean venv-usable
 LAUNCHERS ?= go,py
 TRACE_LAUNCHERS ?= go,py,py-subreaper,py-relay
 # Where parity, matrix, trace and kernels write their reports.
@@ -54,6 +54,8 @@ help:
 	@echo "               2 not verified or could not run; make itself exits 2 on any failure); WIDE=1 the full grid"
 	@echo "make matrix    every --clone flag set x {root, nobody} under Go and Python; reports/matrix.{md,html,json}"
 	@echo "make trace     each launcher (and strategy) under strace -f: reports/trace.{md,html,json}"
+	@echo "make faults    each start-path syscall failed in turn (strace --inject), Go's outcome beside each strategy's;"
+	@echo "               reports/faults.{md,html,json}; VERDICT=file; FAULTS_ARGS='--only clone:6:EAGAIN' narrows it"
 	@echo "make kernels   the same under other Linux kernels (qemu guests); reports/kernels.{md,html,json}"
 	@echo "               KERNELS=5.10,6.1,6.12,newest  KERNELS_CACHE=dir  KERNELS_FULL=1 (the whole suite)"
 	@echo "make test      lint, build, then the whole test suite (what CI runs)"
@@ -157,6 +159,12 @@ matrix: build
 
 trace: build
 	@$(call verdict,$(PY) scripts/trace.py --launchers '$(TRACE_LAUNCHERS)' --out $(REPORTS))
+
+# make faults: every start-path syscall of each launcher failed in turn, with each errno the kernel can return there.
+FAULTS_ARGS ?=
+faults: build
+	@$(doctor_first)
+	@$(call verdict,nice $(PY) scripts/faults.py --launchers '$(TRACE_LAUNCHERS)' --out $(REPORTS) $(FAULTS_ARGS))
 
 # make fuzz: FUZZ_N generated os/exec scenarios and launcher command lines, Go against the port (FUZZ_SEED=N repeats a run).
 FUZZ_N ?= 2000

@@ -114,12 +114,26 @@ class _Pipe(Record):
         return self.write if self.to_launcher else self.read
 
 
-def _to_launcher() -> _Pipe:
-    return _Pipe(*os.pipe(), True)
+TO_LAUNCHER, TO_CHILD = True, False  # a _Pipe's direction
 
 
-def _to_child() -> _Pipe:
-    return _Pipe(*os.pipe(), False)
+def _open_pipes(**directions: bool | None) -> "_Pipes":
+    """Go: forkExecPipe, for each pipe the start's path uses (direction None: not used).
+
+    A pipe that cannot be made (EMFILE, ENFILE) fails the start with its errno before any
+    process is made, as Go's forkExec returns it; the pipes made before it are closed.
+    """
+    made = {}
+    try:
+        for name, direction in directions.items():
+            if direction is not None:
+                made[name] = _Pipe(*os.pipe(), direction)
+    except OSError as e:
+        for pipe in made.values():
+            os.close(pipe.read)
+            os.close(pipe.write)
+        raise Errno(e.errno) from None
+    return _Pipes(**made)
 
 
 class _Pipes(Record):
@@ -211,7 +225,7 @@ def _start_raw_clone(child: "_Child") -> int:
     from port import rawclone
 
     sys_attr, mapped = child.sys, child.maps is not None
-    child.pipes = _Pipes(status=_to_launcher(), maps=_to_child() if mapped else None)
+    child.pipes = _open_pipes(status=TO_LAUNCHER, maps=TO_CHILD if mapped else None)
     _flush_output()
     cgroup_fd = sys_attr.cgroup_fd if sys_attr.use_cgroup_fd else None
     pid, pidfd = _create(
@@ -230,10 +244,9 @@ def _start_forked(child: "_Child", middle: bool) -> int:
     Without a middle process it carries on as the child itself; with one
     (RELAY) it forks the child, PID 1 inside, and stays to end as the child ends.
     """
-    pipes = child.pipes = _Pipes(
-        status=_to_launcher(),
-        ready=_to_launcher() if child.maps is not None else None,
-        maps=_to_child() if child.maps is not None else None,
+    mapped = child.maps is not None
+    pipes = child.pipes = _open_pipes(
+        status=TO_LAUNCHER, ready=TO_LAUNCHER if mapped else None, maps=TO_CHILD if mapped else None
     )
     _flush_output()
     pid, _ = _create(child, lambda: (os.fork(), -1), lambda: child.after_fork(middle))
@@ -251,32 +264,49 @@ def _start_adopted(child: "_Child") -> int:
     exits; the launcher reaps it, the kernel has re-parented the child to the
     launcher, and only then may the child take its first step.
     """
-    pipes = child.pipes = _Pipes(
-        status=_to_launcher(),
-        ready=_to_launcher() if child.maps is not None else None,
-        maps=_to_child() if child.maps is not None else None,
-        handoff=_to_launcher(),
-        adopt=_to_child(),
+    mapped = child.maps is not None
+    pipes = child.pipes = _open_pipes(
+        status=TO_LAUNCHER,
+        ready=TO_LAUNCHER if mapped else None,
+        maps=TO_CHILD if mapped else None,
+        handoff=TO_LAUNCHER,
+        adopt=TO_CHILD,
     )
     _flush_output()
-    was_subreaper = libc.prctl_get(libc.PR_GET_CHILD_SUBREAPER)
-    libc.prctl(libc.PR_SET_CHILD_SUBREAPER, 1)
+    try:
+        was_subreaper = libc.prctl_get(libc.PR_GET_CHILD_SUBREAPER)
+        libc.prctl(libc.PR_SET_CHILD_SUBREAPER, 1)
+    except OSError as e:  # the start fails before any process is made, as a failed clone does under Go
+        for fd in pipes.launcher_ends() + pipes.child_ends():
+            os.close(fd)
+        raise Errno(e.errno) from None
     pid, _ = _create(
         child,
         lambda: (os.fork(), -1),
         lambda: child.after_fork(middle=True),
-        undo=lambda: libc.prctl(libc.PR_SET_CHILD_SUBREAPER, was_subreaper),
+        undo=lambda: _restore_subreaper(was_subreaper),
     )
     if child.maps is not None:
         # After a fork the clone is only done once the middle process has unshared; EOF means it failed.
         _send_maps(child, pid, unshared=bool(os.read(pipes.ready.read, 1)))
     handed = _read_exact(pipes.handoff.read, _ERRNO.size)
-    os.waitpid(pid, 0)  # the middle process: its child is now ours
-    libc.prctl(libc.PR_SET_CHILD_SUBREAPER, was_subreaper)
+    try:
+        os.waitpid(pid, 0)  # the middle process: its child is now ours
+    except ChildProcessError:
+        pass  # gone already: with SIGCHLD ignored the kernel reaps it, and wait4 says ECHILD once it is
+    _restore_subreaper(was_subreaper)
     adopted = len(handed) == _ERRNO.size
     if adopted:
         pid = _ERRNO.unpack(handed)[0]
-        os.write(pipes.adopt.write, b"a")  # the child may take its first step
+        try:
+            os.write(pipes.adopt.write, b"a")  # the child may take its first step
+        except OSError as e:
+            # The child is gone (EPIPE), or waits for a byte that will not come: closing the adopt pipe
+            # makes it exit 253, and the start fails with this errno once the child is reaped.
+            try:
+                _wait_for_exec(child, pid, failed=True)
+            except Errno:
+                raise Errno(e.errno) from None
         return _wait_for_exec(child, pid)
     # Not adopted: the middle process failed and is reaped; its errno is on the status pipe. A middle
     # that died without one (killed, or gone before its fork) still failed the start: there is no
@@ -290,6 +320,15 @@ def _start_adopted(child: "_Child") -> int:
     finally:
         if orphan is not None:
             _reap_soon(orphan)
+
+
+def _restore_subreaper(was: int) -> None:
+    """Put PR_SET_CHILD_SUBREAPER back as it was before the start. It cannot fail with the value the
+    kernel gave; should it fail all the same, the start (made or failed) stands: Go has no such step."""
+    try:
+        libc.prctl(libc.PR_SET_CHILD_SUBREAPER, was)
+    except OSError:
+        pass
 
 
 def _reap_soon(pid: int, timeout: float = 2.0) -> None:
@@ -376,8 +415,12 @@ def _send_maps(child: "_Child", pid: int, unshared: bool) -> None:
         err2 = _write_uid_gid_mappings(pid, child.maps)
     try:
         os.write(child.pipes.maps.write, _ERRNO.pack(err2))
-    except BrokenPipeError:
-        pass  # the forked process is gone; its errno is on the status pipe
+    except OSError:
+        pass  # Go ignores this write's result: the process gone has its errno on the status pipe
+    # Go closes its end at once: a process that did not get the errno reads end-of-file (EINVAL), rather
+    # than wait for it while the launcher waits for the process (SUBREAPER's hand-off).
+    os.close(child.pipes.maps.write)
+    child.pipes.maps = None
 
 
 def _wait_for_exec(
@@ -389,7 +432,7 @@ def _wait_for_exec(
     (None) to one opened now. Failure: the child exited 253; reap it unless that is
     done (reaped), drop the pidfd, set PidFD to -1 and raise the errno. failed: the
     start has failed whatever the pipe says (a middle process that handed no child
-    over); end-of-file is then EPIPE.
+    over, or an adopted child that could not be let go on); end-of-file is then EPIPE.
     """
     sys_attr, pipes = child.sys, child.pipes
     for fd in pipes.launcher_ends():

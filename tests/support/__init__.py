@@ -6,7 +6,7 @@ what it holds: paths (every path), launchers (every launcher, named once),
 probe/probes/netprobes (what is compared), configs (SysProcAttr
 configurations), shell and piped (the runners), parity and matrix (the
 comparisons), report, matrix_report and kernel_report with templates/ (the
-views), trace, strace and translation (syscalls and the side by side),
+views), trace, faults, strace and translation (syscalls, their failures, the side by side),
 kernelvm and kernel_features (other kernels), hostguard, procfs, markers,
 strategy_guard and machine (the host, its processes, skips, strategies and
 make doctor), bench,
