@@ -246,3 +246,48 @@ def test_middle_process_dying_before_the_handoff_fails_the_start(how, tmp_path):
         "children left: []",
     ]
     assert not marker.exists()
+
+
+# RELAY with Pdeathsig: argv marker. The launcher is killed (SIGKILL, by the middle process itself,
+# the pid it knows) right before the middle's prctl(PR_SET_PDEATHSIG): the race its getppid() check
+# after the prctl is there for. Prints the middle's pid first.
+RELAY_LAUNCHER_DIES = r"""
+import os, signal, sys, time
+from port import exec, exec_linux, libc
+from port.sysprocattr import CLONE_NEWPID, CLONE_NEWUSER, SysProcAttr
+
+(marker,) = sys.argv[1:]
+launcher = os.getpid()
+real_prctl = libc.prctl
+
+def prctl(option, value=0, *rest):
+    if os.getpid() != launcher and option == libc.PR_SET_PDEATHSIG:
+        os.write(1, b"%d\n" % os.getpid())
+        os.kill(launcher, signal.SIGKILL)
+        while os.getppid() == launcher:  # re-parented once the launcher is gone
+            time.sleep(0.001)
+    return real_prctl(option, value, *rest)
+
+libc.prctl = prctl
+cmd = exec.Command("sh", "-c", 'touch "$0"', marker)
+cmd.strategy = exec_linux.RELAY
+cmd.sys_proc_attr = SysProcAttr(cloneflags=CLONE_NEWUSER | CLONE_NEWPID, pdeathsig=signal.SIGTERM)
+cmd.start()
+cmd.wait()
+"""
+
+
+def test_relay_whose_launcher_dies_before_its_pdeathsig_runs_nothing(tmp_path):
+    """RELAY's middle process must die with the launcher for the child's Pdeathsig to mean anything;
+    if the launcher is already gone when the middle sets PR_SET_PDEATHSIG, getppid() says so and the
+    middle kills itself: the command never runs after its launcher died (as Go's child checks)."""
+    marker = tmp_path / "ran"
+    proc = subprocess.Popen([sys.executable, "-c", RELAY_LAUNCHER_DIES, str(marker)], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=ROOT)  # fmt: skip
+    with proc.stdout:
+        middle = int(proc.stdout.readline())
+    assert proc.wait(timeout=20) == -signal.SIGKILL
+    status = wait_for_orphan(middle)
+    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
+    time.sleep(0.2)  # a child that ran anyway would have touched the marker by now
+    assert not marker.exists()
