@@ -92,3 +92,21 @@ def test_cmd_streams_and_extra_files(tmp_path):
             fds[int(n)] = target.replace(str(tmp_path), "DIR")
     # A nil ExtraFiles entry is a closed descriptor in the child (Go: a nil *os.File's Fd is -1).
     assert fds == {0: "/dev/null", 1: "/dev/null", 2: "DIR/err", 3: "DIR/extra-a", 4: "DIR/extra-b"}
+
+
+def _status_under_nofile(program: tuple, tmp_path, files: str, limit: int) -> int:
+    run = subprocess.run(["prlimit", f"--nofile={limit}:{limit}", *program, str(tmp_path), files, "--", "/bin/true"],
+                         stdin=subprocess.DEVNULL, capture_output=True, timeout=20)  # fmt: skip
+    return run.returncode
+
+
+@pytest.mark.parametrize("files", ["5,1,2,0", "0,1,2,8", "3,0,1", "4,3,2,1,0"])
+def test_the_shuffle_needs_no_more_descriptors_than_gos(files, tmp_path):
+    """Under the tightest RLIMIT_NOFILE with which Go's start still works, the port's works too:
+    the shuffle takes the same descriptors (nextfd counts up from max(len(files), files) + 1, and
+    steps over the status pipe once). A shuffle that reached one slot higher fails the start (100)."""
+    go = {n: _status_under_nofile(FDMAP_GO.argv, tmp_path, files, n) for n in range(4, 16)}
+    tightest = min((n for n, status in go.items() if status == 0), default=None)
+    assert tightest is not None and go[tightest - 1] == 100, go  # the limit does bite Go's start
+    assert _status_under_nofile(FDMAP_PY.argv, tmp_path, files, tightest) == 0
+    assert _status_under_nofile(FDMAP_PY.argv, tmp_path, files, tightest - 1) == 100
