@@ -133,3 +133,28 @@ def test_environment_as_started_not_as_cpython_coerced_it(lc_ctype):
     out, err, status = launch_both(["--", "cat", "/proc/self/environ"], env=env)
     assert (err, status) == (b"", 0)
     assert sorted(out.split(b"\0")[:-1]) == sorted(f"{k}={v}".encode() for k, v in env.items())
+
+
+def test_fork_exec_passes_the_env_list_as_it_is(tmp_path):
+    """Go's syscall.ForkExec hands execve its Env list untouched: a repeated name, an entry without "="
+    and one keyed "" all reach the child (os.execve takes a mapping, so the port builds the array)."""
+    from port.exec_linux import ProcAttr, fork_exec
+
+    out = tmp_path / "env"
+    with out.open("wb") as f:
+        attr = ProcAttr(env=(b"A=1", b"A=2", b"NOEQUALS", b"=C=3"), files=(0, f.fileno(), 2))
+        pid = fork_exec("/usr/bin/env", ["env"], attr)
+        _, status = os.waitpid(pid, 0)
+    assert status == 0
+    assert out.read_bytes() == b"A=1\nA=2\nNOEQUALS\n=C=3\n"
+
+
+def test_fork_exec_with_repeated_names_alone(tmp_path):
+    """Duplicates alone (every entry NAME=VALUE) still need the array: a mapping would keep one A."""
+    from port.exec_linux import ProcAttr, fork_exec
+
+    out = tmp_path / "env"
+    with out.open("wb") as f:
+        pid = fork_exec("/usr/bin/env", ["env"], ProcAttr(env=(b"A=1", b"A=2"), files=(0, f.fileno(), 2)))
+        os.waitpid(pid, 0)
+    assert out.read_bytes() == b"A=1\nA=2\n"
