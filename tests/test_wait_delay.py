@@ -230,6 +230,25 @@ def test_wait_delay_without_a_context_waits_for_a_copy_ending_in_time():
         assert cmd.stdout.getvalue() == output
 
 
+def test_wait_delay_without_a_context_gives_up_on_a_copy_ending_late():
+    """The other side: a copy that ends after WaitDelay (here half a second after Wait starts, against a
+    WaitDelay of 20 ms) is not waited for: Wait closes the pipe and returns ErrWaitDelay, without the
+    late line. Waiting any longer than WaitDelay would let the line in and the error vanish."""
+    cmd = exec.Command("sh", "-c", LATE)
+    cmd.wait_delay = 0.02
+    with _late_copy(cmd) as (release, output):
+        wait_until(lambda: procfs.state(cmd.process.pid) == "Z", "the command exits")
+        later = threading.Timer(0.4, release)  # the late line: 0.4 s, then the grandchild's own 0.1 s
+        later.start()
+        try:
+            with pytest.raises(GoError) as e:
+                cmd.wait()
+        finally:
+            later.join()
+        assert str(e.value) == exec.ERR_WAIT_DELAY
+        assert cmd.stdout.getvalue() == output.removesuffix(b"late\n")
+
+
 def test_wait_delay_after_cancel_waits_for_a_copy_ending_in_time():
     """Go's watchCtx: after Cancel, Wait still waits up to WaitDelay (counted from the cancellation) for
     the copies; one that ends within it gives all the output. Cancel kills the command here."""
