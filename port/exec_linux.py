@@ -293,7 +293,13 @@ def _start_adopted(child: "_Child") -> int:
     try:
         os.waitpid(pid, 0)  # the middle process: its child is now ours
     except ChildProcessError:
-        pass  # gone already: with SIGCHLD ignored the kernel reaps it, and wait4 says ECHILD once it is
+        # Gone already: with SIGCHLD ignored the kernel reaps it, and wait4 says ECHILD once it is.
+        # Ask once more, so that an ECHILD for a middle still there (make faults injects one) is
+        # waited out: sh must be ours before we go on.
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass
     _restore_subreaper(was_subreaper)
     adopted = len(handed) == _ERRNO.size
     if adopted:

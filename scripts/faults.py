@@ -14,14 +14,10 @@ longer occurs), 2 strace or a named launcher missing, or a bad command line. The
 work is in tests/support/faults.py.
 """
 
-import json
 import shutil
 import sys
-from pathlib import Path
 
 from plumbum import cli
-from rich.console import Console
-from rich.text import Text
 
 from tests.support import faults, launchers, progress, report, verdict
 from tests.support.paths import REPORTS
@@ -58,15 +54,7 @@ class Faults(cli.Application):
         )
         meta = report.run_metadata()
         data = faults.report(result, meta)
-        out = Path(self.out)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "faults.json").write_text(json.dumps(data, indent=2) + "\n")
-        (out / "faults.md").write_text(faults.markdown(result, meta))
-        (out / "faults.html").write_text(faults.html(result, meta))
-        console = Console(highlight=False)
-        for line, style in faults.text(result, meta, console.width):
-            console.print(Text(line, style=style), soft_wrap=True)
-        print(f"reports: {out}/faults.md, faults.html, faults.json")
+        report.publish("faults", faults, result, meta, data, self.out)
         return data["verdict"]["exit"]
 
     @staticmethod

@@ -12,14 +12,10 @@ a named launcher missing, or a bad command line. The work is in
 tests/support/trace.py.
 """
 
-import json
 import shutil
 import sys
-from pathlib import Path
 
 from plumbum import cli
-from rich.console import Console
-from rich.text import Text
 
 from tests.support import launchers, report, trace, verdict
 from tests.support.paths import REPORTS
@@ -48,15 +44,7 @@ class Trace(cli.Application):
         result = trace.trace(chosen, runs=self.runs)
         meta = {**report.run_metadata(), "traced starts per launcher": str(self.runs)}
         data = trace.report(result, meta)
-        out = Path(self.out)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "trace.json").write_text(json.dumps(data, indent=2) + "\n")
-        (out / "trace.md").write_text(trace.markdown(result, meta))
-        (out / "trace.html").write_text(trace.html(result, meta))
-        console = Console(highlight=False)
-        for line, style in trace.text(result, meta, console.width):
-            console.print(Text(line, style=style), soft_wrap=True)
-        print(f"reports: {out}/trace.md, trace.html, trace.json")
+        report.publish("trace", trace, result, meta, data, self.out)
         return data["verdict"]["exit"]
 
     @staticmethod

@@ -45,26 +45,17 @@ def test_corpus_covers_every_class_once_named():
     }
 
 
-# A fixed slice of generated scenarios (tests/support/scenario_gen.py): three seeds, so xdist
-# spreads them; a divergence fails with hypothesis's shrunk scenario and both transcripts.
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_generated_scenarios_go_and_port_agree(seed):
+# A fixed slice of generated scenarios: os/exec calls (tests/support/scenario_gen.py, three seeds of 8) and
+# launcher command lines (tests/support/launcher_gen.py, two of 12), so xdist spreads them; a divergence
+# fails with hypothesis's shrunk scenario and both transcripts.
+GENERATED = [(scenarios, seed, 8) for seed in (1, 2, 3)] + [(launcher_scenarios, seed, 12) for seed in (1, 2)]
+
+
+@pytest.mark.parametrize(("strategy", "seed", "n"), GENERATED, ids=lambda v: getattr(v, "__name__", str(v)))
+def test_generated_scenarios_go_and_port_agree(strategy, seed, n):
     @hseed(seed)
-    @settings(max_examples=8, database=None, deadline=None, suppress_health_check=list(HealthCheck))
-    @given(scenarios())
-    def agree(scenario):
-        outcome = run(scenario)
-        assert outcome.py == outcome.go, f"Go:\n{outcome.go}\nport:\n{outcome.py}"
-
-    agree()
-
-
-# The launcher pair through the same engine (tests/support/launcher_gen.py): command lines from its grammar.
-@pytest.mark.parametrize("seed", [1, 2])
-def test_generated_launcher_command_lines_go_and_port_agree(seed):
-    @hseed(seed)
-    @settings(max_examples=12, database=None, deadline=None, suppress_health_check=list(HealthCheck))
-    @given(launcher_scenarios())
+    @settings(max_examples=n, database=None, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(strategy())
     def agree(scenario):
         outcome = run(scenario)
         assert outcome.py == outcome.go, f"{scenario}\nGo:\n{outcome.go}\nport:\n{outcome.py}"

@@ -451,3 +451,19 @@ def _md(text: object) -> str:
 
 def _pretty(value: object) -> str:
     return _cell(value) if not isinstance(value, str) else (value if value else "-")
+
+
+def publish(name: str, views, result, meta: dict, data: dict, out) -> None:
+    """A comparison script's ending: OUT/NAME.json (data), .md and .html from the views module's
+    markdown() and html(), then its text() on the terminal, as wide as the console is."""
+    from pathlib import Path
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{name}.json").write_text(json.dumps(data, indent=2) + "\n")
+    (out / f"{name}.md").write_text(views.markdown(result, meta))
+    (out / f"{name}.html").write_text(views.html(result, meta))
+    console = Console(highlight=False)
+    for line, style in views.text(result, meta, console.width):
+        console.print(Text(line, style=style), soft_wrap=True)
+    print(f"reports: {out}/{name}.md, {name}.html, {name}.json")
