@@ -435,7 +435,17 @@ def templates() -> jinja2.Environment:
     env.globals.update(verdict_mark=verdict.VERDICT_MARK, run_line=verdict.run_line)
     env.filters["md"] = _md
     env.filters["wbr"] = wbr
+    env.filters["code"] = inline_code
     return env
+
+
+def inline_code(text: str) -> markupsafe.Markup:
+    """Prose with Markdown's `code` spans, for HTML: escaped, each span in <code>."""
+    parts = str(text).split("`")
+    return markupsafe.Markup("").join(
+        markupsafe.Markup("<code>{}</code>").format(part) if i % 2 else markupsafe.escape(part)
+        for i, part in enumerate(parts)
+    )
 
 
 def wbr(text: object) -> markupsafe.Markup:
