@@ -1,0 +1,132 @@
+"""Views of one make goversions run: a terminal summary (rich), Markdown, HTML (jinja2), JSON, and README's table.
+
+All are made from view(): the grid's rows (tests/support/goversions.py), grouped,
+each cell the observable with ✓ (the port shows the same) or ✗, and each row that
+changes across releases with the Go change(s) that made it.
+"""
+
+import json
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from tests.support.goversions import PORT_FOLLOWS, minor
+from tests.support.report import templates
+
+CLIP = 60
+MARK = {True: "✓", False: "✗", None: "–"}
+LEGEND = ("Each cell is what that release's build showed; ✓ the port showed the same (the start sequence: or make "
+          "trace explains every difference), ✗ it did not, – not compared (a Go test or its translation skipped: "
+          "what the machine lacks, not a behaviour).")  # fmt: skip
+
+
+def _templates():
+    env = templates()
+    env.globals.update(mark=lambda m: MARK[m], klass=lambda m: {True: "yes", False: "no", None: "skip"}[m])
+    return env
+
+
+def _clip(text: str, n: int = CLIP) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def headline(problems: dict) -> str:
+    if not any(problems.values()):
+        return (f"✓ the port matches Go {PORT_FOLLOWS} on every row, and every row that changes across releases "
+                "names its Go change")  # fmt: skip
+    parts = [f"{len(v)} {k.replace('_', ' ')}" for k, v in problems.items() if v]
+    return "✗ " + ", ".join(parts)
+
+
+def view(rows: list[dict], problems: dict, data: dict, meta: dict) -> dict:
+    releases = data["releases"]
+    groups: dict[str, list[dict]] = {}
+    for row in rows:
+        groups.setdefault(row["group"], []).append(row)
+    changed = [r for r in rows if r["differs"]]
+    return {
+        "title": "make goversions: the port under each Go release",
+        "headline": headline(problems),
+        "exit": 1 if any(problems.values()) else 0,
+        "problems": problems,
+        "releases": releases,
+        "minors": [minor(r) for r in releases],
+        "groups": groups,
+        "changed": changed,
+        "follows": PORT_FOLLOWS,
+        "legend": LEGEND,
+        "meta": meta,
+        "counts": {"rows": len(rows), "change across releases": len(changed),
+                   "port matches 1.27": sum(r["match"].get(_follows(releases)) is not False for r in rows)},
+    }  # fmt: skip
+
+
+def _follows(releases: list[str]) -> str:
+    return next((r for r in releases if minor(r) == PORT_FOLLOWS), "")
+
+
+def json_report(rows, problems, data, meta) -> str:
+    v = view(rows, problems, data, meta)
+    out = {"verdict": {"exit": v["exit"], "headline": v["headline"], **problems}, "meta": meta,
+           "releases": v["releases"], "rows": rows, "data": data}  # fmt: skip
+    return json.dumps(out, indent=2, ensure_ascii=False) + "\n"
+
+
+def markdown(rows, problems, data, meta) -> str:
+    return _templates().get_template("goversions.md").render(v=view(rows, problems, data, meta))
+
+
+def html_page(rows, problems, data, meta) -> str:
+    v = view(rows, problems, data, meta)
+    return _templates().get_template("goversions.html").render(v=v, title=v["title"])
+
+
+def readme_table(rows: list[dict]) -> str:
+    """README's 'what changed in Go, and what the port follows': one line per (row, change)."""
+    lines = ["| behaviour | changed in | Go change | before | from then on (the port follows 1.27) |",
+             "|---|---|---|---|---|"]  # fmt: skip
+    seen = set()
+    for row in rows:
+        for c in row.get("changes", []):
+            key = (row["id"], c["release"])
+            if key in seen:
+                continue
+            seen.add(key)
+            a, b = c["between"]
+            before, after = (_md(_clip(row["cells"][r], 50)) for r in (a, b))
+            lines.append(
+                f"| {_md(row['id'])} | Go {c['release']} | [{_md(c['text'])}]({c['url']}) | {before} | {after} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def _md(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def terminal(rows, problems, data, meta, console: Console | None = None) -> None:
+    """The verdict, one line per group (how many rows, how many change, port ✓), then each changing row."""
+    console = console or Console(highlight=False)
+    v = view(rows, problems, data, meta)
+    console.print(v["headline"])
+    follows = _follows(v["releases"])
+    table = Table(box=box.SIMPLE, title="rows per group", title_justify="left")
+    for col in ("group", "rows", "change", f"port = {PORT_FOLLOWS}"):
+        table.add_column(col)
+    for group, rs in v["groups"].items():
+        table.add_row(group, str(len(rs)), str(sum(r["differs"] for r in rs)),
+                      f"{sum(r['match'].get(follows) is not False for r in rs)}/{len(rs)}")  # fmt: skip
+    console.print(table)
+    changed = Table(box=box.SIMPLE, title="what changes across releases", title_justify="left")
+    changed.add_column("behaviour", overflow="fold", ratio=3)
+    changed.add_column("in", no_wrap=True)
+    changed.add_column("Go change", overflow="fold", ratio=3)
+    for row in v["changed"]:
+        for c in row.get("changes") or [{"release": "?", "text": "NOT DECLARED"}]:
+            changed.add_row(_clip(row["id"], 48), c["release"], _clip(c["text"], 48))
+    console.print(changed)
+    for kind, items in problems.items():
+        for item in items:
+            console.print(f"✗ {kind.replace('_', ' ')}: {item}", soft_wrap=True)
+    console.print(f"{v['counts']['rows']} rows under {', '.join(v['releases'])}; full grid in the Markdown and HTML")
