@@ -404,6 +404,32 @@ def run_port_tests() -> dict[str, str]:
     return out
 
 
+# GODEBUG settings: each release's internal/godebugs/table.go, the ones of the packages on the spawn path.
+GODEBUG_PACKAGES = ("os", "os/exec", "syscall")
+GODEBUG_ENTRY = re.compile(r'\{Name: "(\w+)", Package: "([\w/]+)"([^}]*)\}')
+PORT = ROOT / "port"
+
+
+def godebug_table(goroot: Path) -> dict[str, str]:
+    """{setting: "package P; changed in 1.N, old value V"} for the os, os/exec and syscall settings of a release."""
+    out = {}
+    for m in GODEBUG_ENTRY.finditer((goroot / "src" / "internal" / "godebugs" / "table.go").read_text()):
+        if m[2] not in GODEBUG_PACKAGES:
+            continue
+        changed = re.search(r"Changed: (\d+)", m[3])
+        old = re.search(r'Old: "([^"]*)"', m[3])
+        out[m[1]] = f"package {m[2]}" + (f"; changed in 1.{changed[1]}, old value {old[1]}" if changed else "")
+    return out
+
+
+def port_godebug(name: str) -> str:
+    """What the port does with a setting: honoured where port/ reads it (runtime.godebug), Windows' not applicable."""
+    if name.startswith("win"):
+        return "not applicable (Windows only)"
+    readers = sorted(f.name for f in PORT.glob("*.py") if f'godebug("{name}")' in f.read_text())
+    return f"honoured ({', '.join(readers)})" if readers else "not honoured"
+
+
 # --- collect --------------------------------------------------------------------------------------
 
 
@@ -445,6 +471,7 @@ def collect(releases: list[Release], log=print, upstream: bool = True) -> dict:
                                               (str(r.binary("launcher")),), log, r.not_built("launcher"))  # fmt: skip
     log("the port")
     data["observed"]["port"] = observe(PY, LAUNCHER_PY.argv, log)
+    data["godebug"] = {r.version: godebug_table(r.goroot) for r in releases}
     if upstream:
         for package, translations in names.items():
             known = set().union(*(list_tests(r.test_binary(package)) for r in releases))
@@ -475,8 +502,9 @@ PORT_OUTCOME = {"PASS": "passed", "SKIP": "skipped", "FAIL": "failed"}
 
 def test_match(go: str, port: str) -> bool | None:
     """A Go test and its translation agree when both passed (or both failed); a skip on either side, which
-    says what the machine lacks (a tty, a helper build, a privilege), is not a comparison: None."""
-    if go == "SKIP" or port == "skipped":
+    says what the machine lacks (a tty, a helper build, a privilege), or a release without the test, is not a
+    comparison: None."""
+    if go in ("SKIP", "absent") or port == "skipped":
         return None
     return PORT_OUTCOME.get(go) == port
 
@@ -517,6 +545,12 @@ def grid(data: dict) -> list[dict]:
             else:
                 match = {r: cells[r] == port for r in releases}
             rows.append(_row(group, name, cells, port, match))
+    settings = sorted({n for table in data.get("godebug", {}).values() for n in table})
+    for name in settings:
+        cells = {r: data["godebug"][r].get(name, "absent") for r in releases}
+        port = port_godebug(name)
+        match = {r: None if cells[r] == "absent" else port != "not honoured" for r in releases}
+        rows.append(_row("GODEBUG settings of os, os/exec, syscall", name, cells, port, match))
     for name in sorted(data.get("go tests", {}).get("port", {})):
         cells = {r: data["go tests"][r].get(name, "absent") for r in releases}
         port = data["go tests"]["port"][name]
