@@ -191,8 +191,8 @@ def _go(release: Release, args: list[str], cwd: Path) -> None:
         raise GoVersionsError(f"go {release.version}: go {' '.join(args)}: {last}")
 
 
-def build(release: Release) -> None:
-    """The notes and launcher programs and the syscall and os/exec test binaries, into build/goversions/<v>/."""
+def build(release: Release, tests: bool = True) -> None:
+    """The notes and launcher programs (and the syscall and os/exec test binaries), into build/goversions/<v>/."""
     release.build.mkdir(parents=True, exist_ok=True)
     mod = release.build / "go.mod"
     if not mod.exists() or mod.read_text() != go_mod(release):
@@ -213,7 +213,7 @@ def build(release: Release) -> None:
             continue
         failed.unlink(missing_ok=True)
         tmp.rename(out)
-    for package in PACKAGES:
+    for package in PACKAGES if tests else ():
         out = release.test_binary(package)
         if not out.exists():
             tmp = out.with_name(f"{out.name}.{os.getpid()}")
@@ -222,6 +222,15 @@ def build(release: Release) -> None:
 
 
 # --- what is observed -----------------------------------------------------------------------------
+
+
+def cached(name: str, cache: Path = DEFAULT_CACHE) -> Release | None:
+    """The newest release of minor name installed in the cache (GOVERSIONS_CACHE, else the default), or None."""
+    cache = Path(os.environ.get("GOVERSIONS_CACHE") or cache)
+    try:
+        return resolve([name], cache, available=[])[0]
+    except GoVersionsError:
+        return None
 
 
 def notes_launcher(path: Path, name: str) -> Launcher:
