@@ -3,7 +3,8 @@
     scripts/gen_docs.py [--check] [--go GO] [--out reports]
 
 Writes README.md's list of packages for a fresh machine (make doctor's table,
-tests/support/machine.py) and its SysProcAttr table between their markers, and
+tests/support/machine.py) and its SysProcAttr table between their markers (and
+the goversions table, from OUT/goversions.json when a full make goversions left it), and
 OUT/translation.{html,md}:
 Go's notes beside the port's, and Go's forkAndExecInChild1 beside the port's
 child, step by step, with each step's syscalls and tests. --check writes
@@ -11,12 +12,13 @@ nothing and fails when a README block or that pairing is out of date. The work i
 in tests/support/translation.py.
 """
 
+import json
 import sys
 from pathlib import Path
 
 from plumbum import cli, local
 
-from tests.support import machine, translation
+from tests.support import goversions_report, machine, translation
 from tests.support.paths import REPORTS
 from tests.support.translation import BEGIN, END, README
 
@@ -42,6 +44,9 @@ class GenDocs(cli.Application):
                 print("README.md's package list or SysProcAttr table is out of date: run make docs", file=sys.stderr)
                 return 1
             return 1 if problems else 0
+        report = Path(self.out) / "goversions.json"  # make goversions' table, when a full run left its report
+        if report.exists() and (rows := goversions_report.readme_rows(json.loads(report.read_text()))):
+            new = goversions_report.with_readme_table(new, rows)
         README.write_text(new)
         translation.write(goroot, Path(self.out))
         print(f"gen_docs: README.md's package list and table; {self.out}/translation.html, translation.md")

@@ -68,6 +68,10 @@ class GoVersions(cli.Application):
         (out / "goversions.md").write_text(goversions_report.markdown(rows, problems, data, meta))
         (out / "goversions.html").write_text(goversions_report.html_page(rows, problems, data, meta))
         goversions_report.terminal(rows, problems, data, meta)
+        if goversions_report.readme_rows({"releases": data["releases"], "rows": rows}) is not None:
+            readme = goversions.ROOT / "README.md"
+            readme.write_text(goversions_report.with_readme_table(readme.read_text(), rows))
+            print("README.md: the 'what changed in Go' table")
         print(f"reports: {out}/goversions.md, goversions.html, goversions.json")
         return goversions.verdict(problems)
 

@@ -101,6 +101,28 @@ def readme_table(rows: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
+README_BEGIN = "<!-- goversions table: make goversions (or make docs, from reports/goversions.json) -->"
+README_END = "<!-- end of goversions table -->"
+
+
+def with_readme_table(text: str, rows: list[dict]) -> str:
+    """README.md's text with the table between its markers replaced (unchanged when the markers are missing)."""
+    if README_BEGIN not in text or README_END not in text:
+        return text
+    head, rest = text.split(README_BEGIN, 1)
+    _, tail = rest.split(README_END, 1)
+    return f"{head}{README_BEGIN}\n{readme_table(rows)}{README_END}{tail}"
+
+
+def readme_rows(report: dict) -> list[dict] | None:
+    """A goversions.json's rows when it covers every release make goversions runs by default, else None."""
+    from tests.support.goversions import MINORS
+
+    if sorted({minor(r) for r in report.get("releases", [])}) != sorted(MINORS):
+        return None
+    return report["rows"]
+
+
 def _md(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
