@@ -310,8 +310,8 @@ def run_case(argv: tuple[str, ...], case: Case) -> str:
 
 
 def show(stdout: bytes, stderr: bytes, status: int) -> str:
-    def text(b: bytes) -> str:
-        return b.decode(errors="replace").rstrip("\n").replace("\n", " ⏎ ")
+    def text(b: bytes) -> str:  # an inode number (pipe:[6268320]) changes from run to run
+        return re.sub(r":\[\d+\]", ":[…]", b.decode(errors="replace").rstrip("\n").replace("\n", " ⏎ "))
 
     return f"status {status}" + (f" · out: {text(stdout)}" if stdout else "") + (f" · err: {text(stderr)}" if stderr
                                                                                   else "")  # fmt: skip

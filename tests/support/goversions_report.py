@@ -83,21 +83,23 @@ def html_page(rows, problems, data, meta) -> str:
 
 
 def readme_table(rows: list[dict]) -> str:
-    """README's 'what changed in Go, and what the port follows': one line per (row, change)."""
+    """README's 'what changed in Go': one line per Go change, with the rows it moved (before, from then on)."""
     lines = ["| behaviour | changed in | Go change | before | from then on (the port follows 1.27) |",
              "|---|---|---|---|---|"]  # fmt: skip
-    seen = set()
+    changes: dict[tuple, list[tuple[dict, dict]]] = {}
     for row in rows:
         for c in row.get("changes", []):
-            key = (row["id"], c["release"])
-            if key in seen:
-                continue
-            seen.add(key)
-            a, b = c["between"]
-            before, after = (_md(_clip(row["cells"][r], 50)) for r in (a, b))
-            lines.append(
-                f"| {_md(row['id'])} | Go {c['release']} | [{_md(c['text'])}]({c['url']}) | {before} | {after} |"
-            )
+            changes.setdefault((c["release"], c["url"], c["text"]), []).append((row, c))
+    for (release, url, text), moved in changes.items():
+        names: dict[str, list[str]] = {}
+        for row, _ in moved:
+            names.setdefault(row["group"], []).append(row["name"])
+        what = "; ".join(f"{g}: {', '.join(n)}" for g, n in names.items())
+        sides = []
+        for i in (0, 1):
+            values = {row["cells"][c["between"][i]] for row, c in moved}
+            sides.append(_clip(values.pop(), 50) if len(values) == 1 else "(each row its own)")
+        lines.append(f"| {_md(what)} | Go {release} | [{_md(text)}]({url}) | {_md(sides[0])} | {_md(sides[1])} |")
     return "\n".join(lines) + "\n"
 
 
