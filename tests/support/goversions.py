@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.support import hostguard, parity, piped, trace, workloads
-from tests.support.launchers import LAUNCHER_PY, PY, Launcher
+from tests.support.launchers import LAUNCHER_PY, PY, Launcher, notes_at
 from tests.support.paths import BUILD, PYTHON, ROOT, program
 
 MINORS = ("1.21", "1.22", "1.23", "1.24", "1.25", "1.26", "1.27")
@@ -231,11 +231,6 @@ def cached(name: str, cache: Path = DEFAULT_CACHE) -> Release | None:
         return resolve([name], cache, available=[])[0]
     except GoVersionsError:
         return None
-
-
-def notes_launcher(path: Path, name: str) -> Launcher:
-    """The notes program at path as a launcher (tests/support/launchers.py's GO, built by another release)."""
-    return Launcher(name, (str(path),), f"the notes' Go program built by {name}", reference=True)
 
 
 @dataclass(frozen=True)
@@ -476,7 +471,7 @@ def collect(releases: list[Release], log=print, upstream: bool = True) -> dict:
     data: dict = {"releases": [r.version for r in releases], "observed": {}, "go tests": {}, "translations": names}
     for r in releases:
         log(f"go {r.version}")
-        data["observed"][r.version] = observe(notes_launcher(r.binary("notes"), f"go{r.version}"),
+        data["observed"][r.version] = observe(notes_at(r.binary("notes"), f"go{r.version}"),
                                               (str(r.binary("launcher")),), log, r.not_built("launcher"))  # fmt: skip
     log("the port")
     data["observed"]["port"] = observe(PY, LAUNCHER_PY.argv, log)

@@ -82,19 +82,28 @@ def html_page(rows, problems, data, meta) -> str:
     return _templates().get_template("goversions.html").render(v=v, title=v["title"])
 
 
-def readme_table(rows: list[dict]) -> str:
-    """README's 'what changed in Go': one line per Go change, with the rows it moved (before, from then on)."""
-    lines = ["| behaviour | changed in | Go change | before | from then on (the port follows 1.27) |",
-             "|---|---|---|---|---|"]  # fmt: skip
+def grouped_changes(rows: list[dict]) -> dict[tuple[str, str, str], list[tuple[dict, dict]]]:
+    """{(release, url, text): [(row, its change), ...]}: each declared Go change with the rows it moved."""
     changes: dict[tuple, list[tuple[dict, dict]]] = {}
     for row in rows:
         for c in row.get("changes", []):
             changes.setdefault((c["release"], c["url"], c["text"]), []).append((row, c))
-    for (release, url, text), moved in changes.items():
-        names: dict[str, list[str]] = {}
-        for row, _ in moved:
-            names.setdefault(row["group"], []).append(row["name"])
-        what = "; ".join(f"{g}: {', '.join(n)}" for g, n in names.items())
+    return changes
+
+
+def _what(moved: list[tuple[dict, dict]]) -> str:
+    names: dict[str, list[str]] = {}
+    for row, _ in moved:
+        names.setdefault(row["group"], []).append(row["name"])
+    return "; ".join(f"{g}: {', '.join(n)}" for g, n in names.items())
+
+
+def readme_table(rows: list[dict]) -> str:
+    """README's 'what changed in Go': one line per Go change, with the rows it moved (before, from then on)."""
+    lines = ["| behaviour | changed in | Go change | before | from then on (the port follows 1.27) |",
+             "|---|---|---|---|---|"]  # fmt: skip
+    for (release, url, text), moved in grouped_changes(rows).items():
+        what = _what(moved)
         sides = []
         for i in (0, 1):
             values = {row["cells"][c["between"][i]] for row, c in moved}
@@ -146,9 +155,8 @@ def terminal(rows, problems, data, meta, console: Console | None = None) -> None
     changed.add_column("behaviour", overflow="fold", ratio=3)
     changed.add_column("in", no_wrap=True)
     changed.add_column("Go change", overflow="fold", ratio=3)
-    for row in v["changed"]:
-        for c in row.get("changes") or [{"release": "?", "text": "NOT DECLARED"}]:
-            changed.add_row(_clip(row["id"], 48), c["release"], _clip(c["text"], 48))
+    for (release, _, text), moved in grouped_changes(rows).items():
+        changed.add_row(_clip(_what(moved), 60), release, _clip(text, 60))
     console.print(changed)
     for kind, items in problems.items():
         for item in items:
