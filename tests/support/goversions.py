@@ -34,7 +34,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import tomllib
 import xml.etree.ElementTree as ET
@@ -619,7 +618,3 @@ def check(rows: list[dict], releases: list[str], changes: list[dict]) -> dict:
 def verdict(problems: dict) -> int:
     """0: the port matches PORT_FOLLOWS everywhere and every change is named; 1 otherwise."""
     return 1 if any(problems.values()) else 0
-
-
-def main_hint() -> str:  # the command a user reruns
-    return f"{sys.executable} scripts/goversions.py"
