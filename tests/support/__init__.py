@@ -9,7 +9,8 @@ comparisons), report, matrix_report and kernel_report with templates/ (the
 views), trace, faults, strace and translation (syscalls, their failures, the side by side),
 kernelvm and kernel_features (other kernels), hostguard, procfs, markers,
 strategy_guard and machine (the host, its processes, skips, strategies and
-make doctor), bench,
+make doctor), goversions and goversions_report (make goversions: each Go
+release, and the port against each), bench,
 bench_verdict and bench_report (make bench), exec_helper (what the tests of
 port.exec share), closing (a context manager its own close() undoes).
 Programs the tests execute live in tests/programs/.

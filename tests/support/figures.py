@@ -27,6 +27,12 @@ class FigureError(Exception):
     """A report that cannot become a figure: one line for the user."""
 
 
+def _committed(commit: str) -> None:
+    """A figure stands for a commit: a run of a tree with uncommitted changes stands for none."""
+    if "uncommitted" in commit:
+        raise FigureError("that run was of a tree with uncommitted changes")
+
+
 def _load(load: dict | None) -> str:
     if not load:
         return "load not recorded"
@@ -38,8 +44,7 @@ def _load(load: dict | None) -> str:
 
 
 def _keep_test(report: dict) -> dict:
-    if "uncommitted" in report["commit"]:
-        raise FigureError("that make test run was of a tree with uncommitted changes")
+    _committed(report["commit"])
     if report["failed"] or report["error"]:
         raise FigureError(f"that make test run had {report['failed']} failures and {report['error']} errors")
     if any(a == "-k" or a.startswith(("tests/", "tests:", "-k")) for a in report["args"]):
@@ -56,6 +61,7 @@ def _render_test(s: dict) -> str:
 
 
 def _keep_fuzz(report: dict) -> dict:
+    _committed(report["run"].get("git commit", ""))
     v = report["verdict"]
     return {"counts": v["counts"], "state": v["state"], "seed": report["seed"], "run": report["run"],
             "kinds": [d["difference"] for d in report["divergences"]]}  # fmt: skip
@@ -77,6 +83,7 @@ def _render_fuzz(s: dict) -> str:
 def _keep_mutants(report: dict) -> dict:
     if any(row.get("pending") for row in report["files"].values()):
         raise FigureError("that make mutants run left mutants unrun (--resume it first)")
+    _committed(report["run"]["commit"])
     if report["run"].get("limit"):
         raise FigureError("that make mutants run was a smoke run (--limit)")
     return {"files": report["files"], "run": report["run"]}
@@ -123,6 +130,30 @@ def _render_bench(s: dict) -> str:
     return "\n".join(lines)
 
 
+# ---- make goversions ------------------------------------------------------------------------------
+
+
+def _keep_goversions(report: dict) -> dict:
+    from tests.support import goversions_report
+
+    rows = goversions_report.readme_rows(report)
+    if rows is None:
+        raise FigureError(
+            f"that make goversions run covered {', '.join(report.get('releases', []))}, not every release"
+        )
+    meta = report["meta"]
+    _committed(meta.get("git commit", ""))
+    return {"headline": report["verdict"]["headline"], "releases": report["releases"],
+            "run": {k: meta.get(k) for k in ("date", "git commit", "seconds", "downloaded")},
+            "table": goversions_report.readme_table(rows)}  # fmt: skip
+
+
+def _render_goversions(s: dict) -> str:
+    run, releases = s["run"], ", ".join(s["releases"])
+    return (f"`make goversions` at commit `{run['git commit']}` ({run['date']}, Go {releases}; {run['seconds']} s, "
+            f"{run['downloaded']} downloaded): {s['headline']}.\n\n{s['table'].rstrip()}")  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Figure:
     report: str  # its source, relative to reports/
@@ -135,6 +166,7 @@ FIGURES = {
     "fuzz": Figure("fuzz.json", _keep_fuzz, _render_fuzz),
     "mutants": Figure("mutants.json", _keep_mutants, _render_mutants),
     "bench": Figure("bench.json", _keep_bench, _render_bench),
+    "goversions": Figure("goversions.json", _keep_goversions, _render_goversions),
 }
 
 

@@ -147,6 +147,11 @@ SYSPROCATTR = {"go": LAUNCHER_GO.argv, "py": LAUNCHER_PY.argv}
 NULL_GO = Launcher("null-go", (str(BUILD / "null-go"),), "a Go program that exits at once")
 
 
+def notes_at(path, name: str) -> Launcher:
+    """The notes' Go program built elsewhere (make goversions: another Go release's build) as the reference."""
+    return Launcher(name, (str(path),), f"the notes' Go program at {path}", reference=True)
+
+
 def select(names: str) -> list[Launcher]:
     """The launchers named in a list (commas, spaces or both: "go, py"), each once, in the order named,
     with the reference always first: `go`, the notes' Go program, moves to the front and is added when
