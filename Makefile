@@ -44,6 +44,8 @@ doctor_first = VENV=$(VENV) $(SYSPY) scripts/doctor.py --quiet || \
 KERNELS ?= 5.10,6.1,6.12,newest
 KERNELS_CACHE ?= $(HOME)/.cache/nsport-kernels
 KERNELS_FULL ?=
+# ARCH=arm64: Debian's arm64 kernels under qemu-system-aarch64, the Go programs cross-built into build/arm64/.
+ARCH ?= amd64
 
 help:
 	@echo "make parity    run every probe under each launcher and write reports/parity.{md,html,json}"
@@ -56,6 +58,7 @@ help:
 	@echo "make trace     each launcher (and strategy) under strace -f: reports/trace.{md,html,json}"
 	@echo "make kernels   the same under other Linux kernels (qemu guests); reports/kernels.{md,html,json}"
 	@echo "               KERNELS=5.10,6.1,6.12,newest  KERNELS_CACHE=dir  KERNELS_FULL=1 (the whole suite)"
+	@echo "               ARCH=arm64 (or riscv64): that architecture's kernels and a root of its Debian packages"
 	@echo "make test      lint, build, then the whole test suite (what CI runs)"
 	@echo "               ARGS='-k pidfd -x' passes arguments to pytest (-n auto by default)"
 	@echo "make mutants   mutation testing of port/ with cosmic-ray: reports/mutants.{md,json} (about 12 min on 2 cores)"
@@ -113,6 +116,13 @@ build: $(GO_PROGRAMS) $(BYTECODE)
 build/%-go: $$(wildcard reference_go/$$*/*.go) reference_go/go.mod | $(STAMP)
 	cd reference_go && $(GOENV) $(GO) build -o ../$@.$$$$ ./$* && mv -f ../$@.$$$$ ../$@
 
+cross_go = mkdir -p $(dir $@) && cd reference_go && $(GOENV) GOARCH=$(1) CGO_ENABLED=0 $(GO) build -o ../$@.$$$$ ./$* && \
+  mv -f ../$@.$$$$ ../$@
+build/arm64/%-go: $$(wildcard reference_go/$$*/*.go) reference_go/go.mod | $(STAMP)
+	$(call cross_go,arm64)
+build/riscv64/%-go: $$(wildcard reference_go/$$*/*.go) reference_go/go.mod | $(STAMP)
+	$(call cross_go,riscv64)
+
 # Built from the toolchain's own sources (no download: GOPROXY=off), renamed into place like the programs.
 build/gotest/%.test: | $(STAMP)
 	mkdir -p build/gotest
@@ -168,8 +178,10 @@ BENCH_ARGS ?=
 bench: build
 	$(PY) scripts/bench.py $(BENCH_ARGS)
 
-KERNELS_ARGS = --kernels $(KERNELS) --cache $(KERNELS_CACHE) --out $(REPORTS) $(if $(KERNELS_FULL),--full)
-kernels: build
+KERNELS_ARGS = --arch $(ARCH) --kernels $(KERNELS) --cache $(KERNELS_CACHE) --out $(REPORTS) $(if $(KERNELS_FULL),--full)
+# Another architecture's guests run the Go programs cross-built by the same toolchain (static: CGO_ENABLED=0).
+CROSS_ARCHES := arm64 riscv64
+kernels: build $(if $(filter $(ARCH),$(CROSS_ARCHES)),$(GO_PROGRAMS:build/%=build/$(ARCH)/%))
 	@$(doctor_first)
 	@$(call verdict,$(PY) scripts/kernels.py $(KERNELS_ARGS))
 
