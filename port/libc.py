@@ -11,6 +11,10 @@ the standard library. Each wrapper raises OSError(errno) like the os module does
 import os
 import sys
 
+from port.arch import ROW
+
+# The same on every architecture the port has tables for (tests/test_arch_tables.py checks
+# each against Go's zerrors_linux_<arch>.go, or x/sys/unix's where syscall lacks one).
 PR_SET_PDEATHSIG = 1
 PR_SET_KEEPCAPS = 8
 PR_SET_CHILD_SUBREAPER = 36
@@ -19,10 +23,11 @@ PR_CAP_AMBIENT = 47
 PR_CAP_AMBIENT_RAISE = 2
 MS_REC = 0x4000
 MS_PRIVATE = 1 << 18
-TIOCSCTTY = 0x540E
-TIOCNOTTY = 0x5422
 PTRACE_TRACEME = 0
 LINUX_CAPABILITY_VERSION_3 = 0x20080522
+# ioctl numbers differ between architectures (TIOCSPGRP on ppc64le, say): from the tables.
+TIOCSCTTY = ROW["TIOCSCTTY"]
+TIOCNOTTY = ROW["TIOCNOTTY"]
 
 _libc = None
 
@@ -90,7 +95,7 @@ def unshare(flags: int) -> None:
         _check(libc().unshare(flags))
 
 
-SYS_RT_SIGACTION = 13  # x86_64
+SYS_RT_SIGACTION = ROW["SYS_RT_SIGACTION"]
 SIG_DFL, SIG_IGN = 0, 1
 
 
@@ -100,18 +105,22 @@ def set_signal_raw(sig: int, handler: int) -> None:
     glibc refuses to touch signals 32 and 33 (its SIGCANCEL and SIGSETXID),
     but the kernel does not, and Go does (see port/runtime.py).
     """
-    action = handler.to_bytes(8, sys.byteorder) + bytes(24)  # handler, flags, restorer, mask
-    _check(libc().syscall(SYS_RT_SIGACTION, sig, action, None, 8))
+    (at, size), (_, sigset_size) = ROW["SIGACTION_HANDLER"], ROW["SIGACTION_MASK"]
+    action = bytearray(ROW["SIGACTION_SIZE"])  # struct sigaction: flags, restorer (if any), mask all 0
+    action[at : at + size] = handler.to_bytes(size, sys.byteorder)
+    _check(libc().syscall(SYS_RT_SIGACTION, sig, bytes(action), None, sigset_size))
 
 
-CGROUP2_SUPER_MAGIC = 0x63677270
+CGROUP2_SUPER_MAGIC = 0x63677270  # the kernel's, on every architecture (x/sys/unix zerrors_linux.go)
 
 
 def is_cgroup2(fd: int) -> bool:
     """fstatfs(2): is fd a directory of the cgroup v2 file system?"""
-    buf = (libc().Long * 16)()  # struct statfs; f_type comes first
-    _check(libc().fstatfs(fd, buf))
-    return buf[0] == CGROUP2_SUPER_MAGIC
+    lib = libc()
+    buf = (lib.Int * (ROW["STATFS_SIZE"] // 4))()  # struct statfs (a whole number of ints everywhere)
+    _check(lib.fstatfs(fd, buf))
+    at, size = ROW["STATFS_TYPE"]  # f_type: 8 bytes, but 4 on s390x
+    return int.from_bytes(bytes(buf)[at : at + size], sys.byteorder) == CGROUP2_SUPER_MAGIC
 
 
 def prctl(option: int, arg2: int = 0) -> None:

@@ -50,17 +50,21 @@ import os
 import sys
 
 from port import libc
+from port.arch import ROW
 from port.sysprocattr import CLONE_INTO_CGROUP, CLONE_PIDFD
 
+# The same on every architecture the port has tables for (tests/test_arch_tables.py checks them).
 CSIGNAL = 0xFF  # clone(2)'s low byte is the exit signal; CLONE_NEWTIME (0x80) lives there too
 SIGCHLD = 17
-SYS_CLONE3 = 435
-# clone(2)'s number; its third argument is the parent_tid pointer (CLONE_PIDFD's slot) on both.
-MACHINE = os.uname().machine
-SYS_CLONE = {"x86_64": 56, "aarch64": 220}.get(MACHINE)
+# From the tables: the numbers, and clone(2)'s argument order. parent_tid (CLONE_PIDFD's slot) is
+# third everywhere; s390x takes the stack before the flags, and arm64, riscv64 and ppc64le the
+# tls before child_tid (both NULL here).
+SYS_CLONE = ROW["SYS_CLONE"]
+SYS_CLONE3 = ROW["SYS_CLONE3"]
+CLONE_ARG_ORDER = ROW["CLONE_ARG_ORDER"]
 
 
-# struct clone_args (linux/sched.h), as Go's cloneArgs: every field a u64.
+# struct clone_args (linux/sched.h), as Go's cloneArgs: every field a u64 on every architecture.
 CLONE_ARGS = ("flags", "pidfd", "child_tid", "parent_tid", "exit_signal", "stack", "stack_size", "tls",
               "set_tid", "set_tid_size", "cgroup")  # fmt: skip
 
@@ -80,8 +84,6 @@ _after_fork_child = _lib.python_function("PyOS_AfterFork_Child", None)
 
 def unusable() -> str | None:
     """Why a raw clone is not safe in this process now, or None."""
-    if SYS_CLONE is None:
-        return f"no clone(2) number known for {MACHINE}"
     gnu = "CS_GNU_LIBC_VERSION" in os.confstr_names  # absent on musl, which caches no pid either
     libc_name, _, version = (os.confstr("CS_GNU_LIBC_VERSION") if gnu else "").partition(" ")
     if libc_name == "glibc" and tuple(map(int, version.split(".")[:2])) < (2, 25):
@@ -106,7 +108,8 @@ def clone(flags: int, cgroup_fd: int | None = None, pidfd: bool = False) -> tupl
         args = clone_args(flags=flags, pidfd=_lib.addressof(fd), exit_signal=SIGCHLD, cgroup=cgroup_fd or 0)
         call = (_lib.Long(SYS_CLONE3), args, _lib.Long(len(args)))
     else:
-        call = (_lib.Long(SYS_CLONE), _lib.Long(flags | SIGCHLD), None, _lib.byref(fd), None, None)
+        args = {"flags": _lib.Long(flags | SIGCHLD), "stack": None, "parent_tid": _lib.byref(fd)}
+        call = (_lib.Long(SYS_CLONE), *(args.get(name) for name in CLONE_ARG_ORDER))
     _before_fork()
     pid = _syscall(*call)
     if pid == 0:

@@ -6,7 +6,8 @@ word in Go, so it is `unshareflags`). Each comment says what the field
 becomes in the child; port/exec_linux.py carries it out in Go's order.
 """
 
-# Go: syscall/zerrors_linux_amd64.go (the kernel's values).
+# Go: syscall/exec_linux.go (the kernel's values), the same on every architecture
+# (tests/test_arch_tables.py checks them against each GOARCH's).
 CLONE_NEWTIME = 0x80
 CLONE_VM = 0x100
 CLONE_PIDFD = 0x1000
