@@ -46,6 +46,12 @@ KERNELS_CACHE ?= $(HOME)/.cache/nsport-kernels
 KERNELS_FULL ?=
 # ARCH=arm64: Debian's arm64 kernels under qemu-system-aarch64, the Go programs cross-built into build/arm64/.
 ARCH ?= amd64
+CROSS_ARCHES := arm64 riscv64
+ifneq ($(filter kernels,$(MAKECMDGOALS)),)
+ifeq ($(filter $(ARCH),amd64 $(CROSS_ARCHES)),)
+$(error make kernels: unknown ARCH '$(ARCH)': one of amd64 $(CROSS_ARCHES))
+endif
+endif
 
 help:
 	@echo "make parity    run every probe under each launcher and write reports/parity.{md,html,json}"
@@ -149,7 +155,7 @@ TEST_KERNELS ?= $(if $(filter true 1,$(CI)),5.10,)
 test: lint build build/gotest/syscall.test
 	@VENV=$(VENV) $(SYSPY) scripts/doctor.py --quiet
 	$(PY) -m pytest $(PYTEST_ARGS)
-	$(if $(TEST_KERNELS),$(MAKE) kernels KERNELS=$(TEST_KERNELS) KERNELS_TIMEOUT=900)
+	$(if $(TEST_KERNELS),$(MAKE) kernels KERNELS=$(TEST_KERNELS) KERNELS_TIMEOUT=900 ARCH=amd64)
 
 parity: build
 	@$(doctor_first)
@@ -180,7 +186,6 @@ bench: build
 
 KERNELS_ARGS = --arch $(ARCH) --kernels $(KERNELS) --cache $(KERNELS_CACHE) --out $(REPORTS) $(if $(KERNELS_FULL),--full)
 # Another architecture's guests run the Go programs cross-built by the same toolchain (static: CGO_ENABLED=0).
-CROSS_ARCHES := arm64 riscv64
 kernels: build $(if $(filter $(ARCH),$(CROSS_ARCHES)),$(GO_PROGRAMS:build/%=build/$(ARCH)/%))
 	@$(doctor_first)
 	@$(call verdict,$(PY) scripts/kernels.py $(KERNELS_ARGS))

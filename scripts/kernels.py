@@ -40,7 +40,7 @@ from tests.support.progress import Stages
 class Kernels(cli.Application):
     """Compare Go and Python on other Linux kernels, booted under qemu."""
 
-    arch = cli.SwitchAttr("--arch", str, default="amd64", envname="ARCH",
+    arch = cli.SwitchAttr("--arch", str, default="amd64",
                           help=f"the guests' architecture: {', '.join(kernelvm.ARCHES)}")  # fmt: skip
     kernels = cli.SwitchAttr("--kernels", str, default="5.10,6.1,6.12,newest", envname="KERNELS",
                              help="comma list: a series (5.10), newest, or an exact release")  # fmt: skip
