@@ -279,8 +279,9 @@ def fetch(apt: Apt, package: str, cache: Path) -> Kernel:
 # ---- another architecture's root: Debian's packages, unpacked -------------------------------------
 
 USERLAND_SUITE = "bookworm"  # its python3 is 3.11, the venv's: the wheels fetched for the guest are cp311
-# Besides the suite's required tools (machine.TOOLS): the interpreter, stage 1's busybox, /etc's passwd and group.
-USERLAND_EXTRA = ("python3", "busybox-static", "base-files", "base-passwd")
+# Besides the suite's required tools (machine.TOOLS): the interpreter, stage 1's busybox, /etc's passwd and
+# group, and bash, which ldd (libc-bin's) is written in.
+USERLAND_EXTRA = ("python3", "busybox-static", "base-files", "base-passwd", "bash")
 MERGED = ("bin", "sbin", "lib")  # usr-merged, as Debian installs them (bookworm's packages still ship some there)
 
 
@@ -326,7 +327,7 @@ def link_alternatives(tree: Path, pairs: list[tuple[str, str]]) -> None:
 
 
 def finish_userland(tree: Path) -> None:
-    """What maintainer scripts would have made: /bin/sh, passwd and group, /etc/mtab."""
+    """What maintainer scripts and debootstrap would have made: /bin/sh, passwd and group, /etc/mtab, /mnt."""
     merge_usr(tree)
     sh = tree / "usr/bin/sh"
     if not sh.exists() and not sh.is_symlink():
@@ -339,7 +340,7 @@ def finish_userland(tree: Path) -> None:
     mtab = etc / "mtab"
     if not mtab.exists() and not mtab.is_symlink():
         mtab.symlink_to("../proc/self/mounts")
-    for d in ("proc", "sys", "dev", "tmp", "run", "root", "job"):
+    for d in ("proc", "sys", "dev", "tmp", "run", "root", "job", "mnt", "media", "srv", "opt", "home"):
         (tree / d).mkdir(exist_ok=True)
 
 
