@@ -208,6 +208,8 @@ def test_an_unknown_architecture_is_one_line():
     with pytest.raises(KernelError, match=r"^unknown ARCH 'sparc64': one of amd64, arm64, riscv64$"):
         kernelvm.arch("sparc64")
     assert kernelvm.arch("arm64") is ARM64 and not ARM64.native and kernelvm.arch("amd64").native
+    with pytest.raises(KernelError, match=r"^ARCH=riscv64 is not supported: .*python 3\.13, not the venv's 3\.11"):
+        kernelvm.arch("riscv64")
 
 
 @pytest.mark.tool("apt-config")

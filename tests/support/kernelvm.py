@@ -71,6 +71,7 @@ class Arch:
     board: tuple[str, ...]  # qemu's -M and -cpu
     console: str  # the serial console's device
     goarch: str
+    unsupported: str = ""  # why make kernels cannot run it (yet); empty: it can
 
     @property
     def native(self) -> bool:
@@ -86,14 +87,18 @@ ARCHES = {
     "arm64": Arch("arm64", "aarch64", "qemu-system-aarch64", "qemu-system-arm", ("-M", "virt", "-cpu", "cortex-a57"),
                   "ttyAMA0", "arm64"),
     "riscv64": Arch("riscv64", "riscv64", "qemu-system-riscv64", "qemu-system-misc", ("-M", "virt", "-cpu", "rv64"),
-                    "ttyS0", "riscv64"),
+                    "ttyS0", "riscv64",
+                    "Debian's first release with riscv64 (trixie) has python 3.13, not the venv's 3.11, and bookworm"
+                    " has no riscv64: the guest's root could not run the venv's packages"),
 }  # fmt: skip
 
 
 def arch(name: str) -> Arch:
-    """The Arch called name (ARCH=arm64); KernelError naming the known ones otherwise."""
+    """The Arch called name (ARCH=arm64); KernelError naming the known ones otherwise, or why it cannot run."""
     if name not in ARCHES:
         raise KernelError(f"unknown ARCH {name!r}: one of {', '.join(ARCHES)}")
+    if ARCHES[name].unsupported:
+        raise KernelError(f"ARCH={name} is not supported: {ARCHES[name].unsupported}")
     return ARCHES[name]
 
 
