@@ -64,7 +64,7 @@ help:
 	@echo "make trace     each launcher (and strategy) under strace -f: reports/trace.{md,html,json}"
 	@echo "make kernels   the same under other Linux kernels (qemu guests); reports/kernels.{md,html,json}"
 	@echo "               KERNELS=5.10,6.1,6.12,newest  KERNELS_CACHE=dir  KERNELS_FULL=1 (the whole suite)"
-	@echo "               ARCH=arm64 (or riscv64): that architecture's kernels and a root of its Debian packages"
+	@echo "               ARCH=arm64: Debian's arm64 kernels (qemu-system-aarch64) on a root of its arm64 packages"
 	@echo "make test      lint, build, then the whole test suite (what CI runs)"
 	@echo "               ARGS='-k pidfd -x' passes arguments to pytest (-n auto by default)"
 	@echo "make mutants   mutation testing of port/ with cosmic-ray: reports/mutants.{md,json} (about 12 min on 2 cores)"

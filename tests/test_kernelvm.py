@@ -345,3 +345,6 @@ def test_the_guest_python_finds_the_checkout_then_the_wheels_then_the_venv(tmp_p
     ) == ("/w/c\n/opt/nsport-wheels\n/w/c/.venv/lib/python3.11/site-packages\n")
     with pytest.raises(KernelError, match="outside the checkout"):
         kernelvm.foreign_guest(ARM64, None, tmp_path, Path("/w/c"), Path("/elsewhere/site-packages"), "python")
+    other = Path("/w/c/.venv-python3.13/lib/python3.13/site-packages")
+    with pytest.raises(KernelError, match=r"is not Python 3\.11, the arm64 root's"):
+        kernelvm.foreign_guest(ARM64, None, tmp_path, Path("/w/c"), other, "python")

@@ -284,6 +284,7 @@ def fetch(apt: Apt, package: str, cache: Path) -> Kernel:
 # ---- another architecture's root: Debian's packages, unpacked -------------------------------------
 
 USERLAND_SUITE = "bookworm"  # its python3 is 3.11, the venv's: the wheels fetched for the guest are cp311
+USERLAND_PYTHON = "3.11"
 # Besides the suite's required tools (machine.TOOLS): the interpreter, stage 1's busybox, /etc's passwd and
 # group, and bash, which ldd (libc-bin's) is written in.
 USERLAND_EXTRA = ("python3", "busybox-static", "base-files", "base-passwd", "bash")
@@ -394,10 +395,11 @@ def compiled(dists) -> dict[str, str]:
 
 
 def pip_download_argv(python: str, wanted: dict[str, str], arch: Arch, dest: Path) -> list[str]:
-    """pip download of the cp311 wheels of wanted ({name: version}) for arch's machine."""
+    """pip download of the wheels of wanted ({name: version}) for arch's machine and the root's python (cp311)."""
     platforms = [a for tag in MANYLINUX for a in ("--platform", f"{tag}_{arch.machine}")]
     return [python, "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:", *platforms,
-            "--python-version", "3.11", "--implementation", "cp", "--abi", "cp311", "--abi", "abi3",
+            "--python-version", USERLAND_PYTHON, "--implementation", "cp",
+            "--abi", f"cp{USERLAND_PYTHON.replace('.', '')}", "--abi", "abi3",
             "-d", str(dest), *(f"{name}=={version}" for name, version in wanted.items())]  # fmt: skip
 
 
@@ -457,6 +459,9 @@ def foreign_guest(arch: Arch, apt: Apt, cache: Path, checkout: Path, site_packag
     python3 from that root finding the checkout and the venv's pure-Python packages through a .pth."""
     if not site_packages.is_relative_to(checkout):
         raise KernelError(f"the venv ({site_packages}) is outside the checkout: the guest would not see it")
+    if f"python{USERLAND_PYTHON}" not in site_packages.parts:
+        raise KernelError(f"the venv ({site_packages}) is not Python {USERLAND_PYTHON}, the {arch.name} root's: "
+                          f"use the default venv (PYTHON=python3 on Debian 12)")  # fmt: skip
     root = userland(apt, cache / "userland")
     guest_wheels(arch, cache / "wheels" / arch.name, root / GUEST_WHEELS.relative_to("/"), python)
     pth = site_pth(checkout, GUEST_WHEELS, site_packages)
