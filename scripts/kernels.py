@@ -132,7 +132,10 @@ class Kernels(cli.Application):
             "seconds": f"{time.monotonic() - start:.0f}",
         }
         out = Path(self.out)
-        # This run's records join the ones earlier runs left (other architectures, other kernels).
+        # This run's records join the ones earlier runs left (other architectures, other kernels);
+        # each says when and at which commit it ran.
+        for record in records:
+            record["ran"] = f"{meta['date']}, {meta.get('git commit', 'unknown commit')}"
         shown = kernel_report.combine(kernel_report.stored(out / "kernels"), records)
         for record in records:
             kernel_report.store(out / "kernels", record)

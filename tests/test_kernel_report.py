@@ -108,7 +108,7 @@ def test_a_kernel_without_a_trusted_result_is_a_failure():
     assert dict(kr.grid(kernels))["namespaces"][0] == ("no result", "unverified")  # ? not verified, never ✓
     v = kr.make_verdict(kernels)
     assert (v["state"], v["exit"]) == ("not verified", 2) and v["not_verified"][0]["where"] == "6.1"
-    assert "| 6.1 | `linux-image-6.1.0-50-amd64` | 12 s | the guest never reached" in kr.markdown(kernels)
+    assert "| 6.1 | `linux-image-6.1.0-50-amd64` | - | 12 s | the guest never reached" in kr.markdown(kernels)
 
 
 def test_guest_command_runs_checks_parity_and_the_chosen_tests():
@@ -155,7 +155,9 @@ def test_architectures_of_one_kernel_show_side_by_side():
     assert [(f["kernel"], f["where"]) for f in kr.findings(kernels)] == [("6.1.0-50-arm64", "namespaces: time")]
     md = kr.markdown(kernels)
     assert "| architecture | asked | kernel |" in md
-    assert "| arm64 | 6.12 | `6.12.117+deb13-arm64` |" in md and "| amd64 | 6.12 | `6.12.117+deb13-amd64` |" in md
+    assert "| arm64 | 6.12 | `6.12.117+deb13-arm64` | - |" in md and "| amd64 | 6.12 | `6.12.117+deb13-amd64` |" in md
+    ran = {**kernels[1], "ran": "2026-12-02 06:07:35 UTC, e47b9e0"}  # when and where each record was made
+    assert "| `6.12.117+deb13-amd64` | 2026-12-02 06:07:35 UTC, e47b9e0 | 300 s |" in kr.markdown([ran])
     assert "| probe | arm64 6.12.117+deb13-arm64 | amd64 6.12.117+deb13-amd64 | arm64 6.1.0-50-arm64 |" in md
     page = kr.html_page(kernels)
     assert '<td data-label="architecture">arm64</td>' in page and "<th>amd64 6.12.117+deb13-amd64</th>" in page

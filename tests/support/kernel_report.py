@@ -223,7 +223,8 @@ def view(kernels: list[dict], meta: dict | None = None) -> dict:
     """What the templates (tests/support/templates/kernels.*) show."""
     rows = [{"name": name, "cells": [{"text": t, "kind": k, "mark": MARK[k]} for t, k in cells]}
             for name, cells in grid(kernels)]  # fmt: skip
-    heads = [{**k, "arch": arch_of(k), "header": f"{arch_of(k)} {k['release'] or k['asked'] + ' (no result)'}",
+    heads = [{**k, "arch": arch_of(k), "ran": k.get("ran"),
+              "header": f"{arch_of(k)} {k['release'] or k['asked'] + ' (no result)'}",
               "parity": None if k["error"] else f"kernels/{k['release']}/out/parity.html"}
              for k in kernels]  # fmt: skip
     return {
