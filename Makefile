@@ -48,6 +48,14 @@ KERNELS_FULL ?=
 GO_VERSIONS ?= 1.21,1.22,1.23,1.24,1.25,1.26,1.27
 GOVERSIONS_CACHE ?= $(HOME)/.cache/nsport-goversions
 GOVERSIONS_ARGS ?=
+# ARCH=arm64: Debian's arm64 kernels under qemu-system-aarch64, the Go programs cross-built into build/arm64/.
+ARCH ?= amd64
+CROSS_ARCHES := arm64 riscv64
+ifneq ($(filter kernels,$(MAKECMDGOALS)),)
+ifeq ($(filter $(ARCH),amd64 $(CROSS_ARCHES)),)
+$(error make kernels: unknown ARCH '$(ARCH)': one of amd64 $(CROSS_ARCHES))
+endif
+endif
 
 help:
 	@echo "make parity    run every probe under each launcher and write reports/parity.{md,html,json}"
@@ -62,6 +70,7 @@ help:
 	@echo "               reports/faults.{md,html,json}; VERDICT=file; FAULTS_ARGS='--only clone:6:EAGAIN' narrows it"
 	@echo "make kernels   the same under other Linux kernels (qemu guests); reports/kernels.{md,html,json}"
 	@echo "               KERNELS=5.10,6.1,6.12,newest  KERNELS_CACHE=dir  KERNELS_FULL=1 (the whole suite)"
+	@echo "               ARCH=arm64: Debian's arm64 kernels (qemu-system-aarch64) on a root of its arm64 packages"
 	@echo "make test      lint, build, then the whole test suite (what CI runs)"
 	@echo "               ARGS='-k pidfd -x' passes arguments to pytest (-n auto by default)"
 	@echo "make mutants   mutation testing of port/ with cosmic-ray: reports/mutants.{md,json} (about 12 min on 2 cores)"
@@ -124,6 +133,13 @@ build: $(GO_PROGRAMS) $(BYTECODE)
 build/%-go: $$(wildcard reference_go/$$*/*.go) reference_go/go.mod | $(STAMP)
 	cd reference_go && $(GOENV) $(GO) build -o ../$@.$$$$ ./$* && mv -f ../$@.$$$$ ../$@
 
+cross_go = mkdir -p $(dir $@) && cd reference_go && $(GOENV) GOARCH=$(1) CGO_ENABLED=0 $(GO) build -o ../$@.$$$$ ./$* && \
+  mv -f ../$@.$$$$ ../$@
+build/arm64/%-go: $$(wildcard reference_go/$$*/*.go) reference_go/go.mod | $(STAMP)
+	$(call cross_go,arm64)
+build/riscv64/%-go: $$(wildcard reference_go/$$*/*.go) reference_go/go.mod | $(STAMP)
+	$(call cross_go,riscv64)
+
 # Built from the toolchain's own sources (no download: GOPROXY=off), renamed into place like the programs.
 build/gotest/%.test: | $(STAMP)
 	mkdir -p build/gotest
@@ -154,7 +170,7 @@ TEST_KERNELS ?= $(if $(filter true 1,$(CI)),5.10,)
 test: lint build build/gotest/syscall.test
 	@VENV=$(VENV) $(SYSPY) scripts/doctor.py --quiet
 	$(PY) -m pytest $(PYTEST_ARGS) --run-record=$(REPORTS)/test-run.json
-	$(if $(TEST_KERNELS),$(MAKE) kernels KERNELS=$(TEST_KERNELS) KERNELS_TIMEOUT=900)
+	$(if $(TEST_KERNELS),$(MAKE) kernels KERNELS=$(TEST_KERNELS) KERNELS_TIMEOUT=900 ARCH=amd64)
 
 parity: build
 	@$(doctor_first)
@@ -193,8 +209,9 @@ BENCH_ARGS ?=
 bench: build
 	$(PY) scripts/bench.py $(BENCH_ARGS)
 
-KERNELS_ARGS = --kernels $(KERNELS) --cache $(KERNELS_CACHE) --out $(REPORTS) $(if $(KERNELS_FULL),--full)
-kernels: build
+KERNELS_ARGS = --arch $(ARCH) --kernels $(KERNELS) --cache $(KERNELS_CACHE) --out $(REPORTS) $(if $(KERNELS_FULL),--full)
+# Another architecture's guests run the Go programs cross-built by the same toolchain (static: CGO_ENABLED=0).
+kernels: build $(if $(filter $(ARCH),$(CROSS_ARCHES)),$(GO_PROGRAMS:build/%=build/$(ARCH)/%))
 	@$(doctor_first)
 	@$(call verdict,$(PY) scripts/kernels.py $(KERNELS_ARGS))
 

@@ -54,10 +54,11 @@ def test_parity_json_becomes_go_and_python_facts():
     assert probes["id"]["differs"] == ["uid"] and probes["id"]["py"] == {"uid": "0"}
 
 
-def _kernel(release, time_ns="own", *, tests=None, features=None, match=True):
+def _kernel(release, time_ns="own", *, tests=None, features=None, match=True, arch="amd64"):
     facts = {"time": time_ns, "user": "own"}
     return {
-        "asked": release.split(".0-")[0], "package": f"linux-image-{release}", "release": release, "error": None,
+        "arch": arch, "asked": ".".join(release.split(".")[:2]), "package": f"linux-image-{release}",
+        "release": release, "error": None,
         "seconds": 300.0, "features": features or {"time_ns": True, "pidfd_open": True},
         "probes": {"namespaces": {"match": match, "differs": [] if match else ["time"], "go": facts,
                                   "py": facts if match else {**facts, "time": "host's"}}},
@@ -107,7 +108,7 @@ def test_a_kernel_without_a_trusted_result_is_a_failure():
     assert dict(kr.grid(kernels))["namespaces"][0] == ("no result", "unverified")  # ? not verified, never ✓
     v = kr.make_verdict(kernels)
     assert (v["state"], v["exit"]) == ("not verified", 2) and v["not_verified"][0]["where"] == "6.1"
-    assert "| 6.1 | `linux-image-6.1.0-50-amd64` | 12 s | the guest never reached" in kr.markdown(kernels)
+    assert "| 6.1 | `linux-image-6.1.0-50-amd64` | - | 12 s | the guest never reached" in kr.markdown(kernels)
 
 
 def test_guest_command_runs_checks_parity_and_the_chosen_tests():
@@ -137,8 +138,50 @@ def test_collect_reads_what_the_guest_left(tmp_path):
 
 
 def test_bad_input_is_one_line_and_status_2(tmp_path):
-    for kernels in (",", " "):
-        argv = [sys.executable, str(ROOT / "scripts" / "kernels.py"), "--kernels", kernels, "--cache", str(tmp_path)]
+    script = str(ROOT / "scripts" / "kernels.py")
+    for extra in (["--kernels", ","], ["--kernels", " "], ["--arch", "sparc64"], ["--arch", "x86_64"]):
+        argv = [sys.executable, script, *extra, "--cache", str(tmp_path)]
         proc = subprocess.run(argv, capture_output=True, text=True)
         assert proc.returncode == 2, proc.stderr
         assert len(proc.stderr.splitlines()) == 1 and proc.stderr.startswith("kernels: "), proc.stderr
+
+
+def test_architectures_of_one_kernel_show_side_by_side():
+    kernels = [_kernel("6.12.117+deb13-arm64", arch="arm64"), _kernel("6.12.117+deb13-amd64"),
+               _kernel("6.1.0-50-arm64", time_ns="-", arch="arm64")]  # fmt: skip
+    # Each architecture is compared with its own newest kernel: arm64's 6.1 against arm64's 6.12.
+    assert kr.references(kernels) == {"arm64": "6.12.117+deb13-arm64", "amd64": "6.12.117+deb13-amd64"}
+    assert kr.reference(kernels, "amd64")["release"] == "6.12.117+deb13-amd64"
+    assert [(f["kernel"], f["where"]) for f in kr.findings(kernels)] == [("6.1.0-50-arm64", "namespaces: time")]
+    md = kr.markdown(kernels)
+    assert "| architecture | asked | kernel |" in md
+    assert "| arm64 | 6.12 | `6.12.117+deb13-arm64` | - |" in md and "| amd64 | 6.12 | `6.12.117+deb13-amd64` |" in md
+    ran = {**kernels[1], "ran": "2026-12-02 06:07:35 UTC, e47b9e0"}  # when and where each record was made
+    assert "| `6.12.117+deb13-amd64` | 2026-12-02 06:07:35 UTC, e47b9e0 | 300 s |" in kr.markdown([ran])
+    assert "| probe | arm64 6.12.117+deb13-arm64 | amd64 6.12.117+deb13-amd64 | arm64 6.1.0-50-arm64 |" in md
+    page = kr.html_page(kernels)
+    assert '<td data-label="architecture">arm64</td>' in page and "<th>amd64 6.12.117+deb13-amd64</th>" in page
+    assert json.loads(kr.json_report(kernels))["references"]["arm64"] == "6.12.117+deb13-arm64"
+
+
+def test_records_of_earlier_runs_join_keyed_by_architecture_and_kernel(tmp_path):
+    amd = _kernel("6.12.117+deb13-amd64")
+    old_arm = {**_kernel("6.12.107+deb13-arm64", arch="arm64"), "asked": "6.12"}
+    other = _kernel("5.10.0-46-amd64")
+    for record in (amd, old_arm, other):
+        kr.store(tmp_path, record)
+    assert (tmp_path / "6.12.117+deb13-amd64" / "record.json").exists()
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "record.json").write_text("{")
+    assert sorted(r["release"] for r in kr.stored(tmp_path)) == sorted(r["release"] for r in (amd, old_arm, other))
+    new_arm = {**_kernel("6.12.117+deb13-arm64", arch="arm64"), "asked": "6.12"}
+    shown = kr.combine(kr.stored(tmp_path), [new_arm])
+    # arm64's 6.12 replaces arm64's older 6.12; amd64's 6.12 (same series, other architecture) stays beside it.
+    assert [(kr.arch_of(r), r["release"]) for r in shown] == [
+        ("amd64", "5.10.0-46-amd64"), ("amd64", "6.12.117+deb13-amd64"), ("arm64", "6.12.117+deb13-arm64"),
+    ]  # fmt: skip
+    legacy = {k: v for k, v in other.items() if k != "arch"}  # a record from before ARCH: amd64's
+    assert kr.combine([legacy], [other]) == [other]
+    failed = {"arch": "arm64", "asked": "6.1", "package": "", "release": "", "error": "no kernel", "seconds": 0.0,
+              "features": {}, "probes": {}, "tests": {}}  # fmt: skip
+    assert kr.record_dir(tmp_path, failed) == tmp_path / "6.1-arm64"

@@ -11,9 +11,14 @@ exercises, and how it is checked:
   control does not hide what the launcher set (process group, tty).
 """
 
+import os
 from dataclasses import dataclass, field
 
 from tests.support.launchers import LAUNCHER_GO, LAUNCHER_PY, Launcher
+
+# The chroot holds sh and what ldd says it loads: x86_64's loader lives in /lib64, arm64's (and the
+# others') in /lib (seen in make kernels ARCH=arm64's guest).
+CHROOT_TOP = "/bin /lib /lib64" if os.uname().machine == "x86_64" else "/bin /lib"
 
 SIX = "uts,ipc,pid,ns,user,net"
 
@@ -129,7 +134,7 @@ CONFIGS = [
     Config("pidfd", ("--clone", "user", "--pidfd"), ("pid_fd",), "echo started", ("pidfd: ok", "started"),
            unordered=True, kernel=("pidfd_open",)),
     Config("ptrace", ("--ptrace",), ("ptrace",), "echo traced", ("ptrace: stopped (trace/breakpoint trap)", "traced")),
-    Config("chroot", ("--chroot", "$CHROOT"), ("chroot",), 'echo /*; cd /bin && echo "$PWD"', ("/bin /lib /lib64",),
+    Config("chroot", ("--chroot", "$CHROOT"), ("chroot",), 'echo /*; cd /bin && echo "$PWD"', (CHROOT_TOP,),
            command=("/bin/sh",), needs="chroot", root=True),
     Config("cgroup", ("--cgroup", "$CGROUP"), ("use_cgroup_fd", "cgroup_fd"), "cat /proc/self/cgroup | grep '^0::'",
            ("0::/nsport-test",), needs="cgroup", root=True, kernel=("clone_into_cgroup",)),

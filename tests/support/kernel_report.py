@@ -1,8 +1,10 @@
 """`make kernels`' views: a kernel × probe and kernel × test grid, Go vs Python in each cell.
 
-Made from one record per kernel (scripts/kernels.py gathers them from the guests):
+Made from one record per architecture and kernel (scripts/kernels.py gathers them from the
+guests, stores each beside the guest's reports, and shows every stored one, so that runs
+for amd64 and arm64 add up):
 
-    {"asked": "5.10", "package": ..., "release": "5.10.0-46-amd64", "error": None, "seconds": 412.0,
+    {"arch": "amd64", "asked": "5.10", "package": ..., "release": "5.10.0-46-amd64", "error": None, "seconds": 412.0,
      "features": {"time_ns": True, ...},
      "probes": {probe: {"match": bool, "differs": [facts], "go": facts, "py": facts}},
      "tests": {test id: {"outcome": "passed" | "failed" | "skipped", "message": str}}}
@@ -10,7 +12,7 @@ Made from one record per kernel (scripts/kernels.py gathers them from the guests
 A cell is a failure when Go and Python disagree (a probe's facts, or a test,
 which compares the two itself). A kernel that changes what both do alike is a
 finding, not a failure: a probe fact where Go on this kernel differs from Go on
-the reference kernel (the newest one run), a test skipped because the kernel
+the reference kernel (the newest one run of the same architecture), a test skipped because the kernel
 lacks a feature, a feature the reference kernel has and this one lacks.
 What could not be compared is not verified, never a match: a kernel without a
 trusted result, a probe the guest's parity run could not verify, a test
@@ -22,7 +24,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from tests.support import verdict
-from tests.support.kernelvm import Kernel, Run, version_key
+from tests.support.kernelvm import Kernel, Run, release, version_key
 from tests.support.report import templates
 
 LACKS = "the kernel lacks "
@@ -63,19 +65,30 @@ def parity_probes(parity_json: str) -> dict[str, dict]:
     return out
 
 
-def reference(kernels: list[dict]) -> dict | None:
-    """The newest kernel that gave a result: what the others are compared with."""
-    done = [k for k in kernels if not k["error"]]
+def arch_of(record: dict) -> str:
+    return record.get("arch", "amd64")  # records from before make kernels had ARCH
+
+
+def reference(kernels: list[dict], arch: str | None = None) -> dict | None:
+    """The newest kernel (of arch, if given) that gave a result: what the others of its architecture are
+    compared with."""
+    done = [k for k in kernels if not k["error"] and arch in (None, arch_of(k))]
     return max(done, key=lambda k: version_key(k["release"])) if done else None
+
+
+def references(kernels: list[dict]) -> dict[str, str]:
+    """{architecture: its reference kernel's release}."""
+    refs = {arch_of(k): reference(kernels, arch_of(k)) for k in kernels}
+    return {arch: ref["release"] for arch, ref in refs.items() if ref}
 
 
 def findings(kernels: list[dict]) -> list[dict]:
     """Where a kernel changes what Go and Python both do: {"kernel", "where", "what"}."""
-    ref = reference(kernels)
     out = []
     for k in kernels:
         if k["error"]:
             continue
+        ref = reference(kernels, arch_of(k))
         for feature, present in k["features"].items():
             if not present and ref["features"].get(feature, False):
                 out.append(
@@ -208,10 +221,10 @@ LEGEND = ("✓ Go = Python · ◆ Go = Python, and the kernel changes what both 
 
 def view(kernels: list[dict], meta: dict | None = None) -> dict:
     """What the templates (tests/support/templates/kernels.*) show."""
-    ref = reference(kernels)
     rows = [{"name": name, "cells": [{"text": t, "kind": k, "mark": MARK[k]} for t, k in cells]}
             for name, cells in grid(kernels)]  # fmt: skip
-    heads = [{**k, "header": k["release"] or f"{k['asked']} (no result)",
+    heads = [{**k, "arch": arch_of(k), "ran": k.get("ran"),
+              "header": f"{arch_of(k)} {k['release'] or k['asked'] + ' (no result)'}",
               "parity": None if k["error"] else f"kernels/{k['release']}/out/parity.html"}
              for k in kernels]  # fmt: skip
     return {
@@ -219,7 +232,7 @@ def view(kernels: list[dict], meta: dict | None = None) -> dict:
         "legend": LEGEND,
         "meta": meta or {},
         "kernels": heads,
-        "reference": ref["release"] if ref else None,
+        "references": references(kernels),
         "probes": [r for r in rows if "::" not in r["name"]],
         "tests": [r for r in rows if "::" in r["name"]],
         "findings": findings(kernels),
@@ -239,11 +252,10 @@ def html_page(kernels: list[dict], meta: dict | None = None) -> str:
 
 
 def json_report(kernels: list[dict], meta: dict | None = None) -> str:
-    ref = reference(kernels)
     data = {
         "verdict": make_verdict(kernels, meta),
         "meta": meta or {},
-        "reference": ref["release"] if ref else None,
+        "references": references(kernels),
         "kernels": kernels,
         "findings": findings(kernels),
         "failures": failures(kernels),
@@ -252,9 +264,9 @@ def json_report(kernels: list[dict], meta: dict | None = None) -> str:
     return json.dumps(data, indent=2, default=str) + "\n"
 
 
-def collect(asked: str, kernel: Kernel, run: Run, job: Path) -> dict:
-    """One kernel's record for tests/support/py."""
-    record = {"asked": asked, "package": kernel.package, "release": run.release, "error": run.error,
+def collect(asked: str, kernel: Kernel, run: Run, job: Path, arch: str = "amd64") -> dict:
+    """One kernel's record, from what its guest left in job."""
+    record = {"arch": arch, "asked": asked, "package": kernel.package, "release": run.release, "error": run.error,
               "seconds": round(run.seconds, 1), "features": {}, "probes": {}, "tests": {}}  # fmt: skip
     if run.error:
         return record
@@ -266,3 +278,43 @@ def collect(asked: str, kernel: Kernel, run: Run, job: Path) -> dict:
     except (OSError, ValueError) as e:
         record["error"] = f"the guest's reports are missing or unreadable ({e}); see {job}/console.log"
     return record
+
+
+# ---- the records of every run ------------------------------------------------------------------------
+
+RECORD = "record.json"
+
+
+def record_dir(kernels_dir: Path, record: dict) -> Path:
+    """Where a record is kept: beside its guest's reports (kernels/RELEASE/; the release names the architecture)."""
+    return kernels_dir / (
+        release(record["package"]) if record.get("package") else f"{record['asked']}-{arch_of(record)}"
+    )
+
+
+def store(kernels_dir: Path, record: dict) -> Path:
+    path = record_dir(kernels_dir, record) / RECORD
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=2, default=str) + "\n")
+    return path
+
+
+def stored(kernels_dir: Path) -> list[dict]:
+    """Every record earlier runs left in kernels_dir (an unreadable one is left out)."""
+    out = []
+    for path in sorted(kernels_dir.glob(f"*/{RECORD}")):
+        try:
+            out.append(json.loads(path.read_text()))
+        except ValueError:
+            continue
+    return out
+
+
+def combine(old: list[dict], new: list[dict]) -> list[dict]:
+    """old's records that new does not replace, and new's: one per (architecture, kernel asked) and per
+    (architecture, package); in kernel order, the architectures of one kernel side by side."""
+    taken = {(arch_of(r), key) for r in new for key in (("asked", r["asked"]), ("package", r.get("package")))}
+    kept = [
+        r for r in old if not {(arch_of(r), ("asked", r["asked"])), (arch_of(r), ("package", r.get("package")))} & taken
+    ]
+    return sorted([*kept, *new], key=lambda r: (version_key(r.get("package") or r["asked"]), arch_of(r)))

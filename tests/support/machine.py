@@ -60,6 +60,8 @@ TOOLS = (
          "those tests are skipped, make kernels stops"),
     Tool("qemu-system-x86", ("qemu-system-x86_64",), "make kernels' guests (in CI also make test's)",
          "make kernels stops"),
+    Tool("qemu-system-arm", ("qemu-system-aarch64",), "make kernels ARCH=arm64's guests (not in CI)",
+         "make kernels ARCH=arm64 stops"),
     Tool("dpkg", ("dpkg-deb",), "make kernels (unpacks the kernel packages)", "make kernels stops"),
     Tool("apt", ("apt-get", "apt-cache", "apt-config"), "make kernels (fetches the kernels)",
          "the apt configuration test is skipped, make kernels stops"),
