@@ -77,7 +77,7 @@ help:
 	@echo "               MUTANTS_FILES=port/runtime.py picks files; MUTANTS_ARGS='--limit 5' more options,"
 	@echo "               MUTANTS_ARGS=--check only checks tests/support/mutants_equivalents.toml"
 	@echo "make workloads Go's own test binaries (syscall, os/exec, os/signal, os), tini, catatonit and sh as PID 1"
-	@echo "               over 200 orphans, nested unshare and bwrap, slirp4netns: each under every launcher, in the notes'"
+	@echo "               over 200 orphans, nested unshare and bwrap, slirp4netns, under every launcher, in the notes'"
 	@echo "               configuration and as a mapped root; reports/workloads.{md,html,json}; VERDICT=file;"
 	@echo "               WORKLOADS_ARGS='--only \"go test syscall\"' or '--configs notes' narrows it"
 	@echo "make goversions the notes, launcher, probes, start sequence and Go's own tests under each Go release"
