@@ -3,8 +3,8 @@
 Made from the records tests/support/workloads.py gives (one per configuration and
 workload, every launcher's run and every fact compared with the reference's).
 A cell says what the launcher's run came to (the tests' counts, the processes
-left under PID 1, the nested sandboxes' statuses) and its mark: ✓ the same as
-the reference, ≈ differs only as the launcher declares (reasons listed below
+left under PID 1, the nested sandboxes' statuses, slirp4netns' tap0 and what
+its connections got) and its mark: ✓ the same as the reference, ≈ differs only as the launcher declares (reasons listed below
 the grid), ✗ differs, ? not verified. The raw outputs are in the JSON, and a
 click away on the page.
 """
@@ -35,6 +35,9 @@ def summary(run: dict | None) -> str:
     if "SigIgn" in f:
         keys = ("SigIgn", "SigBlk", "NoNewPrivs", "Seccomp", "CapEff", "CapBnd", "Umask")
         return ", ".join(f"{k} {f.get(k)}" for k in keys) + f"; {end}"
+    if "tap0" in f:  # slirp4netns
+        tap0, listener, closed = f["tap0"] or "(none)", f.get("listener"), f.get("closed port")
+        return f"tap0 {tap0}, listener: {listener}, closed port: {closed}; {end}"
     statuses = [str(v).split(":")[0].removeprefix("status ") for k, v in f.items() if str(v).startswith("status ")]
     return f"statuses {' '.join(statuses)}; {end}"
 
