@@ -5,8 +5,8 @@ workload, every launcher's run and every fact compared with the reference's).
 A cell says what the launcher's run came to (the tests' counts, the processes
 left under PID 1, the nested sandboxes' statuses, slirp4netns' tap0 and what
 its connections got) and its mark: ✓ the same as the reference, ≈ differs only
-as the launcher declares (reasons listed below the grid), ✗ differs, ? not verified. The raw outputs are in the JSON, and a
-click away on the page.
+as the launcher declares (reasons listed below the grid), ✗ differs, ? not
+verified. The raw outputs are in the JSON, and a click away on the page.
 """
 
 import json
