@@ -1,6 +1,6 @@
 """Every architecture-dependent value of the port is Go's, for each architecture it has tables for.
 
-scripts/gen_go_tables.py reads port/gotables_arch.py's rows and port/gotables.py's texts from Go's
+tests/support/gotables_gen.py (make tables) reads port/gotables_arch.py's rows and port/gotables.py's texts from Go's
 sources as text. These tests ask Go's own type checker instead (tests/programs/gofacts: go/types
 with the gc compiler's sizes for each GOARCH, over GOROOT's syscall, runtime and x/sys/unix), read
 the errno and signal tables with a parser of their own, and check the values the port keeps as
@@ -13,7 +13,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,6 +20,7 @@ import pytest
 from port import launcher, libc, rawclone, sysprocattr
 from port.gotables import ERRORS_OWN, SIGNALS
 from port.gotables_arch import ARCHES
+from tests.support import gotables_gen
 from tests.support.paths import GO, PROGRAMS, PYTHON, ROOT
 
 GOARCHES = {"x86_64": "amd64", "aarch64": "arm64", "riscv64": "riscv64", "ppc64le": "ppc64le", "s390x": "s390x"}
@@ -226,20 +226,15 @@ def test_a_known_machine_name_is_not_refused():
 
 
 def test_generator_refuses_signal_tables_that_differ(tmp_path):
-    """gen_go_tables.py asserts the signal texts are the same for every GOARCH before it writes one table."""
-    sys.path.insert(0, str(ROOT / "scripts"))
-    try:
-        import gen_go_tables
-    finally:
-        sys.path.remove(str(ROOT / "scripts"))
+    """The generator asserts the signal texts are the same for every GOARCH before it writes one table."""
     src = tmp_path / "src"
     for rel in ("syscall", "runtime"):
         (src / rel).mkdir(parents=True)
         for file in (goroot() / "src" / rel).glob("*_linux_*.go"):
             (src / rel / file.name).write_text(file.read_text())
     (src / "syscall/exec_linux.go").write_text((goroot() / "src/syscall/exec_linux.go").read_text())
-    assert gen_go_tables.generate(src, "go")  # the copy generates
+    assert gotables_gen.generate(src, "go")  # the copy generates
     riscv = src / "syscall/zerrors_linux_riscv64.go"
     riscv.write_text(riscv.read_text().replace('\t9:  "killed",', '\t9:  "killed dead",'))
     with pytest.raises(AssertionError, match="signal texts differ"):
-        gen_go_tables.generate(src, "go")
+        gotables_gen.generate(src, "go")
