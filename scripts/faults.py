@@ -37,7 +37,7 @@ class Faults(cli.Application):
 
     def main(self):
         if shutil.which("strace") is None:
-            return self.cannot("strace not installed (apt-get install strace)")
+            return verdict.refuse("faults", "strace not installed (apt-get install strace)")
         try:
             chosen = launchers.select(self.names)
             only = faults.parse_only(self.only) if self.only else None
@@ -46,9 +46,9 @@ class Faults(cli.Application):
                 raise ValueError(f"--families: unknown {', '.join(sorted(bad)) if families else 'empty list'}; "
                                  f"known: {', '.join(faults.FAMILIES)}")  # fmt: skip
         except (KeyError, ValueError) as e:
-            return self.cannot(e.args[0])
+            return verdict.refuse("faults", e.args[0])
         if len(chosen) < 2:
-            return self.cannot("name at least two launchers")
+            return verdict.refuse("faults", "name at least two launchers")
         result = faults.sweep_families(
             families, chosen, only, stages=lambda total: progress.Stages("faults", total, "injections", sys.stderr)
         )
@@ -56,11 +56,6 @@ class Faults(cli.Application):
         data = faults.report(result, meta)
         report.publish("faults", faults, result, meta, data, self.out)
         return data["verdict"]["exit"]
-
-    @staticmethod
-    def cannot(why: str) -> int:
-        print(verdict.headline(verdict.could_not_run("faults", why)), file=sys.stderr)
-        return verdict.EXIT[verdict.COULD_NOT_RUN]
 
 
 if __name__ == "__main__":

@@ -37,9 +37,9 @@ class Matrix(cli.Application):
     def main(self):
         privileges = [p for p in self.privileges.split(",") if p]
         if unknown := [p for p in privileges if p not in matrix.PRIVILEGES]:
-            return self.cannot(f"unknown privilege {unknown[0]!r}; known: root, nobody")
+            return verdict.refuse("matrix", f"unknown privilege {unknown[0]!r}; known: root, nobody")
         if os.geteuid() != 0:
-            return self.cannot("needs root (it runs each cell as root and drops to nobody itself)")
+            return verdict.refuse("matrix", "needs root (it runs each cell as root and drops to nobody itself)")
         skip = {}
         if "nobody" in privileges and (problem := matrix.nobody_problem()):
             skip["nobody"] = f"{problem}; use an interpreter nobody can run, or --privileges root"
@@ -65,11 +65,6 @@ class Matrix(cli.Application):
         print(matrix_report.text_summary(cells, meta, wide=self.wide or None), end="")
         print(f"reports: {out}/matrix.md, matrix.html, matrix.json")
         return matrix_report.view(cells, meta)["verdict"]["exit"]
-
-    @staticmethod
-    def cannot(why: str) -> int:
-        print(verdict.headline(verdict.could_not_run("matrix", why)), file=sys.stderr)
-        return verdict.EXIT[verdict.COULD_NOT_RUN]
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ Exit status (tests/support/verdict.py):
      a launcher is not installed, or a bad command line
 """
 
-import sys
 from pathlib import Path
 
 from plumbum import cli
@@ -40,12 +39,12 @@ class Parity(cli.Application):
         try:
             chosen = launchers.select(self.names)
         except KeyError as e:
-            return self.cannot(e.args[0])
+            return verdict.refuse("parity", e.args[0])
         if len(chosen) < 2:
-            return self.cannot("name a launcher to compare with go")
+            return verdict.refuse("parity", "name a launcher to compare with go")
         for launcher in chosen:
             if problem := launcher.missing():
-                return self.cannot(f"{launcher.name}: {problem}; apt-get install {launcher.package}")
+                return verdict.refuse("parity", f"{launcher.name}: {problem}; apt-get install {launcher.package}")
         results = parity.run_all(chosen)
         rows = parity.compare(results)
         meta = report.run_metadata()
@@ -57,11 +56,6 @@ class Parity(cli.Application):
         (out / "parity.json").write_text(report.json_report(rows, results, meta))
         print(f"reports: {out}/parity.md, parity.html, parity.json")
         return report.view(rows, results, meta)["verdict"]["exit"]
-
-    @staticmethod
-    def cannot(why: str) -> int:
-        print(verdict.headline(verdict.could_not_run("parity", why)), file=sys.stderr)
-        return verdict.EXIT[verdict.COULD_NOT_RUN]
 
 
 if __name__ == "__main__":

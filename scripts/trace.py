@@ -13,7 +13,6 @@ tests/support/trace.py.
 """
 
 import shutil
-import sys
 
 from plumbum import cli
 
@@ -34,23 +33,18 @@ class Trace(cli.Application):
 
     def main(self):
         if shutil.which("strace") is None:
-            return self.cannot("strace not installed (apt-get install strace)")
+            return verdict.refuse("trace", "strace not installed (apt-get install strace)")
         try:
             chosen = launchers.select(self.names)
         except KeyError as e:
-            return self.cannot(e.args[0])
+            return verdict.refuse("trace", e.args[0])
         if len(chosen) < 2:
-            return self.cannot("name at least two launchers")
+            return verdict.refuse("trace", "name at least two launchers")
         result = trace.trace(chosen, runs=self.runs)
         meta = {**report.run_metadata(), "traced starts per launcher": str(self.runs)}
         data = trace.report(result, meta)
         report.publish("trace", trace, result, meta, data, self.out)
         return data["verdict"]["exit"]
-
-    @staticmethod
-    def cannot(why: str) -> int:
-        print(verdict.headline(verdict.could_not_run("trace", why)), file=sys.stderr)
-        return verdict.EXIT[verdict.COULD_NOT_RUN]
 
 
 if __name__ == "__main__":

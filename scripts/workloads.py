@@ -68,5 +68,4 @@ if __name__ == "__main__":
     try:
         Workloads.run()
     except KeyboardInterrupt:
-        print(verdict.headline(verdict.could_not_run("workloads", "interrupted")), file=sys.stderr)
-        sys.exit(2)
+        sys.exit(verdict.refuse("workloads", "interrupted"))

@@ -61,6 +61,12 @@ def could_not_run(what: str, reason: str, meta: dict | None = None) -> dict:
                 not_verified=[{"where": what, "reason": reason}])  # fmt: skip
 
 
+def refuse(what: str, reason: str) -> int:
+    """A script that cannot run: its verdict's headline on stderr, and the exit status to return."""
+    print(headline(could_not_run(what, reason)), file=sys.stderr)
+    return EXIT[COULD_NOT_RUN]
+
+
 def headline(v: dict) -> str:
     """The verdict as its first line: mark, state, summary."""
     return f"{VERDICT_MARK[v['state']]} {v['state'].upper()}: {v['summary']}"
