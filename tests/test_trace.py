@@ -122,12 +122,13 @@ SIX_CLONE = (
 )
 
 
-def _start(*child: str, launcher: tuple[str, ...] = ()) -> list[dict]:
-    """A launcher (pid 10) that runs launcher's calls, clones sh (pid 11), which runs child's calls and execs."""
+def _start(*child: str, launcher: tuple[str, ...] = (), clone: str = SIX_CLONE) -> list[dict]:
+    """A launcher (pid 10) that runs launcher's calls, makes sh (pid 11) with clone, which runs child's calls
+    and execs."""
     calls = _calls(
         (10, 'execve("/usr/bin/launcher", ["launcher"], 0x0 /* 1 var */) = 0'),
         *((10, c) for c in launcher),
-        (10, SIX_CLONE),
+        (10, clone),
         *((11, c) for c in child),
         (11, 'execve("/usr/bin/sh", ["sh"], 0x0 /* 1 var */) = 0'),
         (11, "exit_group(0) = ?"),
@@ -185,24 +186,13 @@ def test_a_child_that_ignores_a_signal_is_unexplained():
     ]
 
 
-def _launch(clone: str) -> list[dict]:
-    """The sequence of a launcher (pid 10) that makes sh (pid 11) with this clone call, and nothing else."""
-    calls = _calls(
-        (10, 'execve("/usr/bin/launcher", ["launcher"], 0x0 /* 1 var */) = 0'),
-        (10, clone),
-        (11, 'execve("/usr/bin/sh", ["sh"], 0x0 /* 1 var */) = 0'),
-        (11, "exit_group(0) = ?"),
-    )
-    return trace.sequence(calls, trace.processes(calls))
-
-
 def test_a_clone_with_a_flag_beyond_the_namespaces_is_unexplained():
     """The clone rules explain CLONE_PIDFD (Go's) and the CLONE_NEW* flags (compared by namespace_calls), not
     another flag: a port clone with CLONE_PARENT as well is a difference no rule explains."""
-    go = _launch(SIX_CLONE.replace("flags=", "flags=CLONE_PIDFD|"))
+    go = _start(clone=SIX_CLONE.replace("flags=", "flags=CLONE_PIDFD|"))
 
     def unexplained(clone: str) -> list[str]:
-        rows = trace.align(go, _launch(clone), "raw-clone")
+        rows = trace.align(go, _start(clone=clone), "raw-clone")
         return [trace._cell(r["port"]) for r in rows if "UNEXPLAINED" in r["why"]]
 
     assert unexplained(SIX_CLONE) == []
