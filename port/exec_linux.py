@@ -113,6 +113,10 @@ class _Pipe(Record):
     def child_end(self) -> int:
         return self.write if self.to_launcher else self.read
 
+    def close(self) -> None:
+        os.close(self.read)
+        os.close(self.write)
+
 
 TO_LAUNCHER, TO_CHILD = True, False  # a _Pipe's direction
 
@@ -130,8 +134,7 @@ def _open_pipes(**directions: bool | None) -> "_Pipes":
                 made[name] = _Pipe(*os.pipe(), direction)
     except OSError as e:
         for pipe in made.values():
-            os.close(pipe.read)
-            os.close(pipe.write)
+            pipe.close()
         raise Errno(e.errno) from None
     return _Pipes(**made)
 
@@ -153,6 +156,11 @@ class _Pipes(Record):
 
     def child_ends(self) -> list[int]:
         return [p.child_end() for p in self._used()]
+
+    def close(self) -> None:
+        """Both ends of every pipe: a start that failed before any process was made."""
+        for p in self._used():
+            p.close()
 
 
 def _cstring(s: str | bytes) -> bytes:
@@ -277,8 +285,7 @@ def _start_adopted(child: "_Child") -> int:
         was_subreaper = libc.prctl_get(libc.PR_GET_CHILD_SUBREAPER)
         libc.prctl(libc.PR_SET_CHILD_SUBREAPER, 1)
     except OSError as e:  # the start fails before any process is made, as a failed clone does under Go
-        for fd in pipes.launcher_ends() + pipes.child_ends():
-            os.close(fd)
+        pipes.close()
         raise Errno(e.errno) from None
     pid, _ = _create(
         child,
@@ -401,8 +408,7 @@ def _create(child: "_Child", make, start_child, undo=None) -> tuple[int, int]:
         signal.pthread_sigmask(signal.SIG_SETMASK, child.mask)
         if undo is not None:
             undo()
-        for fd in child.pipes.launcher_ends() + child.pipes.child_ends():
-            os.close(fd)
+        child.pipes.close()
         raise Errno(e.errno) from None
     if pid == 0:
         start_child()  # never returns
