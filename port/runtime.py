@@ -21,6 +21,8 @@ import _signal as signal  # the C module: signal.py wraps everything in enums, ~
 import errno
 import os
 
+from port.gotables import CRASHES
+
 # Go: sigtable entries with _SigDefault (left alone: the system default, or
 # what was inherited), the uncatchable ones, and those with _SigSetStack
 # (32 and 34), which Go never touches. Signal 33 Go does handle
@@ -34,12 +36,10 @@ _SIGSETXID = 33
 _UNTOUCHED = {signal.SIGCONT, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU, 32, 34}
 _UNCATCHABLE = {signal.SIGKILL, signal.SIGSTOP}
 # Go: _SigKill signals (the program dies) and _SigThrow/_SigPanic ones (it
-# crashes: the signal's runtime text, a goroutine dump, exit status 2; see _crash).
+# crashes: the signal's runtime text, a goroutine dump, exit status 2; see _crash),
+# which make tables reads from Go's runtime/sigtab_linux_generic.go.
 _KILL = {signal.SIGHUP, signal.SIGINT, signal.SIGTERM}
-_THROW = {
-    signal.SIGQUIT, signal.SIGILL, signal.SIGTRAP, signal.SIGABRT, signal.SIGBUS,
-    signal.SIGFPE, signal.SIGSEGV, signal.SIGSTKFLT, signal.SIGSYS,
-}  # fmt: skip
+_THROW = frozenset(CRASHES)
 # What a fault raises: a handler that returns goes back to the faulting instruction.
 _FAULTS = {signal.SIGILL, signal.SIGBUS, signal.SIGFPE, signal.SIGSEGV}
 # Caught and dropped by Go; their default action is already "ignore", so
@@ -125,9 +125,7 @@ def _crash(sig: int, frame) -> None:
     """
     import faulthandler
 
-    from port import gotables
-
-    write(2, gotables.CRASHES[sig].encode() + b"\n\n")
+    write(2, CRASHES[sig].encode() + b"\n\n")
     faulthandler.dump_traceback(2, all_threads=True)
     if os.environ.get("GOTRACEBACK") == "crash":  # Go: runtime.crash, dieFromSignal(SIGABRT)
         signal.signal(signal.SIGABRT, signal.SIG_DFL)
