@@ -41,6 +41,7 @@ import psutil
 from tests.support import hostguard, verdict
 from tests.support.launchers import LAUNCHER_GO, LAUNCHER_PY, Launcher
 from tests.support.paths import ROOT
+from tests.support.piped import LOG_TIME
 from tests.support.report import templates
 from tests.support.strace import parse
 
@@ -308,8 +309,6 @@ def occurrences(calls: list[dict]) -> dict[str, int]:
 
 
 # --- one run --------------------------------------------------------------------------
-
-LOG_TIME = re.compile(rb"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d ", re.M)
 
 
 def normalise(data: bytes) -> str:

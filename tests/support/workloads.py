@@ -66,6 +66,7 @@ from tests.support.launchers import (
 )
 from tests.support.paths import BUILD
 from tests.support.paths import GO as GO_COMMAND
+from tests.support.shell import LOG_TIME
 
 GOTEST = BUILD / "gotest"  # the test binaries (make workloads builds them; make test only syscall's)
 BEGIN, END = "@@begin", "@@end"
@@ -535,9 +536,6 @@ class Run:
     def as_data(self) -> dict:
         return {"launcher": self.launcher, "status": self.status, "facts": self.facts, "error": self.error,
                 "stdout": self.stdout, "stderr": self.stderr}  # fmt: skip
-
-
-LOG_TIME = re.compile(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d ", re.M)
 
 
 def run_one(launcher: Launcher, workload: Workload, tmp: str) -> Run:
