@@ -85,7 +85,7 @@ def run_metadata(launchers: list[dict] | None = None) -> dict[str, str]:
         "user": f"{user_name} (uid {user})",
         "python": f"{platform.python_implementation()} {sys.version.split()[0]} ({sys.executable})",
         "go": _go_version(),
-        "git commit": _git_commit(),
+        "git commit": git_commit(),
     }
 
 
@@ -105,7 +105,8 @@ def _go_version() -> str:
     return built.split(": ", 1)[-1] if built else _run([go, "version"]) or "unknown"
 
 
-def _git_commit() -> str:
+def git_commit() -> str:
+    """HEAD's short hash, and whether the tree has uncommitted changes: what a run stands for."""
     commit = _run(["git", "rev-parse", "--short", "HEAD"])
     if not commit:
         return "unknown (not a git checkout)"

@@ -9,12 +9,9 @@ pytest a RAW_CLONE test re-runs in, which is not given the option).
 
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
-
-from tests.support.paths import ROOT
 
 _started: dict = {}
 
@@ -34,12 +31,11 @@ def finish(session) -> None:
         return
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     counts = {k: len(reporter.stats.get(k, [])) for k in ("passed", "skipped", "failed", "error", "xfailed")}
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True,
-                           text=True).stdout.strip()  # fmt: skip
+    from tests.support.report import git_commit  # here: jinja2 and rich need not load for every pytest
+
     record = {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "commit": commit.stdout.strip() + (" (with uncommitted changes)" if dirty else ""),
+        "commit": git_commit(),
         "python": sys.version.split()[0],
         **counts,
         "seconds": round(time.monotonic() - _started["monotonic"], 1),
