@@ -332,7 +332,7 @@ def trace_aspects(events: list[dict]) -> dict[str, str]:
 def trace_launcher(launcher: Launcher) -> tuple[list[dict], str | None]:
     """make trace's sequence of one start (and why it could not be traced, or None)."""
     with tempfile.TemporaryDirectory(prefix="nsport-goversions-trace-") as tmp:
-        seq, _, problem = trace._trace_one(launcher, Path(tmp), 0)
+        seq, _, problem = trace.trace_one(launcher, Path(tmp), 0)
     return seq, problem
 
 

@@ -497,7 +497,7 @@ def namespace_calls(seq: list[dict]) -> list[str]:
     return out
 
 
-def _trace_one(lc, tmp: Path, i: int) -> tuple[list[dict], dict[int, dict], str | None]:
+def trace_one(lc, tmp: Path, i: int) -> tuple[list[dict], dict[int, dict], str | None]:
     """One traced start: (sequence, processes, why it could not be traced or None)."""
     log = tmp / f"{lc.name}.{i}.strace"
     try:
@@ -518,10 +518,10 @@ def trace(chosen: list, runs: int = 1) -> dict:
     traced = []
     with tempfile.TemporaryDirectory(prefix="nsport-trace-") as tmp:
         for lc in chosen:
-            first = _trace_one(lc, Path(tmp), 0)
+            first = trace_one(lc, Path(tmp), 0)
             times = [start_to_exec_ms(first[0])] if first[2] is None else []
             for i in range(1, runs if first[2] is None else 0):
-                seq, _, problem = _trace_one(lc, Path(tmp), i)
+                seq, _, problem = trace_one(lc, Path(tmp), i)
                 if problem is None:
                     times.append(start_to_exec_ms(seq))
             traced.append((lc, first, times))
