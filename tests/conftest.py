@@ -27,6 +27,8 @@ def pytest_sessionfinish(session):
 
 def pytest_sessionstart(session):
     run_record.start(session.config)
+    if session.config.option.collectonly:  # the Makefile's bytecode step: nothing runs
+        return
     if problem := machine.missing_for_tests():
         raise pytest.UsageError(problem)
     if not os.path.exists(GO.argv[0]):
@@ -77,23 +79,26 @@ def pytest_runtest_setup(item):
 def pytest_pyfunc_call(pyfuncitem):
     """A test naming RAW_CLONE needs a process that can raw-clone. Under xdist every worker has
     execnet's thread, so rawclone.unusable() holds and fork_exec would take SUBREAPER instead: there
-    the test body runs in a fresh single-threaded pytest (its outcome is this test's), and in that
-    pytest a process that still cannot raw-clone fails the test, naming why. Either way, every
-    start of a test that names a strategy must take the strategy it asked for (strict_starts)."""
+    the test body runs in a forked child, which has one thread (its outcome is this test's), and a
+    child that still cannot raw-clone fails the test, naming why. Either way, every start of a test
+    that names a strategy must take the strategy it asked for (strict_starts)."""
     named = strategy_guard.named_strategies(pyfuncitem)
     if not named:
         return None
     from port import rawclone
 
+    def body():
+        if exec_linux.RAW_CLONE in named and (reason := rawclone.unusable()):
+            pytest.fail(f"the test names RAW_CLONE, and this process cannot raw-clone: {reason}")
+        with pytest.MonkeyPatch.context() as mp:
+            strategy_guard.strict_starts(mp)
+            testfunction = pyfuncitem.obj
+            argnames = pyfuncitem._fixtureinfo.argnames
+            testfunction(**{arg: pyfuncitem.funcargs[arg] for arg in argnames})
+
     reason = rawclone.unusable() if exec_linux.RAW_CLONE in named else None
-    if reason and not os.environ.get(strategy_guard.ALONE):
-        strategy_guard.run_alone(pyfuncitem, reason)
-        return True
     if reason:
-        pytest.fail(f"the test names RAW_CLONE, and this process cannot raw-clone: {reason}")
-    with pytest.MonkeyPatch.context() as mp:
-        strategy_guard.strict_starts(mp)
-        testfunction = pyfuncitem.obj
-        argnames = pyfuncitem._fixtureinfo.argnames
-        testfunction(**{arg: pyfuncitem.funcargs[arg] for arg in argnames})
+        strategy_guard.run_forked(body, reason)
+    else:
+        body()
     return True

@@ -156,7 +156,7 @@ def test_relay_strategy_shows_in_the_process_tree():
 
 def test_the_start_reports_the_strategy_it_took(strategy):
     """Cmd.strategy_taken (port-only) is the strategy named: a RAW_CLONE test runs where a raw clone is
-    possible (tests/conftest.py re-runs it in a single-threaded pytest under xdist), never as SUBREAPER."""
+    possible (tests/conftest.py runs its body in a forked, single-threaded child under xdist), never as SUBREAPER."""
     cmd = exec.Command("true")
     cmd.strategy = strategy
     cmd.sys_proc_attr = SysProcAttr(cloneflags=CLONE_NEWUSER | CLONE_NEWPID)

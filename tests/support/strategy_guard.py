@@ -1,18 +1,19 @@
 """A test that names a strategy runs that strategy, or fails (conftest's pytest_pyfunc_call uses this).
 
 Under xdist every worker has execnet's thread, so rawclone.unusable() holds and
-fork_exec would quietly take SUBREAPER for RAW_CLONE: such a test is re-run alone
-in a fresh single-threaded pytest, and every start of a test that names a
-strategy must take it (strict_starts).
+fork_exec would quietly take SUBREAPER for RAW_CLONE: such a test's body runs in
+a forked child of the worker (fork keeps only the calling thread), and every
+start of a test that names a strategy must take it (strict_starts).
 """
 
+import json
 import os
+import signal
+import traceback
 
 import pytest
 
 from port import exec_linux
-
-ALONE = "NSPORT_RAW_CLONE_ALONE"  # set in the single-threaded pytest a RAW_CLONE test is re-run in
 
 
 def named_strategies(item) -> set[str]:
@@ -50,20 +51,40 @@ def strict_starts(mp: pytest.MonkeyPatch) -> None:
     mp.setattr(port_exec, "fork_exec", fork_exec)
 
 
-def run_alone(item, why: str) -> None:
-    """Run item alone in a fresh pytest without xdist (one thread), and take its outcome as this one's."""
-    import subprocess
-    import sys
+def run_forked(body, why: str) -> None:
+    """Run body() in a forked child of this process and take its outcome as this test's.
 
-    from tests.support.paths import ROOT
-
-    argv = [sys.executable, "-m", "pytest", "-p", "no:xdist", "-p", "no:cacheprovider", "-q", "-rsx", item.nodeid]
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "XDIST_"))} | {ALONE: "1"}
-    proc = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
-    last = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
-    if proc.returncode == 0 and " passed" in last:
-        return
-    if proc.returncode == 0 and " skipped" in last:
-        reasons = [line for line in proc.stdout.splitlines() if line.startswith("SKIPPED")]
-        pytest.skip(f"in a single-threaded pytest (here: {why}): {' '.join(reasons) or last}")
-    pytest.fail(f"run alone in a single-threaded pytest (here: {why}), the test failed:\n{proc.stdout}{proc.stderr}")
+    The child has one thread (fork copies only the caller), so it can raw-clone; glibc's fork
+    makes malloc and stdio safe there, which a raw clone from a threaded process would not.
+    Its processes left behind are re-parented to this one (pytest is a subreaper), so the
+    host guard still sees them."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: run the body, write its outcome, never return into pytest
+        os.close(r)
+        outcome = {"outcome": "passed"}
+        try:
+            body()
+        except pytest.skip.Exception as e:
+            outcome = {"outcome": "skipped", "text": str(e)}
+        except BaseException as e:  # noqa: BLE001 - every failure is this test's, reported by the parent
+            outcome = {"outcome": "failed", "text": "".join(traceback.format_exception(e))}
+        os.write(w, json.dumps(outcome).encode())
+        os._exit(0)
+    os.close(w)
+    try:
+        with os.fdopen(r, "rb") as f:
+            data = f.read()
+        _, status = os.waitpid(pid, 0)
+        pid = 0
+    finally:
+        if pid:  # interrupted (a timeout): the child must not outlive its test
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+    if not data:
+        pytest.fail(f"the forked child (here: {why}) ended without an outcome: wait status {status:#x}")
+    outcome = json.loads(data)
+    if outcome["outcome"] == "skipped":
+        pytest.skip(outcome["text"])
+    if outcome["outcome"] == "failed":
+        pytest.fail(f"in a forked single-threaded child (here: {why}):\n{outcome['text']}", pytrace=False)
