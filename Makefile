@@ -22,6 +22,8 @@ PYTEST_ARGS := -n auto --dist loadgroup $(ARGS)
 .SECONDEXPANSION:
 .PHONY: help doctor setup build bytecode figures test parity matrix trace faults fuzz bench kernels mutants workloads goversions lint fmt tables docs clean distclean venv-usable
 LAUNCHERS ?= go,py
+# PROBES=hostname,net: make parity runs only these probes (all by default); its verdict counts only them.
+PROBES ?=
 TRACE_LAUNCHERS ?= go,py,py-subreaper,py-relay
 # Where parity, matrix, trace and kernels write their reports.
 REPORTS ?= reports
@@ -60,7 +62,7 @@ endif
 help:
 	@echo "make parity    run every probe under each launcher and write reports/parity.{md,html,json}"
 	@echo "               LAUNCHERS=go,py,unshare,bwrap picks them (commas or spaces; go, the reference, always runs"
-	@echo "               first, named or not; see tests/support/launchers.py);"
+	@echo "               first, named or not; see tests/support/launchers.py); PROBES=hostname,net only those probes;"
 	@echo "               exits 0 when the only differences are the ones a launcher declares, with the reason"
 	@echo "               VERDICT=reports/parity.status writes the script's own status (0 match, 1 differs,"
 	@echo "               2 not verified or could not run; make itself exits 2 on any failure); WIDE=1 the full grid"
@@ -179,7 +181,7 @@ test: lint build build/gotest/syscall.test
 
 parity: build
 	@$(doctor_first)
-	@$(call verdict,$(PY) scripts/parity.py --launchers '$(LAUNCHERS)' --out $(REPORTS) $(if $(WIDE),--wide))
+	@$(call verdict,$(PY) scripts/parity.py --launchers '$(LAUNCHERS)' --probes '$(PROBES)' --out $(REPORTS) $(if $(WIDE),--wide))
 
 matrix: build
 	@$(doctor_first)

@@ -1,6 +1,6 @@
 """Run every probe under each launcher; print the verdict and what differs, and write the reports.
 
-    parity.py [--launchers go,py,unshare,bwrap] [--out reports] [--wide]
+    parity.py [--launchers go,py,unshare,bwrap] [--probes hostname,net] [--out reports] [--wide]
 
 Go is the reference: it runs first whether named first, later or not at all.
 Prints the verdict first, then each probe that is not ✓ as a block that fits
@@ -32,12 +32,17 @@ class Parity(cli.Application):
         help="comma or space list; go, the reference, always runs first (named or not); "
         f"known: {', '.join(launchers.LAUNCHERS)}",
     )  # fmt: skip
+    probe_names = cli.SwitchAttr(
+        "--probes", str, default="", envname="PROBES",
+        help="comma or space list of probes to run (every probe by default); the verdict counts only these",
+    )  # fmt: skip
     out = cli.SwitchAttr("--out", str, default=str(REPORTS), help="where the reports go")
     wide = cli.Flag("--wide", help="the full grid of every fact, whatever the terminal's width")
 
     def main(self):
         try:
             chosen = launchers.select(self.names)
+            probes = parity.select_probes(self.probe_names)
         except KeyError as e:
             return verdict.refuse("parity", e.args[0])
         if len(chosen) < 2:
@@ -45,8 +50,8 @@ class Parity(cli.Application):
         for launcher in chosen:
             if problem := launcher.missing():
                 return verdict.refuse("parity", f"{launcher.name}: {problem}; apt-get install {launcher.package}")
-        results = parity.run_all(chosen)
-        rows = parity.compare(results)
+        results = parity.run_all(chosen, probes)
+        rows = parity.compare(results, probes)
         meta = report.run_metadata()
         print(report.terminal(rows, results, meta, wide=self.wide or None), end="")
         out = Path(self.out)

@@ -13,6 +13,7 @@ import pytest
 from tests.support import parity
 from tests.support.launchers import BROKEN, GO
 from tests.support.paths import ROOT
+from tests.support.probes import PROBES
 
 pytestmark = pytest.mark.userns
 
@@ -22,7 +23,8 @@ WATCHED_BY = {"UTS": "hostname", "IPC": "ipc", "PID": "pid", "NS": "mount", "USE
 # Without CLONE_NEWUSER the other namespaces need root on the host.
 @pytest.mark.parametrize("flag", [pytest.param(f, marks=[pytest.mark.root] if f == "USER" else []) for f in WATCHED_BY])
 def test_dropped_flag_is_caught_by_its_probe(flag):
-    rows = {row["name"]: row for row in parity.compare(parity.run_all([GO, BROKEN[flag]]))}
+    probes = [p for p in PROBES if p.name in (WATCHED_BY[flag], "namespaces")]  # the two this test reads
+    rows = {row["name"]: row for row in parity.compare(parity.run_all([GO, BROKEN[flag]], probes), probes)}
     assert not rows[WATCHED_BY[flag]]["match"], f"probe {WATCHED_BY[flag]} missed CLONE_NEW{flag}"
     assert not rows["namespaces"]["match"]
 
@@ -30,7 +32,8 @@ def test_dropped_flag_is_caught_by_its_probe(flag):
 def test_parity_script_fails_and_names_the_probe(tmp_path):
     broken = BROKEN["NET"]
     proc = subprocess.run(
-        [sys.executable, "scripts/parity.py", "--launchers", f"go,{broken.name}", "--out", str(tmp_path)],
+        [sys.executable, "scripts/parity.py", "--launchers", f"go,{broken.name}", "--probes", "net,namespaces",
+         "--out", str(tmp_path)],
         cwd=ROOT, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert proc.returncode == 1, proc.stdout + proc.stderr

@@ -150,10 +150,10 @@ def test_markdown_and_json_carry_the_same():
 # --- the script, with the real third-party launchers ---------------------------------------
 
 
-def _parity(tmp_path, names: str, prefix: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+def _parity(tmp_path, names: str, prefix: tuple[str, ...] = (), columns: int = 100) -> subprocess.CompletedProcess:
     return subprocess.run(
         [*prefix, sys.executable, "scripts/parity.py", "--launchers", names, "--out", str(tmp_path)],
-        cwd=ROOT, capture_output=True, text=True, timeout=120, env={**os.environ, "COLUMNS": "100"},
+        cwd=ROOT, capture_output=True, text=True, timeout=120, env={**os.environ, "COLUMNS": str(columns)},
     )  # fmt: skip
 
 
@@ -164,9 +164,12 @@ def _need(launcher: Launcher) -> None:
 
 @pytest.mark.userns
 def test_third_party_launchers_pass_with_only_expected_differences(tmp_path):
+    """COLUMNS=80 make parity LAUNCHERS=go,py,unshare,bwrap | cat: only declared differences, the verdict
+    first, every declared difference with its whole reason, no line past 80, no value cut below 12
+    characters, no word broken."""
     _need(UNSHARE)
     _need(BWRAP)
-    proc = _parity(tmp_path, "go,py,unshare,bwrap")
+    proc = _parity(tmp_path, "go,py,unshare,bwrap", columns=80)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     data = json.loads((tmp_path / "parity.json").read_text())
     assert data["summary"]["mismatches"] == []
@@ -174,8 +177,17 @@ def test_third_party_launchers_pass_with_only_expected_differences(tmp_path):
     assert ("bwrap", "pid", "$$") in seen and ("unshare", "exit", "printed at start") in seen
     page = (tmp_path / "parity.html").read_text()
     assert "bwrap&#39;s own reaper makes sh PID 2" in page
-    table = [line for line in proc.stdout.splitlines() if not line.startswith("reports: ")]
-    assert max(map(len, table)) <= 100  # COLUMNS
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("✓ MATCH: 15/15 probes match go")
+    assert "legend: ✓ same as go · ≈ a difference the launcher declares" in proc.stdout
+    assert max(len(line) for line in lines if not line.startswith("reports: ")) <= 80  # a path is not cut
+    words = set(proc.stdout.split())
+    for e in data["summary"]["expected"]:
+        assert e["fact"].split()[0] in words
+        for word in e["why"].split():
+            assert word in words, f"{word!r} of {e['why']!r} is missing or broken"
+    cut = [w for w in proc.stdout.split() if "…" in w and len(w) < 12]
+    assert not cut, cut
 
 
 @pytest.mark.root

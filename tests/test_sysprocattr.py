@@ -31,6 +31,7 @@ from tests.support import machine, parity, shell
 from tests.support.configs import CONFIGS, Config
 from tests.support.launchers import Launcher
 from tests.support.piped import launch_both
+from tests.support.probe import Host
 from tests.support.shell import transcript
 
 pytestmark = pytest.mark.userns
@@ -97,13 +98,33 @@ def _reference_in_pty(argv: tuple[str, ...]) -> tuple[str, int | None, int | Non
     return run_in_pty(Launcher("go", argv, "", reference=True))
 
 
-def reference_in_pty(go: Launcher) -> tuple[str, int | None, int | None]:
-    """Go's launcher checks --strategy and ignores it, so one run of a
-    configuration serves every strategy the port is compared under (per worker)."""
+def _one_strategy(go: Launcher) -> tuple[str, ...]:
+    """Go's launcher checks --strategy and ignores it, so one run of a configuration
+    serves every strategy the port is compared under (per worker: xdist_group below)."""
     argv = list(go.argv)
     if "--strategy" in argv:
         argv[argv.index("--strategy") + 1] = RAW_CLONE
-    return _reference_in_pty(tuple(argv))
+    return tuple(argv)
+
+
+def reference_in_pty(go: Launcher) -> tuple[str, int | None, int | None]:
+    return _reference_in_pty(_one_strategy(go))
+
+
+@functools.cache
+def _reference_observed(argv: tuple[str, ...], name: str) -> tuple[Host, dict]:
+    host = Host()
+    return host, parity.observe(Launcher(name, argv, "", reference=True), host=host)
+
+
+def probe_both(go: Launcher, py: Launcher) -> dict:
+    """parity.run_all([go, py]), with Go's observation taken once per configuration (the port's
+    is read against the same host baseline)."""
+    host, observed = _reference_observed(_one_strategy(go), go.name)
+    results = parity.run_all([py], host=host)
+    results["launchers"].insert(0, go.as_data())
+    results["observations"][go.name] = observed
+    return results
 
 
 def makes_middle_process(config: Config) -> bool:
@@ -122,7 +143,7 @@ def marks(config: Config) -> list:
 
 
 CASES = [
-    pytest.param(c, s, id=f"{c.name}-{s}", marks=marks(c))
+    pytest.param(c, s, id=f"{c.name}-{s}", marks=[*marks(c), pytest.mark.xdist_group(f"sysprocattr-{c.name}")])
     for c in CONFIGS
     for s in STRATEGIES
     if s != RELAY or makes_middle_process(c)
@@ -140,7 +161,7 @@ def test_field_parity(config, strategy, tmp_path, request):
         missing = [line for line in config.expect if line not in go_run[0]]
         assert not missing, f"the reference did not print {missing}:\n{go_run[0]}"
         return
-    rows = {r["name"]: r for r in parity.compare(parity.run_all([go, py]))}
+    rows = {r["name"]: r for r in parity.compare(probe_both(go, py))}
     bad = {name: r["differs"] for name, r in rows.items() if not r["match"]}
     if strategy == RELAY and bad.get("pstree") == {py.name: ["process tree from the host"]}:
         del bad["pstree"]  # the relay process itself: tests/test_regressions_caught.py

@@ -112,9 +112,10 @@ def observe(launcher: Launcher, probes: list[Probe] = PROBES, host: Host | None 
     return results
 
 
-def run_all(launchers: list[Launcher], probes: list[Probe] = PROBES) -> dict:
-    """Observe every launcher plus the host's own view; the report's raw data."""
-    host = Host()
+def run_all(launchers: list[Launcher], probes: list[Probe] = PROBES, host: Host | None = None) -> dict:
+    """Observe every launcher plus the host's own view (against host, a fresh baseline by default); the
+    report's raw data."""
+    host = host or Host()
     hosts = {p.name: host_view(p, host) for p in probes}
     return {
         "launchers": [lc.as_data() for lc in launchers],
@@ -122,6 +123,15 @@ def run_all(launchers: list[Launcher], probes: list[Probe] = PROBES) -> dict:
         "host": {name: {"output": v[0], "facts": v[1]} for name, v in hosts.items() if v},
         "observations": {lc.name: observe(lc, probes, host) for lc in launchers},
     }
+
+
+def select_probes(names: str) -> list[Probe]:
+    """The probes named in a list (commas, spaces or both), in the suite's order; all of them for none."""
+    named = [n for n in re.split(r"[,\s]+", names.strip()) if n]
+    known = [p.name for p in PROBES]
+    if unknown := [n for n in named if n not in known]:
+        raise KeyError(f"unknown probe {unknown[0]!r}; known: {', '.join(known)}")
+    return [p for p in PROBES if p.name in named] if named else list(PROBES)
 
 
 def compare(results: dict, probes: list[Probe] = PROBES) -> list[dict]:
