@@ -9,6 +9,7 @@ line (test_unknown_architecture_is_refused); on this one nothing changed (test_x
 """
 
 import functools
+import hashlib
 import json
 import os
 import re
@@ -21,7 +22,7 @@ from port import launcher, libc, rawclone, sysprocattr
 from port.gotables import ERRORS_OWN, SIGNALS
 from port.gotables_arch import ARCHES
 from tests.support import gotables_gen
-from tests.support.paths import GO, PROGRAMS, PYTHON, ROOT
+from tests.support.paths import BUILD, GO, PROGRAMS, PYTHON, ROOT
 
 GOARCHES = {"x86_64": "amd64", "aarch64": "arm64", "riscv64": "riscv64", "ppc64le": "ppc64le", "s390x": "s390x"}
 GOENV = {"GOTOOLCHAIN": "local", "GOPROXY": "off", "GOFLAGS": "-trimpath", "GOCACHE": str(ROOT / "build/go-cache")}
@@ -54,12 +55,22 @@ def goroot() -> Path:
 
 @functools.cache
 def go_facts() -> dict:
-    """{GOARCH: {package: {"consts": {name: int}, "structs": {name: {"size", "fields"}}}}}, from go/types."""
+    """{GOARCH: {package: {"consts": {name: int}, "structs": {name: {"size", "fields"}}}}}, from go/types.
+
+    Type-checking five architectures takes about 3 s of CPU, so the answer is kept in build/, named by
+    what determines it: the request, the gofacts program and the Go release (GOROOT/VERSION; x/sys/unix
+    is GOROOT's vendored copy)."""
     request = {"goroot": str(goroot()), "arches": list(GOARCHES.values()), "packages": REQUEST}
-    proc = subprocess.run([GO, "run", "main.go"], cwd=PROGRAMS / "gofacts", input=json.dumps(request),
-                          env={**os.environ, **GOENV}, capture_output=True, text=True)  # fmt: skip
-    assert proc.returncode == 0, proc.stderr
-    facts = json.loads(proc.stdout)
+    inputs = json.dumps(request).encode() + (PROGRAMS / "gofacts/main.go").read_bytes()
+    kept = BUILD / f"gofacts-{hashlib.sha256(inputs + (goroot() / 'VERSION').read_bytes()).hexdigest()[:16]}.json"
+    if not kept.exists():
+        proc = subprocess.run([GO, "run", "main.go"], cwd=PROGRAMS / "gofacts", input=json.dumps(request),
+                              env={**os.environ, **GOENV}, capture_output=True, text=True)  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+        part = kept.with_suffix(f".{os.getpid()}")  # renamed whole: a concurrent run never reads half a file
+        part.write_text(proc.stdout)
+        part.rename(kept)
+    facts = json.loads(kept.read_text())
     for packages in facts.values():
         for found in packages.values():
             found["consts"] = {name: int(value) for name, value in found["consts"].items()}

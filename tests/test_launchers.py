@@ -60,7 +60,8 @@ def test_the_helps_say_go_is_the_reference():
 
 @pytest.mark.userns
 def test_parity_named_py_first_still_compares_with_go(tmp_path):
-    proc = subprocess.run([sys.executable, "scripts/parity.py", "--launchers", "py, go", "--out", str(tmp_path)],
+    proc = subprocess.run([sys.executable, "scripts/parity.py", "--launchers", "py, go", "--probes", "hostname",
+                           "--out", str(tmp_path)],
                           cwd=ROOT, capture_output=True, text=True, timeout=120)  # fmt: skip
     assert proc.returncode == 0, proc.stdout + proc.stderr
     data = json.loads((tmp_path / "parity.json").read_text())

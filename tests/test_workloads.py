@@ -99,11 +99,11 @@ def test_a_missing_tool_is_not_verified_by_name():
     assert workloads.make_verdict([record])["state"] == verdict.COULD_NOT_RUN
 
 
-def _same_under_go_and_py(w: workloads.Workload, launchers, tmp_path) -> dict:
+def _same_under_go_and_py(w: workloads.Workload, launchers, tmp_path, together: bool = False) -> dict:
     tmp = tmp_path / "tmp"
     tmp.mkdir()
     tmp.chmod(0o1777)
-    record = workloads.run_workload(w, "fast", launchers, str(tmp))
+    record = workloads.run_workload(w, "fast", launchers, str(tmp), together=together)
     assert not record["not_verified"], record["not_verified"]
     differs = {n: [r for r in rows if r["state"] != "same"] for n, rows in record["cells"].items()}
     assert not any(differs.values()), json.dumps(differs, indent=1, default=str)
@@ -132,7 +132,7 @@ def test_a_few_of_gos_syscall_tests_alike_as_a_mapped_root(tmp_path):
 @pytest.mark.userns
 @pytest.mark.tool("tini")
 def test_tini_as_pid_1_reaps_the_orphans_alike(tmp_path):
-    facts = _same_under_go_and_py(workloads.workloads(fast=True)[1], [GO, PY], tmp_path)
+    facts = _same_under_go_and_py(workloads.workloads(fast=True)[1], [GO, PY], tmp_path, together=True)  # 4 s of sleeps
     assert facts["processes under PID 1 during the load"] == 200
     assert facts["processes left under PID 1"] == 0 and facts["zombies among them"] == 0
     assert facts["launcher's exit status"] == 1  # the notes' log.Fatal of tini's `exit status 7`

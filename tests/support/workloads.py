@@ -37,6 +37,7 @@ own, removed after); a launcher that outlives its timeout is killed with its
 process group, nothing else.
 """
 
+import concurrent.futures
 import functools
 import os
 import re
@@ -598,20 +599,34 @@ def run_all(loads: list[Workload], configs: dict[str, list[Launcher]], progress=
     return records
 
 
-def run_workload(w: Workload, config: str, launchers: list[Launcher], tmp: str, progress=None) -> dict:
+def run_workload(w: Workload, config: str, launchers: list[Launcher], tmp: str, progress=None,
+                 together: bool = False) -> dict:  # fmt: skip
+    """Run w under each launcher and compare each with the first. together: all at once (for a workload
+    that mostly waits, such as the init load's sleeps, and uses no fixed name in tmp or on the host)."""
     record = {"workload": w.name, "about": w.about, "configuration": config, "runs": {}, "cells": {},
               "not_verified": []}  # fmt: skip
     if why := w.missing():
         record["not_verified"].append({"where": f"{w.name} ({config})", "reason": why})
         return record
     ref = launchers[0]
+    runnable = []
     for launcher in launchers:
         if why := launcher.missing():
             record["not_verified"].append({"where": f"{w.name} ({config}, {launcher.name})", "reason": why})
-            continue
+        else:
+            runnable.append(launcher)
+
+    def one(launcher: Launcher) -> dict:
         if progress:
             progress(f"{config}: {w.name} under {launcher.name}")
-        record["runs"][launcher.name] = run_one(launcher, w, tmp).as_data()
+        return run_one(launcher, w, tmp).as_data()
+
+    if together and runnable:
+        with concurrent.futures.ThreadPoolExecutor(len(runnable)) as pool:
+            runs = list(pool.map(one, runnable))
+    else:
+        runs = [one(launcher) for launcher in runnable]
+    record["runs"] = {launcher.name: run for launcher, run in zip(runnable, runs, strict=True)}
     ref_run = record["runs"].get(ref.name)
     for name, data in record["runs"].items():
         if name == ref.name or ref_run is None:
