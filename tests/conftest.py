@@ -5,7 +5,7 @@ import os
 import pytest
 
 from port import exec_linux, libc
-from tests.support import hostguard, machine, markers, run_record, strategy_guard
+from tests.support import hostguard, machine, markers, run_order, run_record, strategy_guard
 from tests.support.launchers import GO, PAIR
 from tests.support.signals import clean_signal_state
 
@@ -23,6 +23,15 @@ def pytest_addoption(parser):
 
 def pytest_sessionfinish(session):
     run_record.finish(session)
+    run_order.save(session.config)
+
+
+def pytest_collection_modifyitems(config, items):
+    run_order.reorder(config, items)
+
+
+def pytest_runtest_logreport(report):
+    run_order.record(report)
 
 
 def pytest_sessionstart(session):

@@ -3,8 +3,7 @@
 pytest --run-record FILE (make test passes reports/test-run.json) writes, once the
 session ends, the counts of each outcome, the wall time, the load average before
 and after, the commit, the interpreter and pytest's arguments. Only the
-controlling pytest writes it (not xdist's workers, nor the single-threaded
-pytest a RAW_CLONE test re-runs in, which is not given the option).
+controlling pytest writes it (not xdist's workers).
 """
 
 import json
