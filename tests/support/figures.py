@@ -169,20 +169,31 @@ def _meta(report: dict, keys: tuple[str, ...] = ()) -> dict:
 
 
 def _run_text(meta: dict) -> str:
-    return (
-        f"at commit `{meta['git commit']}` ({meta['date']}, {meta['seconds']} s, load average "
-        + f"{meta['load average']})"
-    )
+    return (f"at commit `{meta['git commit']}` ({meta['date']}, {meta['seconds']} s, "
+            f"load average {meta['load average']})")  # fmt: skip
+
+
+def _verdict(report: dict) -> dict:
+    """A comparison report's verdict as a figure keeps it: state, summary, and what differs or was not verified."""
+    v = report["verdict"]
+    return {k: v[k] for k in ("state", "summary", "differences", "not_verified")}
+
+
+def _findings(v: dict) -> str:
+    """What differs and what was not verified, a line each (nothing when everything was compared and agrees)."""
+    lines = [f"\n- differs: {d}" for d in v["differences"]]
+    lines += [f"\n- not verified: {n['where']}: {n['reason']}" for n in v["not_verified"]]
+    return "".join(lines)
 
 
 def _keep_matrix(report: dict) -> dict:
-    v = report["verdict"]
-    return {"meta": _meta(report, ("launches",)), "verdict": {k: v[k] for k in ("state", "summary", "counts")}}
+    return {"meta": _meta(report, ("launches",)), "verdict": _verdict(report)}
 
 
 def _render_matrix(s: dict) -> str:
     v, meta = s["verdict"], s["meta"]
-    return f"`make matrix` {_run_text(meta)}: {meta['launches']} launches; **{v['state']}**: {v['summary']}."
+    return (f"`make matrix` {_run_text(meta)}: {meta['launches']} launches; **{v['state']}**: {v['summary']}."
+            + _findings(v))  # fmt: skip
 
 
 TRACE_LAUNCHERS = ["go", "py", "py-subreaper", "py-relay"]  # the Makefile's TRACE_LAUNCHERS
@@ -197,8 +208,7 @@ def _keep_trace(report: dict) -> dict:
         "runs": len(lc["start_to_exec_ms"]["runs"])} for lc in report["launchers"]}  # fmt: skip
     rows = [{"port": c["port"], "state": c["state"], "differences": c.get("differences"),
              "unexplained": c.get("unexplained")} for c in report["comparisons"]]  # fmt: skip
-    return {"meta": meta, "verdict": {k: report["verdict"][k] for k in ("state", "summary")}, "times": times,
-            "comparisons": rows}  # fmt: skip
+    return {"meta": meta, "verdict": _verdict(report), "times": times, "comparisons": rows}
 
 
 def _ms(t: dict) -> str:
@@ -210,8 +220,8 @@ def _ms(t: dict) -> str:
 def _render_trace(s: dict) -> str:
     v, meta, times = s["verdict"], s["meta"], s["times"]
     ref = next(iter(times))
-    lines = [f"`make trace` {_run_text(meta)}: **{v['state']}**: {v['summary']}. First clone or fork to "
-             "`execve(sh)` under strace (slower than real), median (range):", "",
+    lines = [f"`make trace` {_run_text(meta)}: **{v['state']}**: {v['summary']}.{_findings(v)}", "",
+             "First clone or fork to `execve(sh)` under strace (slower than real), median (range):", "",
              "| launcher | rows differing from Go's | unexplained | first clone or fork → `execve(sh)` |",
              "|---|---:|---:|---|", f"| `{ref}` (the reference) | – | – | {_ms(times[ref])} |"]  # fmt: skip
     for c in s["comparisons"]:
@@ -226,13 +236,14 @@ def _keep_faults(report: dict) -> dict:
     if meta.get("families") != ",".join(faults.FAMILIES):
         raise FigureError(f"that make faults run swept only {meta.get('families')}")
     runs = {lc["name"]: len(lc["runs"]) for lc in report["launchers"]}
-    return {"meta": meta, "verdict": {k: report["verdict"][k] for k in ("state", "summary")}, "injections": runs}
+    return {"meta": meta, "verdict": _verdict(report), "injections": runs}
 
 
 def _render_faults(s: dict) -> str:
     v, meta = s["verdict"], s["meta"]
     per = ", ".join(f"`{name}` {n}" for name, n in s["injections"].items())
-    return f"`make faults` {_run_text(meta)}: **{v['state']}**: {v['summary']}. Injections per launcher: {per}."
+    return (f"`make faults` {_run_text(meta)}: **{v['state']}**: {v['summary']}. Injections per launcher: {per}."
+            + _findings(v))  # fmt: skip
 
 
 @dataclass(frozen=True)
