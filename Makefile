@@ -96,7 +96,8 @@ help:
 	@echo "make tables    regenerate port/gotables.py and port/gotables_arch.py from the Go sources"
 	@echo "make docs      regenerate README.md's package list, SysProcAttr table and figures (from docs/figures/),"
 	@echo "               and reports/translation.{html,md}"
-	@echo "make figures   take reports/{test-run,fuzz,mutants,bench}.json into docs/figures/, then make docs"
+	@echo "make figures   take reports/{test-run,fuzz,mutants,bench,goversions,matrix,trace,faults}.json into docs/figures/,"
+	@echo "               then make docs"
 	@echo "make clean     remove build/ and reports/;  make distclean  also the virtual environments"
 	@echo "Variables: PYTHON=python3.13 picks the interpreter, GO=/path/to/go another Go."
 

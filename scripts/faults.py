@@ -14,8 +14,10 @@ longer occurs), 2 strace or a named launcher missing, or a bad command line. The
 work is in tests/support/faults.py.
 """
 
+import os
 import shutil
 import sys
+import time
 
 from plumbum import cli
 
@@ -49,10 +51,13 @@ class Faults(cli.Application):
             return verdict.refuse("faults", e.args[0])
         if len(chosen) < 2:
             return verdict.refuse("faults", "name at least two launchers")
+        start, load = time.monotonic(), os.getloadavg()[0]
         result = faults.sweep_families(
             families, chosen, only, stages=lambda total: progress.Stages("faults", total, "injections", sys.stderr)
         )
-        meta = report.run_metadata()
+        meta = {**report.run_metadata(), "families": ",".join(families), **report.timing(start, load)}
+        if self.only:
+            meta["only"] = self.only
         data = faults.report(result, meta)
         report.publish("faults", faults, result, meta, data, self.out)
         return data["verdict"]["exit"]

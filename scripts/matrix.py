@@ -48,15 +48,16 @@ class Matrix(cli.Application):
         if self.flags:
             flag_sets = [tuple(f for f in part.split(",") if f) for part in self.flags.split(";")]
         launches = 2 * len(flag_sets) * len(privileges)
-        start = time.monotonic()
+        start, load = time.monotonic(), os.getloadavg()[0]
         with Stages("matrix", launches, "launches") as stages:
             n = len(flag_sets) * len(privileges)
             stages.stage(f"{n} cell{'s' if n != 1 else ''} as {' and '.join(privileges)}, "
                          f"{self.jobs or 2 * (os.cpu_count() or 2)} launches at a time")  # fmt: skip
             cells = matrix.run(flag_sets, privileges, self.jobs or None, skip=skip, done=stages.advance)
             stages.stage("writing the reports")
-            seconds = time.monotonic() - start
-            meta = {**report.run_metadata(), "launches": str(launches), "seconds": f"{seconds:.1f}"}
+            meta = {**report.run_metadata(), "launches": str(launches), **report.timing(start, load)}
+            if self.flags or set(privileges) != set(matrix.PRIVILEGES):
+                meta["only"] = f"--flags '{self.flags}' --privileges {','.join(privileges)}"
             out = Path(self.out)
             out.mkdir(parents=True, exist_ok=True)
             (out / "matrix.md").write_text(matrix_report.markdown(cells, meta))

@@ -12,7 +12,9 @@ a named launcher missing, or a bad command line. The work is in
 tests/support/trace.py.
 """
 
+import os
 import shutil
+import time
 
 from plumbum import cli
 
@@ -40,8 +42,9 @@ class Trace(cli.Application):
             return verdict.refuse("trace", e.args[0])
         if len(chosen) < 2:
             return verdict.refuse("trace", "name at least two launchers")
+        start, load = time.monotonic(), os.getloadavg()[0]
         result = trace.trace(chosen, runs=self.runs)
-        meta = {**report.run_metadata(), "traced starts per launcher": str(self.runs)}
+        meta = {**report.run_metadata(), "traced starts per launcher": str(self.runs), **report.timing(start, load)}
         data = trace.report(result, meta)
         report.publish("trace", trace, result, meta, data, self.out)
         return data["verdict"]["exit"]

@@ -46,3 +46,28 @@ def test_a_block_without_its_snapshot_is_a_problem_and_left_alone(tmp_path):
     text, problems = figures.fill(README, tmp_path)
     assert text == README
     assert problems == [f"README figure 'test': no snapshot {tmp_path / 'test.json'} (run make figures)"]
+
+
+META = {"date": "2026-12-02 09:00:00 UTC", "git commit": "abc1234", "launches": "272", "seconds": "19.6",
+        "load average": "6.02 before, 7.09 after on 2 cores"}  # fmt: skip
+UNVERIFIED = [{"where": "--clone user as nobody", "reason": "a timeout"}]
+MATRIX = {"meta": META, "verdict": {"state": "not verified", "summary": "135/136 cells: Go and Python agree",
+                                    "counts": {}, "differences": [], "not_verified": UNVERIFIED}}  # fmt: skip
+
+
+def test_a_comparison_figure_gives_its_run_and_names_what_was_not_verified():
+    block = figures.FIGURES["matrix"].render(figures.FIGURES["matrix"].keep(MATRIX))
+    assert block.startswith("`make matrix` at commit `abc1234` (2026-12-02 09:00:00 UTC, 19.6 s, load average 6.02 "
+                            "before, 7.09 after on 2 cores): 272 launches; **not verified**")  # fmt: skip
+    assert block.endswith("\n- not verified: --clone user as nobody: a timeout")
+
+
+@pytest.mark.parametrize(("meta", "why"), [
+    ({"git commit": "abc1234 (with uncommitted changes)"}, "uncommitted changes"),
+    ({"only": "--flags 'user' --privileges root"}, "narrowed"),
+    ({"load average": None}, "no time or load"),
+])  # fmt: skip
+def test_a_comparison_run_that_cannot_stand_for_the_target_is_not_taken(meta, why):
+    report = {**MATRIX, "meta": {k: v for k, v in {**META, **meta}.items() if v is not None}}
+    with pytest.raises(figures.FigureError, match=why):
+        figures.FIGURES["matrix"].keep(report)

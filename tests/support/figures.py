@@ -154,6 +154,98 @@ def _render_goversions(s: dict) -> str:
             f"{run['downloaded']} downloaded): {s['headline']}.\n\n{s['table'].rstrip()}")  # fmt: skip
 
 
+# ---- make matrix, make trace, make faults: a comparison script's meta (report.run_metadata, report.timing) --------
+
+
+def _meta(report: dict, keys: tuple[str, ...] = ()) -> dict:
+    """What every comparison figure keeps of its run: date, commit, seconds, load; refused when partial."""
+    meta = report["meta"]
+    _committed(meta.get("git commit", ""))
+    if meta.get("only"):
+        raise FigureError(f"that run was narrowed ({meta['only']})")
+    if "seconds" not in meta or "load average" not in meta:
+        raise FigureError("that report records no time or load (made before they were recorded)")
+    return {k: meta[k] for k in ("date", "git commit", "seconds", "load average", *keys) if k in meta}
+
+
+def _run_text(meta: dict) -> str:
+    return (f"at commit `{meta['git commit']}` ({meta['date']}, {meta['seconds']} s, "
+            f"load average {meta['load average']})")  # fmt: skip
+
+
+def _verdict(report: dict) -> dict:
+    """A comparison report's verdict as a figure keeps it: state, summary, and what differs or was not verified."""
+    v = report["verdict"]
+    return {k: v[k] for k in ("state", "summary", "differences", "not_verified")}
+
+
+def _findings(v: dict) -> str:
+    """What differs and what was not verified, a line each (nothing when everything was compared and agrees)."""
+    lines = [f"\n- differs: {d}" for d in v["differences"]]
+    lines += [f"\n- not verified: {n['where']}: {n['reason']}" for n in v["not_verified"]]
+    return "".join(lines)
+
+
+def _keep_matrix(report: dict) -> dict:
+    return {"meta": _meta(report, ("launches",)), "verdict": _verdict(report)}
+
+
+def _render_matrix(s: dict) -> str:
+    v, meta = s["verdict"], s["meta"]
+    return (f"`make matrix` {_run_text(meta)}: {meta['launches']} launches; **{v['state']}**: {v['summary']}."
+            + _findings(v))  # fmt: skip
+
+
+TRACE_LAUNCHERS = ["go", "py", "py-subreaper", "py-relay"]  # the Makefile's TRACE_LAUNCHERS
+
+
+def _keep_trace(report: dict) -> dict:
+    meta = _meta(report, ("traced starts per launcher",))
+    names = [lc["name"] for lc in report["launchers"]]
+    if names != TRACE_LAUNCHERS:
+        raise FigureError(f"that make trace run traced {', '.join(names)}, not make trace's launchers")
+    times = {lc["name"]: {k: lc["start_to_exec_ms"][k] for k in ("median", "min", "max")} | {
+        "runs": len(lc["start_to_exec_ms"]["runs"])} for lc in report["launchers"]}  # fmt: skip
+    rows = [{"port": c["port"], "state": c["state"], "differences": c.get("differences"),
+             "unexplained": c.get("unexplained")} for c in report["comparisons"]]  # fmt: skip
+    return {"meta": meta, "verdict": _verdict(report), "times": times, "comparisons": rows}
+
+
+def _ms(t: dict) -> str:
+    if t["median"] is None:
+        return f"not timed ({t['runs']} runs)"
+    return f"{t['median']:.1f} ms ({t['min']:.1f}–{t['max']:.1f}, {t['runs']} runs)"
+
+
+def _render_trace(s: dict) -> str:
+    v, meta, times = s["verdict"], s["meta"], s["times"]
+    ref = next(iter(times))
+    lines = [f"`make trace` {_run_text(meta)}: **{v['state']}**: {v['summary']}.{_findings(v)}", "",
+             "First clone or fork to `execve(sh)` under strace (slower than real), median (range):", "",
+             "| launcher | rows differing from Go's | unexplained | first clone or fork → `execve(sh)` |",
+             "|---|---:|---:|---|", f"| `{ref}` (the reference) | – | – | {_ms(times[ref])} |"]  # fmt: skip
+    for c in s["comparisons"]:
+        lines.append(f"| `{c['port']}` | {c['differences']} | {c['unexplained']} | {_ms(times[c['port']])} |")
+    return "\n".join(lines)
+
+
+def _keep_faults(report: dict) -> dict:
+    from tests.support import faults
+
+    meta = _meta(report, ("families",))
+    if meta.get("families") != ",".join(faults.FAMILIES):
+        raise FigureError(f"that make faults run swept only {meta.get('families')}")
+    runs = {lc["name"]: len(lc["runs"]) for lc in report["launchers"]}
+    return {"meta": meta, "verdict": _verdict(report), "injections": runs}
+
+
+def _render_faults(s: dict) -> str:
+    v, meta = s["verdict"], s["meta"]
+    per = ", ".join(f"`{name}` {n}" for name, n in s["injections"].items())
+    return (f"`make faults` {_run_text(meta)}: **{v['state']}**: {v['summary']}. Injections per launcher: {per}."
+            + _findings(v))  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Figure:
     report: str  # its source, relative to reports/
@@ -167,6 +259,9 @@ FIGURES = {
     "mutants": Figure("mutants.json", _keep_mutants, _render_mutants),
     "bench": Figure("bench.json", _keep_bench, _render_bench),
     "goversions": Figure("goversions.json", _keep_goversions, _render_goversions),
+    "matrix": Figure("matrix.json", _keep_matrix, _render_matrix),
+    "trace": Figure("trace.json", _keep_trace, _render_trace),
+    "faults": Figure("faults.json", _keep_faults, _render_faults),
 }
 
 

@@ -22,6 +22,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import time
 
 import jinja2
 import markupsafe
@@ -87,6 +88,14 @@ def run_metadata(launchers: list[dict] | None = None) -> dict[str, str]:
         "go": _go_version(),
         "git commit": git_commit(),
     }
+
+
+def timing(start: float, load_before: float) -> dict[str, str]:
+    """How long a run took since time.monotonic() was START, and the 1-minute load average
+    before it (LOAD_BEFORE, os.getloadavg()[0]) and now: the report's meta beside run_metadata()."""
+    after = os.getloadavg()[0]
+    return {"seconds": f"{time.monotonic() - start:.1f}",
+            "load average": f"{load_before:.2f} before, {after:.2f} after on {os.cpu_count()} cores"}  # fmt: skip
 
 
 def _run(argv: list[str]) -> str:
