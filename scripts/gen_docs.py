@@ -17,9 +17,10 @@ import sys
 from pathlib import Path
 
 from plumbum import cli, local
+from plumbum.commands.processes import CommandNotFound, ProcessExecutionError
 
 from tests.support import figures, machine, translation
-from tests.support.paths import REPORTS
+from tests.support.paths import GO, REPORTS
 from tests.support.translation import BEGIN, END, README
 
 
@@ -27,12 +28,16 @@ class GenDocs(cli.Application):
     """Regenerate README.md's package list and SysProcAttr table, and the translation."""
 
     check = cli.Flag("--check", help="fail if README.md's generated blocks are out of date")
-    go = cli.SwitchAttr("--go", str, default="go", help="the go command to ask for GOROOT")
+    go = cli.SwitchAttr("--go", str, default=str(GO), help="the go command to ask for GOROOT")
     out = cli.SwitchAttr("--out", str, default=str(REPORTS), help="where translation.{html,md} go")
     take = cli.Flag("--snapshot", help="first take the reports in reports/ into docs/figures/ (make figures)")
 
     def main(self):
-        goroot = Path(local[self.go]("env", "GOROOT").strip())
+        try:
+            goroot = Path(local[self.go]("env", "GOROOT").strip())
+        except (CommandNotFound, ProcessExecutionError) as e:
+            print(f"gen_docs: cannot ask {self.go} for GOROOT: {type(e).__name__}: {e.args[0]}", file=sys.stderr)
+            return 2
         text = README.read_text()
         head, rest = machine.with_packages(text).split(BEGIN, 1)
         _, tail = rest.split(END, 1)
