@@ -187,6 +187,23 @@ def test_unequal_collateral_failures_are_not_a_divergence():
     assert faults.make_verdict(faults.compare([go, port]))["exit"] == 2
 
 
+def test_a_go_run_that_failed_another_threads_call_too_is_made_again(monkeypatch, tmp_path):
+    """strace counts per thread, and Go's log.Fatal may write from another thread than its fmt.Println: a
+    Go run whose when= also failed a later call is made again until one fails its key call alone, and that
+    run is the one compared (a port run, one thread, is not made again)."""
+    failed = iter([["launcher: write(stdout)", "launcher: write(stderr)"]] * 2 + [["launcher: write(stdout)"]])
+    outcome = {"stdout": "", "stderr": "", "status": "exit 1", "calls": [], "left": [], "seconds": 0.0}
+    monkeypatch.setattr(faults, "inject", lambda lc, log, fault: outcome)
+    monkeypatch.setattr(faults, "injected", lambda calls, generation: next(failed))
+    clean = {"calls": [], "stdout": "", "stderr": "", "status": "exit 0", "left": []}
+    go = faults._sweep_one(GO, clean, [("write", 1, "EPERM")], tmp_path, None, False, set())
+    assert [r["collateral"] for r in go["runs"]] == [["launcher: write(stderr)"]] * 2 + [[]]
+    assert faults._by_key(go["runs"], None)[("launcher: write(stdout)", "EPERM")]["collateral"] == []
+    failed = iter([["launcher: write(stdout)", "launcher: write(stderr)"]])
+    py = faults._sweep_one(PY, clean, [("write", 1, "EPERM")], tmp_path, None, False, set())
+    assert len(py["runs"]) == 1
+
+
 def test_a_strategys_call_is_compared_with_the_go_call_it_stands_for():
     go = _launcher("go", [_run("launcher: clone (the child)", "EAGAIN", "fork/exec /usr/bin/sh: x")])
     relay = _launcher("py-relay", [_run("launcher: clone (the middle process)", "EAGAIN", "fork/exec /usr/bin/sh: x")])
