@@ -431,16 +431,35 @@ def json_report(rows: list[dict], results: dict, meta: dict | None = None) -> st
     return json.dumps(out, indent=2, default=str) + "\n"
 
 
+class _Compiled(jinja2.BytecodeCache):
+    """Each template compiled once per process, whichever templates() environment asks (every one has the
+    same options; a bucket is named by the template and checked against its source's hash)."""
+
+    def __init__(self):
+        self.store: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket):
+        if bucket.key in self.store:
+            bucket.bytecode_from_string(self.store[bucket.key])
+
+    def dump_bytecode(self, bucket):
+        self.store[bucket.key] = bucket.bytecode_to_string()
+
+
+_COMPILED = _Compiled()
+
+
 def templates() -> jinja2.Environment:
     """The report templates (tests/support/templates): HTML autoescaped, Markdown as is.
 
     Every page includes _head.html (viewport, the shared style) and _verdict.html;
-    every Markdown report _verdict.md.
+    every Markdown report _verdict.md. A fresh environment each time (callers add globals), whose
+    templates are compiled once per process (_Compiled).
     """
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=jinja2.select_autoescape(["html", "html.j2"]),
         trim_blocks=True, lstrip_blocks=True,
-        undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined, keep_trailing_newline=True, bytecode_cache=_COMPILED,
     )  # fmt: skip
     env.globals.update(verdict_mark=verdict.VERDICT_MARK, run_line=verdict.run_line)
     env.filters["md"] = _md
