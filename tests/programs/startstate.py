@@ -12,14 +12,22 @@ directory and removes it. Options repeat. SIGPIPE and SIGXFSZ, which CPython ign
 go back to SIG_DFL first, so only the asked-for state is odd.
 """
 
-import ctypes
 import os
 import resource
 import signal
 import sys
 
 
-def _execve(path: bytes, argv: list[bytes], env: list[bytes]) -> None:
+def _execve(path: bytes, argv: list[bytes], env: list[bytes] | None) -> None:
+    """execve(2) with env as given (None: this environment, which os.execve passes in its order)."""
+    if env is None:  # most runs: without ctypes, which costs this program half its start
+        try:
+            os.execve(path, argv, os.environb)
+        except OSError as e:
+            os.write(2, f"startstate: execve {path!r}: {os.strerror(e.errno)}\n".encode())
+            os._exit(127)
+    import ctypes
+
     libc = ctypes.CDLL(None, use_errno=True)
     arr_argv = (ctypes.c_char_p * (len(argv) + 1))(*argv, None)
     arr_env = (ctypes.c_char_p * (len(env) + 1))(*env, None)
@@ -53,8 +61,6 @@ def main(args: list[bytes]) -> None:
             env = [*(env or []), value]
         else:
             sys.exit(f"startstate: unknown option {opt}")
-    if env is None:
-        env = [k + b"=" + v for k, v in os.environb.items()]
     for fd in close:
         os.close(fd)
     _execve(args[0], args, env)
