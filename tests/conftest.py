@@ -30,6 +30,11 @@ def pytest_collection_modifyitems(config, items):
     run_order.reorder(config, items)
 
 
+@pytest.hookimpl(optionalhook=True)  # xdist's, on the controller
+def pytest_configure_node(node):
+    run_order.to_worker(node)
+
+
 def pytest_runtest_logreport(report):
     run_order.record(report)
 

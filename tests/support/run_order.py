@@ -1,27 +1,46 @@
 """The longest test modules first, so that xdist's workers do not end on one long test while the others idle.
 
 xdist hands tests out in collection order. The controlling pytest keeps each module's
-seconds of the last run in pytest's cache (.pytest_cache, nsport/module-seconds), and
-every process orders the modules by them, longest first; a module the cache does not
-know keeps its place after the known ones. Tests inside a module keep their order, so a
-module-scoped fixture is still set up once. Every worker reads the same cache, so all
-collect the same order, as xdist requires. Without a cache (a fresh clone, or
--p no:cacheprovider) the order is pytest's.
+seconds of the last run in pytest's cache (.pytest_cache, nsport/module-seconds), reads
+them once at the start and hands that copy to every worker (xdist's workerinput), so all
+collect the same order, as xdist requires, even if another run writes the cache meanwhile.
+Modules go longest first; a module the cache does not know keeps its place after the known
+ones. Tests inside a module keep their order, so a module-scoped fixture is still set up
+once. Without a cache (a fresh clone, or -p no:cacheprovider) the order is pytest's.
 """
 
 KEY = "nsport/module-seconds"
 _seconds: dict[str, float] = {}
+_known: dict[str, dict[str, float]] = {}
+
+
+def known(config) -> dict[str, float]:
+    """The last run's seconds per module: the controller's copy, read once."""
+    if hasattr(config, "workerinput"):
+        return config.workerinput.get(KEY, {})
+    if "seconds" not in _known:
+        cache = getattr(config, "cache", None)
+        _known["seconds"] = (cache.get(KEY, {}) if cache else {}) or {}
+    return _known["seconds"]
+
+
+def to_worker(node) -> None:
+    """xdist's pytest_configure_node: the worker orders by the controller's copy."""
+    node.workerinput[KEY] = known(node.config)
 
 
 def reorder(config, items: list) -> None:
-    cache = getattr(config, "cache", None)
-    known = (cache.get(KEY, {}) if cache else {}) or {}
-    if not known:
+    known_seconds = known(config)
+    if not known_seconds:
         return
-    first = {}
+    first: dict[str, int] = {}
     for i, item in enumerate(items):
-        first.setdefault(item.nodeid.split("::")[0], i)
-    items.sort(key=lambda item: (-known.get(item.nodeid.split("::")[0], -1.0), first[item.nodeid.split("::")[0]]))
+        first.setdefault(_module(item), i)
+    items.sort(key=lambda item: (-known_seconds.get(_module(item), -1.0), first[_module(item)]))
+
+
+def _module(item) -> str:
+    return item.nodeid.split("::")[0]
 
 
 def record(report) -> None:
