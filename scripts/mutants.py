@@ -30,7 +30,7 @@ def main() -> int:
     ap.add_argument("--fast-only", action="store_true", help="do not run the whole suite for survivors")
     ap.add_argument("--no-map", action="store_true",
                     help="no coverage map: each mutant runs the fast subset, then the rest if it survives")  # fmt: skip
-    ap.add_argument("--min-score", type=float, default=90.0, help="exit 1 if a file scores below this")
+    ap.add_argument("--min-score", type=float, default=97.0, help="exit 1 if a file scores below this")
     ap.add_argument("--out", default=str(REPORTS), help="where mutants.{md,json} go")
     ap.add_argument("--list", dest="list_only", action="store_true", help="only list the mutants")
     ap.add_argument("--check", dest="check_only", action="store_true",
