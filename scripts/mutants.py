@@ -44,7 +44,7 @@ def main() -> int:
                     help="run only the declared equivalents (each must survive the tests that reach it); "
                     "the other results are the last report's")  # fmt: skip
     ap.add_argument("--survivors", action="store_true",
-                    help="run only the last report's survivors again (files unchanged since)")  # fmt: skip
+                    help="run only the last report's survivors and timeouts again (files unchanged since)")  # fmt: skip
     args = ap.parse_args()
     try:
         from tests.support import mutants

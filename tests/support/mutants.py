@@ -529,7 +529,10 @@ def run(args: Options) -> int:
         return 0
     hashes = {f: hashlib.sha256((ROOT / f).read_bytes()).hexdigest()[:16] for f in files}
     last = previous(Path(args.out) / "mutants.json", hashes)
-    reuse = {"killed", "timeout"} | ({"survived"} if args.resume or args.report_only else set())
+    # --survivors runs the timeouts again too: a test over its time limit under load says least of all
+    # (a declared equivalent's timeout fails the run, a timeout counts as a kill otherwise).
+    reuse = {"killed"} | ({"timeout"} if not args.survivors else set())
+    reuse |= {"survived"} if args.resume or args.report_only else set()
     for m in mutants:
         old = last.get((m.file, m.operator, m.occurrence))
         again = args.survivors or args.resume or args.report_only or (args.equivalents and not m.declared)
@@ -539,7 +542,9 @@ def run(args: Options) -> int:
     runnable = [m for m in mutants if not m.outcome]
     if args.survivors:  # not the ones the last report never ran: they stay "not run"
         runnable = [
-            m for m in runnable if last.get((m.file, m.operator, m.occurrence), {}).get("outcome") == "survived"
+            m
+            for m in runnable
+            if last.get((m.file, m.operator, m.occurrence), {}).get("outcome") in ("survived", "timeout")
         ]
     if args.equivalents:
         runnable = [m for m in runnable if m.declared]
