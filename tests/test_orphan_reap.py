@@ -1,0 +1,42 @@
+"""SUBREAPER, a middle killed after its fork: the orphaned child is reaped even when it ends late.
+
+tests/test_start_races.py kills the middle process at its handoff; the child it forked, re-parented to
+the launcher, exits 253 once the adopt pipe closes, and Start reaps it (_reap_soon, up to 2 s) before
+it fails with EPIPE. Here that child closes its descriptors (the status pipe among them) and takes
+0.3 s more to exit (os._exit slowed down, inherited across the fork): Start must still leave no child
+behind.
+"""
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.support.paths import ROOT
+from tests.test_start_races import MIDDLE_DIES
+
+pytestmark = pytest.mark.userns
+
+SLOW_253 = """
+import os, time
+_real_exit = os._exit
+def _slow_exit(code):
+    if code == 253:  # the orphan, told by the closed adopt pipe that no launcher adopts it
+        os.closerange(0, 1 << 16)  # its end of the status pipe too: the launcher reads EOF, then reaps
+        time.sleep(0.3)
+    _real_exit(code)
+os._exit = _slow_exit
+"""
+
+
+def test_an_orphan_that_ends_late_is_still_reaped(tmp_path):
+    marker = tmp_path / "ran"
+    proc = subprocess.run([sys.executable, "-c", SLOW_253 + MIDDLE_DIES, "forked", str(marker)],
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, cwd=ROOT, timeout=20)  # fmt: skip
+    assert (proc.returncode, proc.stderr) == (0, "")
+    assert proc.stdout.splitlines() == [
+        "start failed: fork/exec /usr/bin/sh: broken pipe",
+        "descriptors left: []",
+        "children left: []",
+    ]
+    assert not marker.exists()
