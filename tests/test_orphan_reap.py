@@ -40,3 +40,36 @@ def test_an_orphan_that_ends_late_is_still_reaped(tmp_path):
         "children left: []",
     ]
     assert not marker.exists()
+
+
+# Another command of the launcher's, PID 1 of a PID namespace of its own and running all along.
+OTHER_FIRST = """
+from port import exec as _exec
+from port.sysprocattr import CLONE_NEWPID as _PID, CLONE_NEWUSER as _USER, SysProcAttr as _Attr
+_other = _exec.Command("sleep", "30")
+_other.sys_proc_attr = _Attr(cloneflags=_USER | _PID)
+_other.start()
+print("other", _other.process.pid, flush=True)
+"""
+OTHER_LAST = """
+_other.process.kill()
+try:
+    _other.wait()
+except _exec.ExitError:  # signal: killed
+    pass
+"""
+
+
+def test_the_orphan_is_told_from_another_namespace_init(tmp_path):
+    """The launcher's other child, PID 1 of its own namespace too but holding no adopt pipe, is not the
+    orphan: it is left running, and the orphan is reaped."""
+    marker = tmp_path / "ran"
+    proc = subprocess.run([sys.executable, "-c", OTHER_FIRST + MIDDLE_DIES + OTHER_LAST, "forked", str(marker)],
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, cwd=ROOT, timeout=20)  # fmt: skip
+    assert (proc.returncode, proc.stderr) == (0, "")
+    other, *rest = proc.stdout.splitlines()
+    assert rest == [
+        "start failed: fork/exec /usr/bin/sh: broken pipe",
+        "descriptors left: []",
+        f"children left: ['{other.split()[1]}']",
+    ]
