@@ -12,6 +12,7 @@ import pytest
 from port import launcher
 from port import sysprocattr as s
 from port.sysprocattr import Credential, SysProcIDMap
+from tests.support.paths import ROOT
 from tests.support.piped import launch_both
 
 
@@ -146,3 +147,10 @@ def test_what_the_child_gets_is_gos():
     lines = out.decode().splitlines()
     assert lines[:4] == ["0", "0", "0 3 7", "/proc"]
     assert lines[4:] == ["CapInh:\t0000000000002084", "CapAmb:\t0000000000002084"]  # bits 2, 7, 13
+
+
+def test_cgroup_must_be_a_directory():
+    """--cgroup opens DIR with O_DIRECTORY (Go: os.OpenFile(dir, O_RDONLY|O_DIRECTORY)): a file is refused, exit 2."""
+    path = str(ROOT / "pyproject.toml")
+    out, err, status = launch_both(["--cgroup", path, "true"])
+    assert (out, err, status) == (b"", f"launcher: --cgroup: open {path}: not a directory\n".encode(), 2)
