@@ -35,3 +35,15 @@ def test_a_read_that_fails_is_gos_path_error(tmp_path):
         r.read()
     assert str(e.value) == "read |0: is a directory"
     cmd.wait()  # closes the reading end, the directory now
+
+
+def test_a_pipe_used_as_a_context_manager_is_closed_after():
+    """Port-only (Go has no with): leaving the block closes the reading end, as Close would."""
+    cmd = exec.Command("sh", "-c", "echo hi")
+    with cmd.stdout_pipe() as r:
+        cmd.start()
+        assert r.read() == b"hi\n"
+    with pytest.raises(PathError) as e:
+        r.read()
+    assert str(e.value) == "read |0: file already closed"
+    cmd.wait()
