@@ -7,6 +7,8 @@ handoff and its exit (os._exit patched, which the forked middle inherits).
 """
 
 import os
+import subprocess
+import sys
 import time
 
 import pytest
@@ -14,6 +16,7 @@ import pytest
 from port import exec, exec_linux
 from port.sysprocattr import CLONE_NEWPID, CLONE_NEWUSER, SysProcAttr
 from tests.support import procfs
+from tests.support.paths import ROOT
 
 pytestmark = pytest.mark.userns
 
@@ -40,3 +43,32 @@ def test_start_reaps_a_middle_that_ends_late(monkeypatch):
     assert cmd.process_state.success()
     time.sleep(0.5)  # past the middle's end
     assert zombie_children() == zombies
+
+
+IGNORING_SIGCHLD = """
+import os, signal, sys
+from port import exec, exec_linux
+from port.sysprocattr import CLONE_NEWPID, CLONE_NEWUSER, SysProcAttr
+signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps every child at once: wait4 says ECHILD
+cmd = exec.Command("sh", "-c", 'touch "$0"', sys.argv[1])
+cmd.strategy = exec_linux.SUBREAPER
+cmd.sys_proc_attr = SysProcAttr(cloneflags=CLONE_NEWUSER | CLONE_NEWPID)
+cmd.start()
+print("started")
+try:
+    cmd.wait()
+except Exception as e:
+    print(e)
+"""
+
+
+def test_start_with_sigchld_ignored_waits_out_the_reaped_middle(tmp_path):
+    """A launcher that ignores SIGCHLD (the kernel reaps its children itself): the middle is gone when
+    Start waits for it (ECHILD), and Start goes on; the command runs. Wait then finds no child, as
+    Go's does with SIGCHLD ignored."""
+    marker = tmp_path / "ran"
+    proc = subprocess.run([sys.executable, "-c", IGNORING_SIGCHLD, str(marker)], capture_output=True, text=True,
+                          cwd=ROOT, timeout=20)  # fmt: skip
+    assert (proc.returncode, proc.stderr) == (0, "")
+    assert proc.stdout == "started\nwaitid: no child processes\n"
+    assert marker.exists()

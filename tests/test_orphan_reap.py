@@ -73,3 +73,35 @@ def test_the_orphan_is_told_from_another_namespace_init(tmp_path):
         "descriptors left: []",
         f"children left: ['{other.split()[1]}']",
     ]
+
+
+# The scan meets what vanished under it: a task gone between listing and reading (its children file),
+# a child gone before its fd directory is listed, a descriptor closed before it is looked at.
+VANISHING = """
+import builtins, io, os, re
+_launcher, _real_open, _real_listdir = os.getpid(), builtins.open, os.listdir
+def _open(path, *args, **kw):
+    f = _real_open(path, *args, **kw)
+    if os.getpid() == _launcher and re.fullmatch(r"/proc/self/task/\\d+/children", str(path)):
+        return io.StringIO("999999999 " + f.read())  # a child that is no longer there
+    return f
+def _listdir(path="."):
+    if os.getpid() == _launcher and path == "/proc/self/task":
+        return ["999999999", *_real_listdir(path)]  # a thread that ended
+    if os.getpid() == _launcher and re.fullmatch(r"/proc/\\d+/fd", str(path)) and "999999999" not in path:
+        return ["999999", *_real_listdir(path)]  # a descriptor closed since
+    return _real_listdir(path)
+builtins.open, os.listdir = _open, _listdir
+"""
+
+
+def test_the_orphan_search_skips_what_vanished_under_it(tmp_path):
+    marker = tmp_path / "ran"
+    proc = subprocess.run([sys.executable, "-c", VANISHING + MIDDLE_DIES, "forked", str(marker)],
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, cwd=ROOT, timeout=20)  # fmt: skip
+    assert (proc.returncode, proc.stderr) == (0, "")
+    assert proc.stdout.splitlines() == [
+        "start failed: fork/exec /usr/bin/sh: broken pipe",
+        "descriptors left: []",
+        "children left: []",
+    ]
