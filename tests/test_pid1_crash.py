@@ -36,3 +36,20 @@ def test_pid1_that_cannot_die_of_sigabrt_exits_134(crash):
     # so the first line tells what happened: Go's crash report, from both.
     assert statuses == [128 + signal.SIGABRT if crash else 2] * 2
     assert heads == [b"SIGQUIT: quit"] * 2
+
+
+def test_a_blocked_sigabrt_is_unblocked_to_die_of_it():
+    """A launcher started with SIGABRT blocked: Go's dieFromSignal unblocks it first, so the crash
+    still ends in SIGABRT (not in the exit(128+sig) fallback)."""
+
+    def blocked_abrt_no_core():
+        no_core()
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGABRT})
+
+    env = {**os.environ, "GOTRACEBACK": "crash"}
+    statuses = []
+    for launcher in (LAUNCHER_GO.argv, LAUNCHER_PY.argv):
+        proc = subprocess.run([*launcher, "--", "sh", "-c", "kill -QUIT $PPID"], env=env,
+                              preexec_fn=blocked_abrt_no_core, capture_output=True, timeout=20)  # fmt: skip
+        statuses.append((proc.returncode, proc.stderr.split(b"\n", 1)[0]))
+    assert statuses == [(-signal.SIGABRT, b"SIGQUIT: quit")] * 2
