@@ -86,19 +86,32 @@ def _keep_mutants(report: dict) -> dict:
     _committed(report["run"]["commit"])
     if report["run"].get("limit"):
         raise FigureError("that make mutants run was a smoke run (--limit)")
-    return {"files": report["files"], "run": report["run"]}
+
+    def named(m: dict) -> str:
+        return f"`{m['file']}:{m['line']}` ({m['function'] or 'module'}) `{m['before']}` → `{m['after']}`"
+
+    declared = [m for m in report["mutants"] if m.get("declared")]
+    return {"files": report["files"], "run": report["run"], "declared": len(declared),
+            "declared_not_surviving": [f"{named(m)}: {m['outcome']} by `{m['killed_by'] or 'a hang'}`"
+                                       for m in declared if m["outcome"] in ("killed", "timeout")],
+            "survivors": [named(m) for m in report["mutants"] if m["outcome"] == "survived"]}  # fmt: skip
 
 
 def _render_mutants(s: dict) -> str:
-    run = s["run"]
+    run, wrong = s["run"], s.get("declared_not_surviving", [])
+    ran = (f"{s['declared']} declared equivalents were run, {s['declared'] - len(wrong)} survived"
+           if "declared" in s else "every declared equivalent was run and survived")  # fmt: skip
     lines = [f"`make mutants` at commit `{run['commit']}` ({run['date']}, {run['jobs']} workers, {run['minutes']} "
-             f"minutes{', ' + _load(run['load']) if run.get('load') else ''}); every declared equivalent was run "
-             "and survived:", "",
+             f"minutes{', ' + _load(run['load']) if run.get('load') else ''}); {ran}:", "",
              "| file | mutants | killed | survived | equivalent | timeouts | score |",
              "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]  # fmt: skip
     for file, t in s["files"].items():
         lines.append(f"| `{file}` | {t['mutants']} | {t['killed']} | {t['survived']} | {t['equivalent']} | "
                      f"{t['timeout']} | {t['score']} % |")  # fmt: skip
+    if wrong:
+        lines += ["", f"Declared equivalent, and not surviving ({len(wrong)}):", "", *(f"- {w}" for w in wrong)]
+    if s.get("survivors"):
+        lines += ["", f"Survivors ({len(s['survivors'])}):", "", *(f"- {m}" for m in s["survivors"])]
     return "\n".join(lines)
 
 

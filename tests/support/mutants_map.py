@@ -232,7 +232,10 @@ def time_limits(cmap: dict) -> dict[str, float]:
     A shared fixture's setup was paid by the first test of its module in the
     mapping run; in a mutant's run any test of the module may be the first,
     and the first of the run pays the session's, so every test gets its
-    module's longest setup and the session's first.
+    module's longest setup and the session's first. The same goes for what a
+    module's first test computes once for all (a functools.cache, as
+    test_arch_tables' go_facts): every test also gets the call time of its
+    module's first test.
     """
     phases = cmap["phases"]
     first = phases.get(cmap["order"][0], {}).get("setup", 0.0) if cmap["order"] else 0.0
@@ -240,10 +243,13 @@ def time_limits(cmap: dict) -> dict[str, float]:
     for test, p in phases.items():
         module = test.split("::")[0]
         setup[module] = max(setup.get(module, 0.0), p.get("setup", 0.0))
+    first_call: dict[str, float] = {}
+    for test in cmap["order"]:
+        first_call.setdefault(test.split("::")[0], phases.get(test, {}).get("call", 0.0))
     limits = {}
     for test in cmap["order"]:
-        p = phases.get(test, {})
-        own = max(setup[test.split("::")[0]], first) + p.get("call", 0.0) + p.get("teardown", 0.0)
+        p, module = phases.get(test, {}), test.split("::")[0]
+        own = max(setup[module], first) + first_call[module] + p.get("call", 0.0) + p.get("teardown", 0.0)
         limits[test] = round(max(5.0, 3 * own + 3), 1)
     return limits
 
