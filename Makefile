@@ -17,7 +17,10 @@ GO_TESTS := build/gotest/syscall.test build/gotest/os_exec.test build/gotest/os_
 SYSPY = "$$(scripts/python-path.sh $(PYTHON))"
 # pytest's arguments: make test ARGS='-k pidfd -x'; ARGS='-n 0' runs on one worker.
 ARGS ?=
-PYTEST_ARGS := -n auto --dist loadgroup $(ARGS)
+# One xdist worker more than cores: the tests wait on ptys and children much of the time
+# (on 2 idle cores, 3 workers took 34.5-37 s where 2 took 39 s).
+JOBS ?= $(shell echo $$(( $$(nproc) + 1 )))
+PYTEST_ARGS := -n $(JOBS) --dist loadgroup $(ARGS)
 
 .SECONDEXPANSION:
 .PHONY: help doctor setup build bytecode figures test parity matrix trace faults fuzz bench kernels mutants workloads goversions lint fmt tables docs clean distclean venv-usable
@@ -74,7 +77,7 @@ help:
 	@echo "               KERNELS=5.10,6.1,6.12,newest  KERNELS_CACHE=dir  KERNELS_FULL=1 (the whole suite)"
 	@echo "               ARCH=arm64: Debian's arm64 kernels (qemu-system-aarch64) on a root of its arm64 packages"
 	@echo "make test      lint, build, then the whole test suite (what CI runs)"
-	@echo "               ARGS='-k pidfd -x' passes arguments to pytest (-n auto by default)"
+	@echo "               ARGS='-k pidfd -x' passes arguments to pytest; JOBS=N workers (cores + 1 by default)"
 	@echo "make mutants   mutation testing of all of port/ with cosmic-ray: reports/mutants.{md,json} (over an hour on 2 busy cores)"
 	@echo "               MUTANTS_FILES=port/runtime.py picks files; MUTANTS_ARGS='--limit 5' more options,"
 	@echo "               MUTANTS_ARGS=--check only checks tests/support/mutants_equivalents.toml"
