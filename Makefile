@@ -185,7 +185,7 @@ test: lint build build/gotest/syscall.test
 
 parity: build
 	@$(doctor_first)
-	@$(call verdict,$(PY) scripts/parity.py --launchers '$(LAUNCHERS)' --probes '$(PROBES)' --out $(REPORTS) $(if $(WIDE),--wide))
+	@$(call verdict,$(PY) scripts/parity.py --launchers '$(LAUNCHERS)' $(if $(PROBES),--probes '$(PROBES)') --out $(REPORTS) $(if $(WIDE),--wide))
 
 matrix: build
 	@$(doctor_first)
