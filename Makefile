@@ -42,8 +42,10 @@ endif
 # $(call verdict,COMMAND): show and run it; with VERDICT=file, write its status there; exit with it.
 verdict = echo '$(strip $(1))'; status=0; $(1) || status=$$?; \
   $(if $(VERDICT),mkdir -p $(dir $(VERDICT)) && echo $$status > $(VERDICT);) exit $$status
+# doctor, as a module from the tree's root: before the venv exists, that is what puts the root on sys.path.
+DOCTOR = VENV=$(VENV) $(SYSPY) -m scripts.doctor
 # doctor before a comparison: what it finds missing means the comparison could not run (2).
-doctor_first = VENV=$(VENV) $(SYSPY) scripts/doctor.py --quiet || \
+doctor_first = $(DOCTOR) --quiet || \
   { $(if $(VERDICT),mkdir -p $(dir $(VERDICT)) && echo 2 > $(VERDICT);) exit 2; }
 # make kernels: which kernels, where their downloads stay, the whole suite or not.
 KERNELS ?= 5.10,6.1,6.12,newest
@@ -105,7 +107,7 @@ help:
 	@echo "Variables: PYTHON=python3.13 picks the interpreter, GO=/path/to/go another Go."
 
 doctor:
-	@VENV=$(VENV) $(SYSPY) scripts/doctor.py
+	@$(DOCTOR)
 
 setup: $(STAMP)
 
@@ -120,7 +122,7 @@ venv-usable:
 # compat: a plain .pth path entry; the default editable finder costs every start ~10 ms.
 # flock: two makes in one tree take turns at installing.
 $(STAMP): pyproject.toml | venv-usable
-	@VENV=$(VENV) $(SYSPY) scripts/doctor.py --quiet
+	@$(DOCTOR) --quiet
 	flock $(VENV).lock sh -c 'test -x $(PY) || $(SYSPY) -m venv $(VENV); \
 	  $(PY) -m pip install --quiet --disable-pip-version-check --config-settings editable_mode=compat -e ".[test]"'
 	touch $@
@@ -179,7 +181,7 @@ figures: build
 TEST_KERNELS ?= $(if $(filter true 1,$(CI)),5.10,)
 
 test: lint build build/gotest/syscall.test
-	@VENV=$(VENV) $(SYSPY) scripts/doctor.py --quiet
+	@$(DOCTOR) --quiet
 	$(PY) -m pytest $(PYTEST_ARGS) --run-record=$(REPORTS)/test-run.json
 	$(if $(TEST_KERNELS),$(MAKE) kernels KERNELS=$(TEST_KERNELS) KERNELS_TIMEOUT=900 ARCH=amd64)
 
@@ -239,7 +241,7 @@ $(MUTANTS_STAMP): pyproject.toml | $(STAMP)
 	touch $@
 
 mutants: build $(MUTANTS_STAMP)
-	@VENV=$(VENV) $(SYSPY) scripts/doctor.py --quiet
+	@$(DOCTOR) --quiet
 	nice -n 10 $(PY) scripts/mutants.py $(if $(MUTANTS_FILES),--files $(MUTANTS_FILES)) $(MUTANTS_ARGS)
 
 clean:

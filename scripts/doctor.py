@@ -1,8 +1,8 @@
 """Say what this machine lacks for the suite, and how to get it: `make doctor`.
 
-    doctor.py            every check, one line each
-    doctor.py --quiet    only the errors (what make test and make parity run first)
-    doctor.py --help     this text
+    python3 -m scripts.doctor            every check, one line each
+    python3 -m scripts.doctor --quiet    only the errors (what make test and make parity run first)
+    python3 -m scripts.doctor --help     this text
 
 Checks the commands the probes, tests and make targets run (each with its
 Debian package: TOOLS in tests/support/machine.py), the kernel's namespaces and
@@ -10,16 +10,18 @@ limits, cgroup2, root, the virtual environment ($VENV, default .venv: one this
 user cannot use is an error), whether build/ and reports/ can be written, and
 HOME. Exits 0 when all the suite needs is here, 1 when something is missing, 2
 on a bad command line. Standard library only: it runs before the virtual
-environment exists, as any user, and never ends in a traceback.
+environment exists, as any user, and never ends in a traceback. It runs as a
+module from the tree's root (the Makefile's DOCTOR), which puts the root on
+sys.path before the venv's editable install exists.
 """
 
 import os
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # it runs before the venv's editable install exists
-
-from tests.support import machine
+try:
+    from tests.support import machine
+except ModuleNotFoundError:  # run as a file, or from elsewhere: the root is not on sys.path
+    sys.exit("doctor: run it from the tree's root as `python3 -m scripts.doctor`, or run `make doctor`")
 
 USAGE = "usage: doctor.py [--quiet] [--help]"
 

@@ -18,7 +18,7 @@ import pytest
 from tests.support import machine
 from tests.support.paths import BUILD, ROOT
 
-DOCTOR = (sys.executable, str(ROOT / "scripts" / "doctor.py"))
+DOCTOR = (sys.executable, "-m", "scripts.doctor")  # as the Makefile runs it, from the tree's root
 NOBODY = ("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups")
 # What a make started inside the suite must not inherit from the make that started it.
 NO_MAKE = ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")
@@ -43,12 +43,12 @@ def test_names_a_missing_command_and_its_package(tmp_path):
     """One missing command is one line on stderr; with every required command hidden at once (one doctor
     run, not one per command), each is named with its package, in the table's order."""
     first, *_ = machine.REQUIRED
-    proc = subprocess.run([*DOCTOR, "--quiet"], env=dict(os.environ, PATH=path_without(tmp_path, first)),
+    proc = subprocess.run([*DOCTOR, "--quiet"], cwd=ROOT, env=dict(os.environ, PATH=path_without(tmp_path, first)),
                           capture_output=True, text=True)  # fmt: skip
     assert (proc.returncode, proc.stdout, proc.stderr) == (1, "", missing_line(first))
     every = list(machine.REQUIRED)
-    proc = subprocess.run([*DOCTOR, "--quiet"], env=dict(os.environ, PATH=path_without(tmp_path / "all", *every)),
-                          capture_output=True, text=True)  # fmt: skip
+    env = dict(os.environ, PATH=path_without(tmp_path / "all", *every))
+    proc = subprocess.run([*DOCTOR, "--quiet"], cwd=ROOT, env=env, capture_output=True, text=True)
     lines = proc.stderr.splitlines(keepends=True)
     assert (proc.returncode, proc.stdout) == (1, "")
     assert [line for line in lines if " not found (" in line] == [missing_line(c) for c in every]
@@ -61,8 +61,8 @@ def test_an_optional_command_is_a_note_not_an_error(tmp_path):
     if not hidden:
         pytest.skip("no optional command is installed here, so hiding them shows nothing")
     env = dict(os.environ, PATH=path_without(tmp_path, *hidden))
-    quiet = subprocess.run([*DOCTOR, "--quiet"], env=env, capture_output=True, text=True)
-    full = subprocess.run(DOCTOR, env=env, capture_output=True, text=True)
+    quiet = subprocess.run([*DOCTOR, "--quiet"], cwd=ROOT, env=env, capture_output=True, text=True)
+    full = subprocess.run(DOCTOR, cwd=ROOT, env=env, capture_output=True, text=True)
     assert (quiet.returncode, quiet.stdout, quiet.stderr) == (0, "", "")
     for command in hidden:
         package, without = machine.OPTIONAL[command]
@@ -76,21 +76,34 @@ def test_ordinary_user_is_told_what_is_skipped():
 
 
 def test_bad_option_is_one_line():
-    proc = subprocess.run([*DOCTOR, "--bogus"], capture_output=True, text=True)
+    proc = subprocess.run([*DOCTOR, "--bogus"], cwd=ROOT, capture_output=True, text=True)
     assert (proc.returncode, proc.stdout, proc.stderr) == (2, "", "usage: doctor.py [--quiet] [--help]\n")
+
+
+def test_run_as_a_file_it_says_how_to_run_it(tmp_path):
+    """Without the tree's root on sys.path (run as a file, or from elsewhere, before the venv's editable install
+    exists: the interpreter behind the venv) it cannot import its table: one line saying how, never a traceback."""
+    base = os.path.realpath(sys.executable)
+    proc = subprocess.run([base, str(ROOT / "scripts" / "doctor.py")], cwd=tmp_path, capture_output=True,
+                          text=True, env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"})  # fmt: skip
+    assert (proc.returncode, proc.stdout) == (1, "")
+    assert proc.stderr == "doctor: run it from the tree's root as `python3 -m scripts.doctor`, or run `make doctor`\n"
 
 
 @pytest.mark.parametrize("option", ["--help", "-h"])
 def test_help_exits_0_with_its_usage(option):
-    proc = subprocess.run([*DOCTOR, option], capture_output=True, text=True)
+    proc = subprocess.run([*DOCTOR, option], cwd=ROOT, capture_output=True, text=True)
     assert (proc.returncode, proc.stderr) == (0, "")
-    assert proc.stdout.startswith("Say what this machine lacks for the suite") and "doctor.py --quiet" in proc.stdout
+    assert (
+        proc.stdout.startswith("Say what this machine lacks for the suite")
+        and "python3 -m scripts.doctor --quiet" in proc.stdout
+    )
 
 
 @pytest.mark.root
 def test_this_machine_has_everything_the_suite_needs():
     """CI's machine (root, .ci/run installs the packages): doctor --quiet says nothing."""
-    proc = subprocess.run([*DOCTOR, "--quiet"], capture_output=True, text=True)
+    proc = subprocess.run([*DOCTOR, "--quiet"], cwd=ROOT, capture_output=True, text=True)
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, "", "")
 
 
