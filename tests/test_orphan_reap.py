@@ -7,13 +7,9 @@ it fails with EPIPE. Here that child closes its descriptors (the status pipe amo
 behind.
 """
 
-import subprocess
-import sys
-
 import pytest
 
-from tests.support.paths import ROOT
-from tests.test_start_races import MIDDLE_DIES
+from tests.support import middle_dies
 
 pytestmark = pytest.mark.userns
 
@@ -31,14 +27,9 @@ os._exit = _slow_exit
 
 def test_an_orphan_that_ends_late_is_still_reaped(tmp_path):
     marker = tmp_path / "ran"
-    proc = subprocess.run([sys.executable, "-c", SLOW_253 + MIDDLE_DIES, "forked", str(marker)],
-                          stdin=subprocess.DEVNULL, capture_output=True, text=True, cwd=ROOT, timeout=20)  # fmt: skip
+    proc = middle_dies.run("forked", marker, before=SLOW_253)
     assert (proc.returncode, proc.stderr) == (0, "")
-    assert proc.stdout.splitlines() == [
-        "start failed: fork/exec /usr/bin/sh: broken pipe",
-        "descriptors left: []",
-        "children left: []",
-    ]
+    assert proc.stdout.splitlines() == [*middle_dies.FAILED_START, "children left: []"]
     assert not marker.exists()
 
 
@@ -64,15 +55,10 @@ def test_the_orphan_is_told_from_another_namespace_init(tmp_path):
     """The launcher's other child, PID 1 of its own namespace too but holding no adopt pipe, is not the
     orphan: it is left running, and the orphan is reaped."""
     marker = tmp_path / "ran"
-    proc = subprocess.run([sys.executable, "-c", OTHER_FIRST + MIDDLE_DIES + OTHER_LAST, "forked", str(marker)],
-                          stdin=subprocess.DEVNULL, capture_output=True, text=True, cwd=ROOT, timeout=20)  # fmt: skip
+    proc = middle_dies.run("forked", marker, before=OTHER_FIRST, after=OTHER_LAST)
     assert (proc.returncode, proc.stderr) == (0, "")
     other, *rest = proc.stdout.splitlines()
-    assert rest == [
-        "start failed: fork/exec /usr/bin/sh: broken pipe",
-        "descriptors left: []",
-        f"children left: ['{other.split()[1]}']",
-    ]
+    assert rest == [*middle_dies.FAILED_START, f"children left: ['{other.split()[1]}']"]
 
 
 # The scan meets what vanished under it: a task gone between listing and reading (its children file),
@@ -97,11 +83,6 @@ builtins.open, os.listdir = _open, _listdir
 
 def test_the_orphan_search_skips_what_vanished_under_it(tmp_path):
     marker = tmp_path / "ran"
-    proc = subprocess.run([sys.executable, "-c", VANISHING + MIDDLE_DIES, "forked", str(marker)],
-                          stdin=subprocess.DEVNULL, capture_output=True, text=True, cwd=ROOT, timeout=20)  # fmt: skip
+    proc = middle_dies.run("forked", marker, before=VANISHING)
     assert (proc.returncode, proc.stderr) == (0, "")
-    assert proc.stdout.splitlines() == [
-        "start failed: fork/exec /usr/bin/sh: broken pipe",
-        "descriptors left: []",
-        "children left: []",
-    ]
+    assert proc.stdout.splitlines() == [*middle_dies.FAILED_START, "children left: []"]

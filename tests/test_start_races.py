@@ -19,7 +19,7 @@ import pytest
 from port import exec, exec_linux
 from port.errors import PathError
 from port.sysprocattr import CLONE_NEWPID, CLONE_NEWUSER, SysProcAttr, SysProcIDMap
-from tests.support import procfs
+from tests.support import middle_dies, procfs
 from tests.support.launchers import SYSPROCATTR
 from tests.support.paths import ROOT
 
@@ -174,59 +174,6 @@ def test_fd_3_inherited_by_the_launcher_reaches_the_command(tmp_path):
 
 # --- SUBREAPER: the middle process dies before it hands the child over -------------------------
 
-# argv: how the middle dies, marker. Prints Start's error (or "started PID" and what Wait said), then
-# whether descriptors or zombies were left, as one line each.
-MIDDLE_DIES = r"""
-import os, signal, sys
-from port import exec, exec_linux
-from port.sysprocattr import CLONE_NEWPID, CLONE_NEWUSER, SysProcAttr
-
-how, marker = sys.argv[1:]
-launcher = os.getpid()
-
-real_fork_middle = exec_linux._Child._fork_middle
-
-def _fork_middle(self):
-    # In the middle process, where it would fork the child and hand its pid over.
-    if how == "forked":  # the child exists: the middle is killed at its handoff write
-        middle, real_write = os.getpid(), os.write
-        def write(fd, data):
-            if os.getpid() == middle and fd == self.pipes.handoff.write:
-                os.kill(middle, signal.SIGKILL)
-            return real_write(fd, data)
-        os.write = write
-        return real_fork_middle(self)
-    if how == "killed":
-        os.kill(os.getpid(), signal.SIGKILL)
-    os._exit(0)
-
-exec_linux._Child._fork_middle = _fork_middle
-
-def fds():
-    return sorted(os.listdir("/proc/self/fd"))
-
-def zombies():
-    with open(f"/proc/{launcher}/task/{launcher}/children") as f:
-        return f.read().split()
-
-before = fds()
-cmd = exec.Command("sh", "-c", 'touch "$0"', marker)
-cmd.strategy = exec_linux.SUBREAPER
-cmd.sys_proc_attr = SysProcAttr(cloneflags=CLONE_NEWUSER | CLONE_NEWPID)
-try:
-    cmd.start()
-except Exception as e:
-    print(f"start failed: {e}")
-else:
-    try:
-        cmd.wait()
-        print(f"started {cmd.process.pid}, wait returned")
-    except Exception as e:
-        print(f"started {cmd.process.pid}, wait failed: {e}")
-print("descriptors left:", sorted(set(fds()) - set(before)))
-print("children left:", zombies())
-"""
-
 
 @pytest.mark.parametrize("how", ["exits", "killed", "forked"])
 def test_middle_process_dying_before_the_handoff_fails_the_start(how, tmp_path):
@@ -237,14 +184,9 @@ def test_middle_process_dying_before_the_handoff_fails_the_start(how, tmp_path):
     launcher, is found by the adopt pipe it holds and reaped); before the fix Start returned the reaped
     middle's pid and Wait said `waitid: no child processes`."""
     marker = tmp_path / "ran"
-    proc = subprocess.run([sys.executable, "-c", MIDDLE_DIES, how, str(marker)], stdin=subprocess.DEVNULL,
-                          capture_output=True, text=True, cwd=ROOT, timeout=20)  # fmt: skip
+    proc = middle_dies.run(how, marker)
     assert (proc.returncode, proc.stderr) == (0, "")
-    assert proc.stdout.splitlines() == [
-        "start failed: fork/exec /usr/bin/sh: broken pipe",
-        "descriptors left: []",
-        "children left: []",
-    ]
+    assert proc.stdout.splitlines() == [*middle_dies.FAILED_START, "children left: []"]
     assert not marker.exists()
 
 
