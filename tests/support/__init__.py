@@ -12,7 +12,8 @@ strategy_guard and machine (the host, its processes, skips, strategies and
 make doctor), goversions and goversions_report (make goversions: each Go
 release, and the port against each), bench,
 bench_verdict and bench_report (make bench), exec_helper (what the tests of
-port.exec share), middle_dies (SUBREAPER's middle process made to die), closing (a context manager its own close() undoes),
+port.exec share), middle_dies (SUBREAPER's middle process made to die),
+closing (a context manager its own close() undoes),
 scenario, scenario_gen, launcher_gen and fuzz (generated Go/port scenarios),
 figures and run_record (the README's figures and the runs behind them),
 run_order (make test's longest modules first),
