@@ -32,7 +32,6 @@ from tests.support.configs import CONFIGS, Config
 from tests.support.launchers import Launcher
 from tests.support.piped import launch_both
 from tests.support.probe import Host
-from tests.support.probes import PROBES
 from tests.support.shell import transcript
 
 pytestmark = pytest.mark.userns
@@ -122,12 +121,7 @@ def probe_both(go: Launcher, py: Launcher) -> dict:
     """parity.run_all([go, py]) without the host's view, with Go's observation taken once per
     configuration (the port's is read against the same host baseline)."""
     host, observed = _reference_observed(_one_strategy(go), go.name)
-    return {
-        "launchers": [go.as_data(), py.as_data()],
-        "commands": {p.name: p.text(host) for p in PROBES},
-        "host": {},  # the host's own view of each probe is for reports: compare only reads launchers
-        "observations": {go.name: observed, py.name: parity.observe(py, host=host)},
-    }
+    return parity.results([go, py], {go.name: observed, py.name: parity.observe(py, host=host)}, host)
 
 
 def makes_middle_process(config: Config) -> bool:

@@ -117,11 +117,18 @@ def run_all(launchers: list[Launcher], probes: list[Probe] = PROBES, host: Host 
     report's raw data."""
     host = host or Host()
     hosts = {p.name: host_view(p, host) for p in probes}
+    return results(launchers, {lc.name: observe(lc, probes, host) for lc in launchers}, host, probes, hosts)
+
+
+def results(launchers: list[Launcher], observations: dict, host: Host, probes: list[Probe] = PROBES,
+            hosts: dict | None = None) -> dict:  # fmt: skip
+    """The report's raw data from observations taken (launcher name -> observe()'s) and the host's own views
+    (hosts; none: only the reports show them, compare() does not read them)."""
     return {
         "launchers": [lc.as_data() for lc in launchers],
         "commands": {p.name: p.text(host) for p in probes},  # as run, not the templates
-        "host": {name: {"output": v[0], "facts": v[1]} for name, v in hosts.items() if v},
-        "observations": {lc.name: observe(lc, probes, host) for lc in launchers},
+        "host": {name: {"output": v[0], "facts": v[1]} for name, v in (hosts or {}).items() if v},
+        "observations": observations,
     }
 
 
