@@ -25,6 +25,7 @@ import hashlib
 import json
 import os
 import pickle
+import py_compile
 import queue
 import re
 import shutil
@@ -42,7 +43,7 @@ from cosmic_ray.mutating import MutationVisitor
 from cosmic_ray.operators.operator import Example, Operator
 from cosmic_ray.plugins import get_operator
 
-from tests.support import mutants_equivalents, mutants_map
+from tests.support import mutants_equivalents, mutants_map, run_order
 from tests.support.paths import REPORTS, ROOT
 from tests.support.procfs import descendants
 
@@ -269,6 +270,21 @@ class Worker:
         self.env = dict(os.environ, PYTHONPATH=str(self.dir), PYTHONDONTWRITEBYTECODE="1", TMPDIR=str(tmpdir))
         self.env.pop("PYTEST_ADDOPTS", None)
         self.plugins: list[str] = []  # pytest arguments every mutant's run takes (the per-test time limits)
+        self._bytecode()
+
+    def _bytecode(self) -> None:
+        """Bytecode for the copy, written once: without it every mutant's pytest compiles (and
+        assertion-rewrites) each test module it collects, and every port process a test starts
+        compiles port/ again, about a second of CPU a mutant. Nothing is written after this
+        (PYTHONDONTWRITEBYTECODE), but a test that starts the port with a bare environment would:
+        port/'s bytecode is checked against a hash of its source (write() compiles each new version),
+        so a pyc can never pass for another version of a file, as a timestamp pyc could when a mutant
+        of the same size is written within the same second."""
+        collect = {k: v for k, v in self.env.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        subprocess.run([self.python, "-m", "pytest", "-q", "-n", "0", "-p", "no:cacheprovider", "--collect-only"],
+                       cwd=self.dir, env=collect, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        for source in (self.dir / "port").glob("*.py"):
+            _compile(source)
 
     def check_isolated(self) -> None:
         """The port a test starts must be this copy's, not the installed tree's."""
@@ -314,6 +330,12 @@ class Worker:
 
     def write(self, file: str, source: str) -> None:
         (self.dir / file).write_text(source)
+        _compile(self.dir / file)
+
+
+def _compile(source: Path) -> None:
+    """source's bytecode, checked against its hash at every import (see Worker._bytecode)."""
+    py_compile.compile(str(source), invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH, quiet=2)
 
 
 SUMMARY = re.compile(r"^=*\s*\d+ passed(, \d+ (skipped|deselected|xfailed|xpassed|warnings?))* in [\d.]+s", re.M)
@@ -339,6 +361,9 @@ def run_all(mutants: list[Mutant], workers: list[Worker], limits: dict[str, floa
     for w in workers:
         pool.put(w)
     originals = {m.file: (ROOT / m.file).read_text() for m in mutants}
+    # For a line that runs at import, who reads what it defines (tests/support/mutants_readers.py).
+    sources = {str(p.relative_to(ROOT)): p.read_text() for p in (ROOT / "port").glob("*.py")}
+    tests = {str(p.relative_to(ROOT)): p.read_text() for p in (ROOT / "tests").rglob("*.py")}
     done = 0
     # The tests that killed a mutant of the same function go first: a function's mutants tend to
     # break the same behaviour, and -x stops at the first failure.
@@ -346,7 +371,7 @@ def run_all(mutants: list[Mutant], workers: list[Worker], limits: dict[str, floa
     kills: dict[str, int] = {}  # and then the tests that killed the most mutants so far
 
     def one(m: Mutant) -> Mutant:
-        args = None if cmap is None else mutants_map.select(cmap, m.file, originals[m.file], m.line)
+        args = None if cmap is None else mutants_map.select(cmap, m.file, originals[m.file], m.line, sources, tests)
         if args is not None:
             args = [a for a in args if not a.startswith(NOT_OF_THE_PORT)]
         if args == []:  # no test reaches the line: nothing to run, nothing can notice
@@ -391,6 +416,7 @@ def run_all(mutants: list[Mutant], workers: list[Worker], limits: dict[str, floa
         finally:
             pool.put(w)
 
+    written = 0.0
     ex = concurrent.futures.ThreadPoolExecutor(len(workers))
     try:
         for future in concurrent.futures.as_completed([ex.submit(one, m) for m in mutants]):
@@ -398,7 +424,9 @@ def run_all(mutants: list[Mutant], workers: list[Worker], limits: dict[str, floa
             done += 1
             print(f"[{done}/{len(mutants)}] {m.outcome:8} {m.stage:4} {m.seconds:5.1f}s {m.file}:{m.line} "
                   f"{m.operator.split('/')[1]}: {m.after[:60]}", flush=True)  # fmt: skip
-            report()
+            if time.monotonic() > written + 10:  # for --resume after a stop; writing 1500 mutants takes a while
+                report()
+                written = time.monotonic()
     except BaseException:
         ex.shutdown(wait=False, cancel_futures=True)
         for pid in list(RUNNING):
@@ -408,27 +436,65 @@ def run_all(mutants: list[Mutant], workers: list[Worker], limits: dict[str, floa
         ex.shutdown()
 
 
-def coverage_map(worker: Worker, data: Path) -> dict | None:
-    """Run the unmutated suite once under coverage: which tests reach which line (tests/support/mutants_map.py)."""
-    plugin = mutants_map.install(worker.site, data, worker.dir)
-    mutants_map.enable(data, worker.dir)
-    try:  # not -x: a test that fails only because coverage runs in its processes still maps its lines
-        result, failed, seconds = worker.run(("tests",), 1800, per_test=240, map_plugin=tuple(plugin))
-    finally:
-        mutants_map.disable(data)
-    cmap = mutants_map.read(data, worker.dir) if result != "timeout" else {"failed": []}
+def coverage_map(workers: list[Worker], base: Path) -> dict | None:
+    """Run the unmutated suite once under coverage: which tests reach which line (tests/support/mutants_map.py).
+
+    The test files are shared out among the workers, each running its share in its own copy of the tree at
+    the same time (a test file stays whole, so its module-scoped fixtures run once), and the maps are merged.
+    """
+    shares = _shares(len(workers))
+    started = time.monotonic()
+
+    def one(n: int) -> tuple[str, str, dict]:
+        data = base / f"coverage{n}"
+        plugin = mutants_map.install(workers[n].site, data, workers[n].dir)
+        mutants_map.enable(data, workers[n].dir)
+        try:  # not -x: a test that fails only because coverage runs in its processes still maps its lines
+            result, failed, _ = workers[n].run(shares[n], 1800, per_test=240, map_plugin=tuple(plugin))
+        finally:
+            mutants_map.disable(data)
+        return result, failed, mutants_map.read(data, workers[n].dir) if result != "timeout" else {"failed": []}
+
+    with concurrent.futures.ThreadPoolExecutor(len(shares)) as ex:
+        runs = list(ex.map(one, range(len(shares))))
+    seconds = time.monotonic() - started
+    if any(result == "timeout" for result, _, _ in runs):
+        print("mutants: the unmutated suite hangs under coverage; fix the suite first", file=sys.stderr)
+        return None
+    cmap = mutants_map.merge([m for _, _, m in runs])
+    result = "failed" if any(r == "failed" for r, _, _ in runs) else "passed"
+    failed = next((f for r, f, _ in runs if r == "failed"), "")
     if result == "failed" and cmap["failed"]:
         # Coverage adds files and descriptors to the processes it measures (the fd-shuffle tests see them):
         # those tests must pass without it.
         print(f"mutants: {len(cmap['failed'])} tests fail under coverage; again without it", flush=True)
-        result, failed, _ = worker.run(cmap["failed"], 600)
+        result, failed, _ = workers[0].run(cmap["failed"], 600)
     if result != "passed":
         print(f"mutants: the unmutated suite fails ({failed}); fix the suite first", file=sys.stderr)
         return None
     reached = sum(len(lines) for lines in cmap["lines"].values())
-    print(f"mutants: coverage map from the whole suite in {seconds:.1f}s: {len(cmap['order'])} tests, "
-          f"{reached} lines of port/ reached", flush=True)  # fmt: skip
+    print(f"mutants: coverage map from the whole suite in {seconds:.1f}s ({len(shares)} workers): "
+          f"{len(cmap['order'])} tests, {reached} lines of port/ reached", flush=True)  # fmt: skip
     return cmap
+
+
+def _shares(n: int) -> list[list[str]]:
+    """The test files in n shares of about equal time: the longest first, each to the share with the least so
+    far. The time is the last make test's (pytest's cache, tests/support/run_order.py), or else the size."""
+    try:
+        known = json.loads((ROOT / ".pytest_cache/v" / run_order.KEY).read_text())
+    except (OSError, ValueError):
+        known = {}
+    files = [str(p.relative_to(ROOT)) for p in sorted((ROOT / "tests").rglob("test_*.py"))]
+    size = {f: (ROOT / f).stat().st_size for f in files}
+    weight = {f: known.get(f, 1.0) if known else size[f] for f in files}
+    shares: list[list[str]] = [[] for _ in range(min(n, len(files)))]
+    load = [0.0] * len(shares)
+    for f in sorted(files, key=lambda f: -weight[f]):
+        i = load.index(min(load))
+        shares[i].append(f)
+        load[i] += weight[f]
+    return shares
 
 
 def summarize(mutants: list[Mutant], files: list[str]) -> dict[str, dict[str, float]]:
@@ -579,12 +645,13 @@ def run(args: Options) -> int:
         # The tests' TMPDIR: what a run killed at its time limit leaves there goes with it. Sticky and
         # open to all, as /tmp, since some tests hand a directory there to nobody.
         os.chmod(scratch, 0o1777)
-        workers = [Worker(Path(tmp), n, Path(scratch)) for n in range(args.jobs if todo else 0)]
+        with concurrent.futures.ThreadPoolExecutor(max(args.jobs, 1)) as ex:  # copies, venvs, bytecode
+            workers = list(ex.map(lambda n: Worker(Path(tmp), n, Path(scratch)), range(args.jobs if todo else 0)))
         for w in workers:
             w.check_isolated()
         limits, cmap = {}, None
         if todo and not args.no_map:
-            cmap = coverage_map(workers[0], Path(tmp) / "coverage")
+            cmap = coverage_map(workers, Path(tmp))
             if cmap is None:
                 return 1
             fast = sum(s for t, s in cmap["seconds"].items() if t.split("::")[0] in FAST)

@@ -29,6 +29,8 @@ import os
 import sqlite3
 from pathlib import Path
 
+from tests.support import mutants_readers
+
 # Started from the .pth file in every Python process of the worker's venv while RC exists.
 STARTUP = """\
 import atexit, os, sys
@@ -316,6 +318,22 @@ def read(data: Path, tree: Path) -> dict:
     }
 
 
+def merge(maps: list[dict]) -> dict:
+    """One map from those of runs of disjoint sets of tests (read()'s form)."""
+    lines: dict[str, dict[int, set[str]]] = {}
+    for m in maps:
+        for file, per in m.get("lines", {}).items():
+            for n, contexts in per.items():
+                lines.setdefault(file, {}).setdefault(n, set()).update(contexts)
+    return {
+        "lines": {f: {n: sorted(c) for n, c in per.items()} for f, per in lines.items()},
+        "order": [t for m in maps for t in m.get("order", [])],
+        "seconds": {t: s for m in maps for t, s in m.get("seconds", {}).items()},
+        "failed": [t for m in maps for t in m.get("failed", [])],
+        "phases": {t: p for m in maps for t, p in m.get("phases", {}).items()},
+    }
+
+
 def statement_lines(source: str, line: int) -> range:
     """The lines of the statement that `line` is part of, where a tracer may report it.
 
@@ -344,21 +362,31 @@ def _statements(source: str) -> list[tuple[int, int, int]]:
     return out
 
 
-def select(cmap: dict, file: str, source: str, line: int) -> list[str] | None:
+def select(cmap: dict, file: str, source: str, line: int, sources: dict[str, str] | None = None,
+           tests: dict[str, str] | None = None) -> list[str] | None:  # fmt: skip
     """The pytest arguments that run every test reaching `line` of `file`, quickest first.
 
     [] when no test reaches it; None when it runs outside any test (import
-    time, a session fixture): then only the whole suite will do.
+    time, a session fixture) and, given every source of port/ and tests/,
+    mutants_readers cannot tell who sees it: then only the whole suite will do.
     """
-    per_line = cmap["lines"].get(file, {})
-    contexts = {c for n in statement_lines(source, line) for c in per_line.get(n, ())}
+    contexts, files = _contexts(cmap, file, source, line), set()
     if not contexts:
         return []
     if EVERYTHING in contexts:
-        return None
+        seen = None if sources is None or tests is None else mutants_readers.readers(sources, tests, file, line)
+        if seen is None:
+            return None
+        lines, files = seen
+        contexts = {c for f, n in lines for c in _contexts(cmap, f, sources[f], n)}
+        if EVERYTHING in contexts:
+            return None
     # A module or class context (a shared fixture's work) stands for all of its tests.
     wide = [c for c in contexts if c not in cmap["seconds"]]
-    tests = [t for t in cmap["order"] if t in contexts or any(t.startswith(w + "::") for w in wide)]
+    tests = [t for t in cmap["order"]
+             if t in contexts or t.split("::")[0] in files or any(t.startswith(w + "::") for w in wide)]  # fmt: skip
+    if not tests:
+        return []
     by_file: dict[str, list[str]] = {}
     for t in tests:
         by_file.setdefault(t.split("::")[0], []).append(t)
@@ -369,6 +397,11 @@ def select(cmap: dict, file: str, source: str, line: int) -> list[str] | None:
         seconds = sum(cmap["seconds"].get(t, 0) for t in chosen)
         groups.append((seconds, [path] if chosen == every else chosen))
     return [arg for _, args in sorted(groups) for arg in args]
+
+
+def _contexts(cmap: dict, file: str, source: str, line: int) -> set[str]:
+    per_line = cmap["lines"].get(file, {})
+    return {c for n in statement_lines(source, line) for c in per_line.get(n, ())}
 
 
 def seconds_of(cmap: dict, args: list[str]) -> float:
