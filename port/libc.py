@@ -49,7 +49,7 @@ class _Libc:
             _flags_ = _ctypes.FUNCFLAG_CDECL | _ctypes.FUNCFLAG_USE_ERRNO
             _restype_ = Int
 
-        self._handle = _ctypes.dlopen(None, 0)  # the process itself, as CDLL(None)
+        self._handle = _ctypes.dlopen(None)  # the process itself, as CDLL(None)
         self._function, self.get_errno, self.byref = Function, _ctypes.get_errno, _ctypes.byref
         self.Int, self.Long, self.addressof = Int, Long, _ctypes.addressof
 
@@ -140,7 +140,7 @@ def is_cgroup2(fd: int) -> bool:
     return int.from_bytes(bytes(buf)[at : at + size], sys.byteorder) == CGROUP2_SUPER_MAGIC
 
 
-def prctl(option: int, arg2: int = 0) -> None:
+def prctl(option: int, arg2: int) -> None:
     """prctl(2) with a small integer argument (libffi widens it to the register)."""
     _check(libc().prctl(option, arg2, 0, 0, 0))
 

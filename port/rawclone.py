@@ -86,7 +86,7 @@ def unusable() -> str | None:
     """Why a raw clone is not safe in this process now, or None."""
     gnu = "CS_GNU_LIBC_VERSION" in os.confstr_names  # absent on musl, which caches no pid either
     libc_name, _, version = (os.confstr("CS_GNU_LIBC_VERSION") if gnu else "").partition(" ")
-    if libc_name == "glibc" and tuple(map(int, version.split(".")[:2])) < (2, 25):
+    if libc_name == "glibc" and tuple(map(int, version.split("."))) < (2, 25):
         return f"glibc {version} caches getpid()"
     if len(os.listdir("/proc/self/task")) > 1:
         return "other threads may hold libc's locks"

@@ -14,6 +14,7 @@ import time
 import pytest
 
 from port import exec, exec_linux
+from port.errors import PathError
 from port.sysprocattr import CLONE_NEWPID, CLONE_NEWUSER, SysProcAttr
 from tests.support import procfs
 from tests.support.paths import ROOT
@@ -25,7 +26,7 @@ def zombie_children() -> set[int]:
     return {pid for pid in procfs.children_map().get(os.getpid(), []) if procfs.state(pid) == "Z"}
 
 
-def test_start_reaps_a_middle_that_ends_late(monkeypatch):
+def slow_middle(monkeypatch) -> None:
     me, real_exit = os.getpid(), os._exit
 
     def slow_exit(code: int) -> None:
@@ -34,6 +35,10 @@ def test_start_reaps_a_middle_that_ends_late(monkeypatch):
         real_exit(code)
 
     monkeypatch.setattr(os, "_exit", slow_exit)
+
+
+def test_start_reaps_a_middle_that_ends_late(monkeypatch):
+    slow_middle(monkeypatch)
     zombies = zombie_children()
     cmd = exec.Command("true")
     cmd.strategy = exec_linux.SUBREAPER
@@ -45,9 +50,62 @@ def test_start_reaps_a_middle_that_ends_late(monkeypatch):
     assert zombie_children() == zombies
 
 
+def test_start_waits_again_after_a_spurious_echild(monkeypatch):
+    """Start's wait for the middle fails once with ECHILD while the middle still runs (make faults injects
+    one): Start asks again, and that wait blocks too, or the middle would end a zombie of the launcher's."""
+    slow_middle(monkeypatch)
+    me, real_waitpid, failed = os.getpid(), os.waitpid, []
+
+    def waitpid(pid: int, options: int):
+        if os.getpid() == me and not failed:  # the launcher's first wait: the middle's
+            failed.append(pid)
+            raise ChildProcessError(10, "No child processes")
+        return real_waitpid(pid, options)
+
+    monkeypatch.setattr(os, "waitpid", waitpid)
+    zombies = zombie_children()
+    cmd = exec.Command("true")
+    cmd.strategy = exec_linux.SUBREAPER
+    cmd.sys_proc_attr = SysProcAttr(cloneflags=CLONE_NEWUSER | CLONE_NEWPID)
+    cmd.start()
+    assert failed and failed != [cmd.process.pid]
+    cmd.wait()
+    assert cmd.process_state.success()
+    time.sleep(0.5)  # past the middle's end
+    assert zombie_children() == zombies
+
+
+@pytest.mark.parametrize(("errno", "text"), [(32, "broken pipe"), (5, "input/output error")], ids=["EPIPE", "EIO"])
+def test_a_failed_adoption_write_fails_the_start_with_its_errno(monkeypatch, errno, text):
+    """The byte that lets the adopted child go on cannot be written (the child is gone: EPIPE; or EIO): the
+    child, waiting for it, exits once the adopt pipe closes, is reaped, and the start fails with the write's
+    errno, not with the EPIPE of the status pipe the child closed without an errno.
+    (make faults fails the same write with strace, which the coverage map of make mutants cannot follow:
+    its own records are writes too.)"""
+    me, real_write, refused = os.getpid(), os.write, []
+
+    def write(fd: int, data) -> int:
+        if os.getpid() == me and bytes(data) == b"a":
+            refused.append(fd)
+            raise OSError(errno, os.strerror(errno))
+        return real_write(fd, data)
+
+    monkeypatch.setattr(os, "write", write)
+    children = set(procfs.children_map().get(os.getpid(), []))
+    cmd = exec.Command("true")
+    cmd.strategy = exec_linux.SUBREAPER
+    cmd.sys_proc_attr = SysProcAttr(cloneflags=CLONE_NEWUSER | CLONE_NEWPID)
+    with pytest.raises(PathError) as failed:
+        cmd.start()
+    assert len(refused) == 1
+    assert str(failed.value) == f"fork/exec /usr/bin/true: {text}"
+    assert set(procfs.children_map().get(os.getpid(), [])) == children  # the child is reaped, not left
+
+
 IGNORING_SIGCHLD = """
 import os, signal, sys
 from port import exec, exec_linux
+from port.errors import PathError
 from port.sysprocattr import CLONE_NEWPID, CLONE_NEWUSER, SysProcAttr
 signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps every child at once: wait4 says ECHILD
 cmd = exec.Command("sh", "-c", 'touch "$0"', sys.argv[1])
