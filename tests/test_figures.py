@@ -71,3 +71,20 @@ def test_a_comparison_run_that_cannot_stand_for_the_target_is_not_taken(meta, wh
     report = {**MATRIX, "meta": {k: v for k, v in {**META, **meta}.items() if v is not None}}
     with pytest.raises(figures.FigureError, match=why):
         figures.FIGURES["matrix"].keep(report)
+
+
+def test_the_mutants_figure_keeps_which_test_killed_each_mutant():
+    """make mutants runs that test first next time (tests/support/mutants.py kill_hints): the figure keeps it
+    under the mutant's key, and only for a kill."""
+
+    def mutant(line: int, outcome: str, killed_by: str) -> dict:
+        return {"file": "port/a.py", "function": "f", "line": line, "before": f"x = {line}", "after": f"x = {line + 1}",
+                "outcome": outcome, "killed_by": killed_by, "declared": False}  # fmt: skip
+
+    report = {"run": {"commit": "abc1234"}, "files": {"port/a.py": {"pending": 0}},
+              "mutants": [mutant(1, "killed", "tests/test_a.py::one"), mutant(2, "killed", "tests/test_a.py::two"),
+                          mutant(3, "survived", ""), mutant(4, "timeout", "tests/test_a.py::one")]}  # fmt: skip
+    killers = figures.FIGURES["mutants"].keep(report)["killers"]
+    named = {key: killers["tests"][i] for key, i in killers["by"].items()}
+    assert named == {figures.killer_key("port/a.py", "f", "x = 1", "x = 2"): "tests/test_a.py::one",
+                     figures.killer_key("port/a.py", "f", "x = 2", "x = 3"): "tests/test_a.py::two"}  # fmt: skip

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.support.mutants_map import killer_key
 from tests.support.paths import REPORTS, ROOT
 
 FIGURES_DIR = ROOT / "docs" / "figures"
@@ -91,7 +92,12 @@ def _keep_mutants(report: dict) -> dict:
         return f"`{m['file']}:{m['line']}` ({m['function'] or 'module'}) `{m['before']}` → `{m['after']}`"
 
     declared = [m for m in report["mutants"] if m.get("declared")]
+    # Which test killed each mutant: make mutants runs it first next time (the order only, not the verdict).
+    killed = {killer_key(m["file"], m["function"], m["before"], m["after"]): m["killed_by"]
+              for m in report["mutants"] if m["outcome"] == "killed" and m.get("killed_by")}  # fmt: skip
+    tests = sorted(set(killed.values()))
     return {"files": report["files"], "run": report["run"], "declared": len(declared),
+            "killers": {"tests": tests, "by": {k: tests.index(t) for k, t in sorted(killed.items())}},
             "declared_not_surviving": [f"{named(m)}: {m['outcome']} by `{m['killed_by'] or 'a hang'}`"
                                        for m in declared if m["outcome"] in ("killed", "timeout")],
             "survivors": [named(m) for m in report["mutants"] if m["outcome"] == "survived"]}  # fmt: skip

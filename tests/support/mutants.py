@@ -28,6 +28,7 @@ import pickle
 import py_compile
 import queue
 import re
+import select
 import shutil
 import signal
 import site
@@ -39,7 +40,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import parso
-from cosmic_ray.mutating import MutationVisitor
 from cosmic_ray.operators.operator import Example, Operator
 from cosmic_ray.plugins import get_operator
 
@@ -162,19 +162,21 @@ def enumerate_mutants(files: list[str]) -> list[Mutant]:
     for file in files:
         source = (ROOT / file).read_text()
         module = parso.parse(source)
-        frozen = pickle.dumps(module, pickle.HIGHEST_PROTOCOL)
+        nodes = list(_walk(module))
         lines = source.splitlines()
         annotations = _annotation_spans(source)
         functions = mutants_equivalents.function_spans(source)
         for name in OPERATORS:
             op = operator(name)
-            positions = [start for node in _walk(module) for start, _ in op.mutation_positions(node)]
-            for occurrence, start in enumerate(positions):
+            # cosmic-ray's occurrences: each position of each node, in the order its visitor walks the tree.
+            sites = [(node, index, start) for node in nodes
+                     for index, (start, _) in enumerate(op.mutation_positions(node))]  # fmt: skip
+            for occurrence, (node, index, start) in enumerate(sites):
                 if name == "core/NumberReplacer" and occurrence % 2:
                     continue  # each number gets +1 and -1 in turn: keep +1 only
                 if any(a <= start < b for a, b in annotations):
                     continue  # `str | None` as `str & None`: a type hint, not behaviour
-                mutated = _mutate(frozen, operator(name), occurrence)
+                mutated = _mutate(module, node, op, index)
                 if mutated is None or mutated == source:
                     continue
                 new_lines = mutated.splitlines()
@@ -187,12 +189,40 @@ def enumerate_mutants(files: list[str]) -> list[Mutant]:
     return mutants
 
 
-def _mutate(frozen: bytes, op: Operator, occurrence: int) -> str | None:
-    """cosmic-ray's mutate_code, on a copy of the file's tree: unpickling one is several times quicker than
-    parsing the file again for each mutant, which was most of the time enumerating took."""
-    visitor = MutationVisitor(occurrence, op)
-    tree = visitor.walk(pickle.loads(frozen))
-    return tree.get_code() if visitor.mutation_applied else None
+def _mutate(module, node, op: Operator, index: int) -> str | None:
+    """What cosmic-ray's mutate_code gives for this site (its visitor's `op.mutate(node, index)`), made on a
+    copy of the statement around the node only, swapped into the file's tree for as long as get_code takes:
+    copying the whole tree for each mutant was most of the time enumerating took (40 s)."""
+    stmt = node
+    while stmt.parent is not None and stmt.parent.type not in ("file_input", "suite"):
+        stmt = stmt.parent
+    parent = stmt.parent
+    if parent is None:
+        return None  # the module itself: no operator here mutates it
+    path = []  # child indexes from the statement down to the node
+    while node is not stmt:
+        path.append(node.parent.children.index(node))
+        node = node.parent
+    stmt.parent = None  # pickle the statement alone, not the tree it hangs from
+    try:
+        copy = pickle.loads(pickle.dumps(stmt, pickle.HIGHEST_PROTOCOL))
+    finally:
+        stmt.parent = parent
+    target = copy
+    for i in reversed(path):
+        target = target.children[i]
+    mutated = op.mutate(target, index)
+    if target is copy:
+        copy = mutated
+    else:
+        target.parent.children = [mutated if c is target else c for c in target.parent.children if c is not target
+                                  or mutated is not None]  # fmt: skip
+    at = parent.children.index(stmt)
+    parent.children[at : at + 1] = [] if copy is None else [copy]
+    try:
+        return module.get_code()
+    finally:
+        parent.children[at : at + (copy is not None)] = [stmt]
 
 
 def _annotation_spans(source: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
@@ -240,6 +270,24 @@ def keep_other_files(report: Path, files: list[str]) -> dict[str, tuple[dict, li
     return kept
 
 
+def kill_hints(report: Path) -> dict[str, str]:
+    """Per mutant (mutants_map.killer_key), the test that killed it in the last run: this checkout's last
+    report, or else the one committed under docs/figures/ (make figures keeps its killers)."""
+    hints = {}
+    try:
+        kept = json.loads((ROOT / "docs/figures/mutants.json").read_text()).get("killers", {})
+        hints.update({key: kept["tests"][i] for key, i in kept.get("by", {}).items()})
+    except (OSError, ValueError, KeyError, IndexError):
+        pass
+    try:
+        for m in json.loads(report.read_text()).get("mutants", []):
+            if m.get("outcome") == "killed" and m.get("killed_by"):
+                hints[mutants_map.killer_key(m["file"], m["function"], m["before"], m["after"])] = m["killed_by"]
+    except (OSError, ValueError, KeyError):
+        pass
+    return hints
+
+
 class Worker:
     """A copy of the tree (build/ shared) where one mutant at a time is written."""
 
@@ -270,6 +318,7 @@ class Worker:
         self.env = dict(os.environ, PYTHONPATH=str(self.dir), PYTHONDONTWRITEBYTECODE="1", TMPDIR=str(tmpdir))
         self.env.pop("PYTEST_ADDOPTS", None)
         self.plugins: list[str] = []  # pytest arguments every mutant's run takes (the per-test time limits)
+        self.server: subprocess.Popen | None = None  # once started, the pytest process each run is a fork of
         self._bytecode()
 
     def _bytecode(self) -> None:
@@ -301,32 +350,83 @@ class Worker:
         A mutant's run stops at the first failure, with each test's own time limit (self.plugins);
         the mapping run (map_plugin) runs every test.
         """
-        # Dispositions as a terminal gives them (a job started with & has SIGINT ignored).
-        argv = ["env", "--default-signal=HUP,INT", "unshare", "--mount", "--uts", "--ipc", "--net",
-                "sh", "-c", SANDBOX, "sh",
-                self.python, "-m", "pytest", "-q", "-n", "0", "-p", "no:cacheprovider",
-                "--timeout", str(per_test), *(map_plugin or ("-x", *self.plugins)), *tests]  # fmt: skip
+        options = ["-q", "-n", "0", "-p", "no:cacheprovider", "--timeout", str(per_test)]
+        if map_plugin:
+            options += map_plugin
+        else:  # hypothesis's plugin only adds options and reports (test_scenarios sets its own): 0.15 s a start
+            options += ["-x", "-p", "no:hypothesispytest", *self.plugins]
         start = time.monotonic()
-        proc = subprocess.Popen(argv, cwd=self.dir, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
-        RUNNING.add(proc.pid)
-        try:
-            out, _ = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            kill_tree(proc.pid)
-            proc.communicate()
-            return "timeout", "", time.monotonic() - start
-        finally:
-            RUNNING.discard(proc.pid)
+        if self.server is not None and not map_plugin:
+            status, text = self._run_forked([*options, *tests], timeout)
+        else:
+            # Dispositions as a terminal gives them (a job started with & has SIGINT ignored).
+            argv = ["env", "--default-signal=HUP,INT", "unshare", "--mount", "--uts", "--ipc", "--net",
+                    "sh", "-c", SANDBOX, "sh", self.python, "-m", "pytest", *options, *tests]  # fmt: skip
+            proc = subprocess.Popen(argv, cwd=self.dir, env=self.env, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                                    stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+            RUNNING.add(proc.pid)
+            try:
+                out, _ = proc.communicate(timeout=timeout)
+                status, text = proc.returncode, out.decode(errors="replace")
+            except subprocess.TimeoutExpired:
+                kill_tree(proc.pid)
+                proc.communicate()
+                status = None
+            finally:
+                RUNNING.discard(proc.pid)
         seconds = time.monotonic() - start
-        text = out.decode(errors="replace")
+        if status is None:
+            return "timeout", "", seconds
         # Status 0 alone is no pass: a mutant can make pytest's process exec the test's command.
-        if proc.returncode == 0 and SUMMARY.search(text) and not FAILURES.search(text):
+        if status == 0 and SUMMARY.search(text) and not FAILURES.search(text):
             return "passed", "", seconds
         failed = next((ln.split()[1] for ln in text.splitlines() if ln.startswith(("FAILED ", "ERROR "))), "")
         if any(ln.startswith("FAILED ") and "Timeout" in ln for ln in text.splitlines()):
             return "timeout", failed, seconds  # a test over its time limit (pytest-timeout)
-        return "failed", failed or f"pytest exit {proc.returncode}, no summary", seconds
+        return "failed", failed or f"pytest exit {status}, no summary", seconds
+
+    def start_server(self) -> None:
+        """From now on each run is a fork of one pytest process started here (tests/support/mutants_server.py)."""
+        argv = ["env", "--default-signal=HUP,INT", self.python, "-m", "tests.support.mutants_server"]
+        self.server = subprocess.Popen(argv, cwd=self.dir, env=self.env, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self._answers = b""
+
+    def stop_server(self) -> None:
+        if self.server is not None:
+            self.server.stdin.close()
+            self.server.wait()
+            self.server = None
+
+    def _answer(self, deadline: float | None = None) -> list[str] | None:
+        """The server's next line, split; None if none came by the deadline (a monotonic time)."""
+        fd = self.server.stdout.fileno()
+        while b"\n" not in self._answers:
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and (left <= 0 or not select.select([fd], [], [], left)[0]):
+                return None
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                raise RuntimeError(f"mutants: the pytest server in {self.dir} ended")
+            self._answers += chunk
+        line, self._answers = self._answers.split(b"\n", 1)
+        return line.decode().split()
+
+    def _run_forked(self, args: list[str], timeout: float) -> tuple[int | None, str]:
+        """(exit status or None on a timeout, output) of one run in a child of the server."""
+        out = self.dir.parent / f"{self.dir.name}.out"
+        self.server.stdin.write((json.dumps({"args": args, "out": str(out)}) + "\n").encode())
+        self.server.stdin.flush()
+        pid = int(self._answer()[1])
+        RUNNING.add(pid)
+        try:
+            answer = self._answer(time.monotonic() + timeout)
+            if answer is None:
+                kill_tree(pid)
+                self._answer()  # the server has reaped it
+        finally:
+            RUNNING.discard(pid)
+        text = out.read_text(errors="replace")
+        return (None if answer is None else os.waitstatus_to_exitcode(int(answer[1]))), text
 
     def write(self, file: str, source: str) -> None:
         (self.dir / file).write_text(source)
@@ -356,7 +456,8 @@ def kill_tree(pid: int) -> None:
 
 
 def run_all(mutants: list[Mutant], workers: list[Worker], limits: dict[str, float], fast_only: bool, report,
-            cmap: dict | None) -> None:  # fmt: skip
+            cmap: dict | None, hints: dict[str, str]) -> None:  # fmt: skip
+    cmap_tests = set(cmap["seconds"]) if cmap else set()
     pool: queue.Queue[Worker] = queue.Queue()
     for w in workers:
         pool.put(w)
@@ -377,6 +478,8 @@ def run_all(mutants: list[Mutant], workers: list[Worker], limits: dict[str, floa
         if args == []:  # no test reaches the line: nothing to run, nothing can notice
             m.outcome, m.stage = "equivalent" if m.declared else "survived", "unreached"
             return m
+        # The test that killed this mutant last time goes first (the order only: a stale hint costs time).
+        hint = [t for t in [hints.get(mutants_map.killer_key(*m.key))] if t and t in cmap_tests]
         w = pool.get()
         try:
             w.write(m.file, m.source)
@@ -388,7 +491,7 @@ def run_all(mutants: list[Mutant], workers: list[Worker], limits: dict[str, floa
                     limit = 3 * mutants_map.seconds_of(cmap, args) + 30
                     files = {a for a in args if "::" not in a}
                     best = sorted(kills, key=kills.get, reverse=True)[:5]
-                    first = [t for t in [*killers.get((m.file, m.function), []), *best]
+                    first = [t for t in [*hint, *killers.get((m.file, m.function), []), *best]
                              if t in args or t.split("::")[0] in files]  # fmt: skip
                     first = list(dict.fromkeys(first))
                     result, failed, m.seconds = w.run([*first, *(a for a in args if a not in first)], limit)
@@ -400,7 +503,7 @@ def run_all(mutants: list[Mutant], workers: list[Worker], limits: dict[str, floa
                 else:  # the line runs at import: every test may see it
                     first = tuple(t for t in FIRST.get(m.file, ()) if (ROOT / t).is_file())
                     # A hang (a pipe nobody closes) is common: the fast tests each take a few seconds at most.
-                    order = (*first, *(t for t in FAST if t not in first))
+                    order = (*hint, *first, *(t for t in FAST if t not in first))
                     result, failed, seconds = w.run(order, limits["fast"], per_test=20)
                     m.stage, m.seconds = "fast", seconds
                     if result == "passed" and not fast_only:
@@ -668,7 +771,14 @@ def run(args: Options) -> int:
             for w in workers:
                 w.plugins = mutants_map.install_timeouts(w.site, per_test)
         if todo:
-            run_all(todo, workers, limits, args.fast_only, report, cmap)
+            for w in workers:
+                w.start_server()
+            try:
+                hints = kill_hints(Path(args.out) / "mutants.json")
+                run_all(todo, workers, limits, args.fast_only, report, cmap, hints)
+            finally:
+                for w in workers:
+                    w.stop_server()
     table = report()
     # A declared equivalent that a test kills, or that hangs, is a wrong reason: the entry must go.
     wrong = [m for m in mutants if m.declared and m.outcome in ("killed", "timeout")]

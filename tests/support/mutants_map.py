@@ -24,6 +24,7 @@ and it needs coverage.py only to read the map.
 
 import ast
 import functools
+import hashlib
 import json
 import os
 import sqlite3
@@ -402,6 +403,11 @@ def select(cmap: dict, file: str, source: str, line: int, sources: dict[str, str
 def _contexts(cmap: dict, file: str, source: str, line: int) -> set[str]:
     per_line = cmap["lines"].get(file, {})
     return {c for n in statement_lines(source, line) for c in per_line.get(n, ())}
+
+
+def killer_key(file: str, function: str, before: str, after: str) -> str:
+    """A mutant's name in the kill hints (tests/support/mutants.py kill_hints; docs/figures/mutants.json)."""
+    return hashlib.sha256("\0".join((file, function, before, after)).encode()).hexdigest()[:12]
 
 
 def seconds_of(cmap: dict, args: list[str]) -> float:
