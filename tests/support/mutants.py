@@ -464,7 +464,7 @@ def run_all(mutants: list[Mutant], workers: list[Worker], limits: dict[str, floa
     originals = {m.file: (ROOT / m.file).read_text() for m in mutants}
     # For a line that runs at import, who reads what it defines (tests/support/mutants_readers.py).
     sources = {str(p.relative_to(ROOT)): p.read_text() for p in (ROOT / "port").glob("*.py")}
-    tests = {str(p.relative_to(ROOT)): p.read_text() for p in (ROOT / "tests").rglob("*.py")}
+    tests = {str(p.relative_to(ROOT)): p.read_text() for d in ("tests", "scripts") for p in (ROOT / d).rglob("*.py")}
     done = 0
     # The tests that killed a mutant of the same function go first: a function's mutants tend to
     # break the same behaviour, and -x stops at the first failure.
