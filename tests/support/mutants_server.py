@@ -67,6 +67,7 @@ def child(args: list[str], out: str) -> None:
         os.close(null)
         subprocess.run(NETWORK[0], check=True)
         subprocess.run(NETWORK[1], stderr=subprocess.DEVNULL)  # no veth in this kernel: lo alone
+        os.environ["PWD"] = os.getcwd()  # as sh exports it (Go's os/exec tests read it: TestImplicitPWD)
         signal.signal(signal.SIGHUP, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)  # a fresh interpreter's
         import pytest
