@@ -1,5 +1,6 @@
 """The environment a command gets: Go's dedupEnv, PWD from Dir, Cmd.Environ, and what the program holds."""
 
+import ast
 import json
 import os
 import subprocess
@@ -133,6 +134,26 @@ def test_environment_as_started_not_as_cpython_coerced_it(lc_ctype):
     out, err, status = launch_both(["--", "cat", "/proc/self/environ"], env=env)
     assert (err, status) == (b"", 0)
     assert sorted(out.split(b"\0")[:-1]) == sorted(f"{k}={v}".encode() for k, v in env.items())
+
+
+CHANGES_ITS_ENVIRONMENT = """
+import os
+from port import exec
+os.environ["A"] = "9"  # Go's os.Setenv: the child sees the new value in the old place
+os.environ["NEW"] = "1"  # and a new name at the end
+print(exec.environ())
+"""
+
+
+@pytest.mark.parametrize("lc_ctype", [None, "C"], ids=["unset", "C"])
+def test_a_program_that_changes_its_environment_under_coercion(lc_ctype):
+    """In a C locale CPython coerces LC_CTYPE; what the program then sets or adds still reaches environ(),
+    and LC_CTYPE stays as started: Go's os.Environ after os.Setenv."""
+    env = {"PATH": os.environ["PATH"], "A": "1", "B": "2"} | ({"LC_CTYPE": lc_ctype} if lc_ctype else {})
+    out = subprocess.run([sys.executable, "-c", CHANGES_ITS_ENVIRONMENT], env=env, cwd=ROOT, capture_output=True,
+                         text=True, check=True).stdout  # fmt: skip
+    started = [f"{k}={v}".encode() for k, v in env.items()]
+    assert ast.literal_eval(out) == [e if not e.startswith(b"A=") else b"A=9" for e in started] + [b"NEW=1"]
 
 
 def test_fork_exec_passes_the_env_list_as_it_is(tmp_path):
