@@ -714,7 +714,7 @@ class _Child(Record):
             runtime.restore_nofile_limit_in_child()
             # 16. Enable tracing
             if sys_attr.ptrace:
-                libc.ptrace(libc.PTRACE_TRACEME)
+                libc.ptrace(libc.PTRACE_TRACEME, 0)
             # 17. Time to exec.
             if self.raw_execve is not None:
                 self.raw_execve()

@@ -88,11 +88,9 @@ def _check(rc: int) -> int:
 
 
 def unshare(flags: int) -> None:
-    """unshare(2): os.unshare on 3.12+, libc on 3.11."""
-    if hasattr(os, "unshare"):
-        os.unshare(flags)
-    else:
-        _check(libc().unshare(flags))
+    """unshare(2), through libc on every Python: os.unshare exists only from 3.12, and one path is one
+    behaviour whatever the interpreter."""
+    _check(libc().unshare(flags))
 
 
 SYS_RT_SIGACTION = ROW["SYS_RT_SIGACTION"]
@@ -163,7 +161,7 @@ def ioctl_int(fd: int, request: int, arg: int) -> None:
     _check(libc().ioctl(fd, request, arg))
 
 
-def ptrace(request: int, pid: int = 0) -> None:
+def ptrace(request: int, pid: int) -> None:
     """ptrace(2) for the requests that take no address or data (TRACEME, DETACH)."""
     _check(libc().ptrace(request, pid, None, None))
 

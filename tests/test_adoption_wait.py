@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from port import exec, exec_linux
+from port import exec, exec_linux, libc
 from port.errors import PathError
 from port.sysprocattr import CLONE_NEWPID, CLONE_NEWUSER, SysProcAttr
 from tests.support import procfs
@@ -102,9 +102,32 @@ def test_a_failed_adoption_write_fails_the_start_with_its_errno(monkeypatch, err
     assert set(procfs.children_map().get(os.getpid(), [])) == children  # the child is reaped, not left
 
 
+def test_a_failed_restore_of_the_subreaper_flag_leaves_the_start_standing(monkeypatch):
+    """SUBREAPER puts PR_SET_CHILD_SUBREAPER back as it was after the start; should that prctl fail (it cannot
+    with the value the kernel gave, but seccomp or make faults can make it), the start stands: Go has no
+    such step to fail."""
+    real_prctl, restores = libc.prctl, []
+
+    def prctl(option: int, arg2: int) -> None:
+        if option == libc.PR_SET_CHILD_SUBREAPER and arg2 != 1:  # the restore: back to what it was (0 here)
+            restores.append(arg2)
+            raise OSError(22, "Invalid argument")
+        real_prctl(option, arg2)
+
+    monkeypatch.setattr(libc, "prctl", prctl)
+    monkeypatch.setattr(libc, "prctl_get", lambda option: 0)  # a launcher that was no subreaper
+    cmd = exec.Command("true")
+    cmd.strategy = exec_linux.SUBREAPER
+    cmd.sys_proc_attr = SysProcAttr(cloneflags=CLONE_NEWUSER | CLONE_NEWPID)
+    cmd.start()
+    cmd.wait()
+    assert cmd.process_state.success() and restores == [0]
+    real_prctl(libc.PR_SET_CHILD_SUBREAPER, 1)  # pytest's own flag (conftest), which the real restore kept
+
+
 IGNORING_SIGCHLD = """
 import os, signal, sys
-from port import exec, exec_linux
+from port import exec, exec_linux, libc
 from port.errors import PathError
 from port.sysprocattr import CLONE_NEWPID, CLONE_NEWUSER, SysProcAttr
 signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps every child at once: wait4 says ECHILD

@@ -132,3 +132,12 @@ def test_broken_stderr_kills_the_launcher_with_sigpipe(args):
 def launch_with_stderr(launcher, args, stderr) -> int:
     return subprocess.run([*launcher, *args], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr,
                           timeout=20).returncode  # fmt: skip
+
+
+def test_the_launcher_ends_as_go_s_os_exit_does_skipping_exit_hooks():
+    """Go's launcher ends with os.Exit(0), which runs no deferred call: the port's run() ends the process
+    with os._exit, and an atexit hook registered before it never runs (returning from main would run it)."""
+    code = ("import atexit; atexit.register(lambda: print('exit hook ran')); from port import launcher, runtime; "
+            "runtime.init(); launcher.main(['true'])")  # fmt: skip
+    proc = subprocess.run([PYTHON, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=30)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "", "")

@@ -209,6 +209,20 @@ def test_a_stdin_pipe_write_is_all_or_go_s_broken_pipe_error():
             stdin.write(more)
 
 
+def test_a_non_blocking_stdin_pipe_still_takes_every_byte():
+    """Go's File.Write waits out EAGAIN in its poller; the port's write, on a pipe its caller made
+    non-blocking, tries again until the pipe takes the rest: a full pipe skips nothing."""
+    cmd = exec.Command("wc", "-c")
+    stdin, stdout = cmd.stdin_pipe(), cmd.stdout_pipe()
+    os.set_blocking(stdin.fileno(), False)
+    cmd.start()
+    data = b"x" * (1 << 20)  # 16 pipe buffers: the pipe is full many times over
+    assert stdin.write(data) == len(data)
+    stdin.close()
+    assert stdout.read() == f"{len(data)}\n".encode()
+    cmd.wait()
+
+
 def test_pipe_ends_closed_by_wait_answer_with_go_s_closed_file_errors():
     cmd = exec.Command("echo", "hi")
     stdout = cmd.stdout_pipe()
