@@ -100,6 +100,7 @@ def _keep_mutants(report: dict) -> dict:
             "killers": {"tests": tests, "by": {k: tests.index(t) for k, t in sorted(killed.items())}},
             "declared_not_surviving": [f"{named(m)}: {m['outcome']} by `{m['killed_by'] or 'a hang'}`"
                                        for m in declared if m["outcome"] in ("killed", "timeout")],
+            "flaky_kills": [f"{named(m)}: {m['flaky_kill']}" for m in declared if m.get("flaky_kill")],
             "survivors": [named(m) for m in report["mutants"] if m["outcome"] == "survived"]}  # fmt: skip
 
 
@@ -116,6 +117,9 @@ def _render_mutants(s: dict) -> str:
                      f"{t['timeout']} | {t['score']} % |")  # fmt: skip
     if wrong:
         lines += ["", f"Declared equivalent, and not surviving ({len(wrong)}):", "", *(f"- {w}" for w in wrong)]
+    if s.get("flaky_kills"):
+        lines += ["", f"Declared equivalent, killed once and surviving two runs since ({len(s['flaky_kills'])}):",
+                  "", *(f"- {w}" for w in s["flaky_kills"])]  # fmt: skip
     if s.get("survivors"):
         lines += ["", f"Survivors ({len(s['survivors'])}):", "", *(f"- {m}" for m in s["survivors"])]
     return "\n".join(lines)

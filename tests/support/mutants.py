@@ -145,6 +145,7 @@ class Mutant:
     killed_by: str = ""  # the first failing test
     why: str = ""  # for an equivalent one
     declared: bool = False  # listed in mutants_equivalents.toml: run all the same, and it must survive
+    flaky_kill: str = ""  # a declared one killed once, then surviving two runs again: what killed it that once
     seconds: float = 0.0
     source: str = field(default="", repr=False)
 
@@ -546,6 +547,32 @@ def run_all(mutants: list[Mutant], workers: list[Worker], limits: dict[str, floa
         ex.shutdown()
 
 
+def recheck(mutants: list[Mutant], hints: dict[str, str], run_again) -> None:
+    """A declared equivalent that did not survive runs twice more, its killer first. Killed again, its
+    reason is wrong; surviving both, the one kill came from a test that fails now and then (or from a
+    difference that shows only sometimes): it stands as equivalent, with that kill kept (flaky_kill)
+    and reported, so that a reviewer sees it."""
+    doubtful = [m for m in mutants if m.declared and m.outcome in ("killed", "timeout")]
+    if not doubtful:
+        return
+    print(f"mutants: {len(doubtful)} declared equivalents did not survive; each runs twice more", flush=True)
+    first = {id(m): (m.outcome, m.killed_by) for m in doubtful}
+    for m in doubtful:
+        if m.killed_by:
+            hints[mutants_map.killer_key(*m.key)] = m.killed_by
+    wrong: list[Mutant] = []
+    for _ in range(2):
+        again = [m for m in doubtful if m not in wrong]
+        for m in again:
+            m.outcome = ""
+        run_again(again)
+        wrong += [m for m in again if m.outcome in ("killed", "timeout")]
+    for m in doubtful:
+        if m not in wrong:
+            outcome, killer = first[id(m)]
+            m.flaky_kill = f"{outcome} once by {killer or 'a hang'}, then survived twice"
+
+
 def coverage_map(workers: list[Worker], base: Path) -> dict | None:
     """Run the unmutated suite once under coverage: which tests reach which line (tests/support/mutants_map.py).
 
@@ -636,7 +663,10 @@ def write_reports(out: Path, mutants: list[Mutant], table: dict, meta: dict) -> 
         md.append(f"| {file} | {t['mutants']} | {t['killed']} | {t['survived']} | {t['equivalent']} "
                   f"| {t['timeout']} | {t.get('pending', 0)} | {t['score']} % |")  # fmt: skip
     sections = (("Declared equivalent, but a test kills it: a wrong reason", lambda m: m.declared and m.outcome
-                 in ("killed", "timeout")), ("Survivors", lambda m: m.outcome == "survived"),
+                 in ("killed", "timeout")),
+                ("Declared equivalent, killed once and surviving two runs since: a test that fails now and then, "
+                 "or a difference that shows only sometimes", lambda m: m.flaky_kill),
+                ("Survivors", lambda m: m.outcome == "survived"),
                 ("Equivalent mutants (declared, and run: the tests that reach each pass)",
                  lambda m: m.outcome == "equivalent"), ("Timeouts", lambda m: m.outcome == "timeout"))  # fmt: skip
     for title, chosen in ((title, [m for m in mutants if wanted(m)]) for title, wanted in sections):
@@ -646,6 +676,7 @@ def write_reports(out: Path, mutants: list[Mutant], table: dict, meta: dict) -> 
             md.append(f"- `{m.file}:{m.line}` ({m.function or 'module'}) {m.operator.split('/')[1]}: "
                       f"`{m.before}` → `{m.after}`"
                       + (f" (killed by `{m.killed_by}`)" if m.declared and m.killed_by else "")
+                      + (f" ({m.flaky_kill})" if m.flaky_kill else "")
                       + (f": {m.why}" if m.why else "") + (ran if m.outcome == "equivalent" else ""))  # fmt: skip
     (out / "mutants.md").write_text("\n".join(md) + "\n")
 
@@ -783,6 +814,7 @@ def run(args: Options) -> int:
             try:
                 hints = kill_hints(Path(args.out) / "mutants.json")
                 run_all(todo, workers, limits, args.fast_only, report, cmap, hints)
+                recheck(todo, hints, lambda again: run_all(again, workers, limits, args.fast_only, report, cmap, hints))
             finally:
                 for w in workers:
                     w.stop_server()
@@ -793,6 +825,9 @@ def run(args: Options) -> int:
         print(f"mutants: declared equivalent {m.outcome} by {m.killed_by or 'a hang'}: {m.file}:{m.line} "
               f"({m.function or 'module'}) {m.before!r} -> {m.after!r}; remove its entry or correct its reason",
               file=sys.stderr)  # fmt: skip
+    for m in (m for m in mutants if m.flaky_kill):
+        print(f"mutants: declared equivalent {m.file}:{m.line} ({m.function or 'module'}) {m.before!r} -> "
+              f"{m.after!r}: {m.flaky_kill}", file=sys.stderr)  # fmt: skip
     for file, t in table.items():
         print(f"{file}: {t['mutants']} mutants, {t['killed']} killed, {t['survived']} survived, "
               f"{t['equivalent']} equivalent, {t['timeout']} timeouts, {t.get('pending', 0)} not run: "
