@@ -80,7 +80,7 @@ help:
 	@echo "               ARCH=arm64: Debian's arm64 kernels (qemu-system-aarch64) on a root of its arm64 packages"
 	@echo "make test      lint, build, then the whole test suite (what CI runs)"
 	@echo "               ARGS='-k pidfd -x' passes arguments to pytest; JOBS=N workers (cores + 1 by default)"
-	@echo "make mutants   mutation testing of all of port/ with cosmic-ray: reports/mutants.{md,json} (over an hour on 2 busy cores)"
+	@echo "make mutants   mutation testing of all of port/ with cosmic-ray: reports/mutants.{md,json} (about 25 minutes on 2 idle cores)"
 	@echo "               MUTANTS_FILES=port/runtime.py picks files; MUTANTS_ARGS='--limit 5' more options,"
 	@echo "               MUTANTS_ARGS=--check only checks tests/support/mutants_equivalents.toml"
 	@echo "make workloads Go's own test binaries (syscall, os/exec, os/signal, os), tini, catatonit and sh as PID 1"

@@ -102,6 +102,23 @@ def test_a_failed_adoption_write_fails_the_start_with_its_errno(monkeypatch, err
     assert set(procfs.children_map().get(os.getpid(), [])) == children  # the child is reaped, not left
 
 
+@pytest.mark.parametrize("was", [0, 1], ids=["not-a-subreaper", "a-subreaper"])
+def test_the_subreaper_flag_is_put_back_as_it_was(was):
+    """SUBREAPER sets PR_SET_CHILD_SUBREAPER for the start only: a launcher that was a subreaper (pytest is
+    one, tests/conftest.py) stays one, and one that was not is not made one."""
+    libc.prctl(libc.PR_SET_CHILD_SUBREAPER, was)
+    try:
+        cmd = exec.Command("true")
+        cmd.strategy = exec_linux.SUBREAPER
+        cmd.sys_proc_attr = SysProcAttr(cloneflags=CLONE_NEWUSER | CLONE_NEWPID)
+        cmd.start()
+        after = libc.prctl_get(libc.PR_GET_CHILD_SUBREAPER)
+        cmd.wait()
+    finally:
+        libc.prctl(libc.PR_SET_CHILD_SUBREAPER, 1)  # pytest's own (conftest)
+    assert after == was
+
+
 def test_a_failed_restore_of_the_subreaper_flag_leaves_the_start_standing(monkeypatch):
     """SUBREAPER puts PR_SET_CHILD_SUBREAPER back as it was after the start; should that prctl fail (it cannot
     with the value the kernel gave, but seccomp or make faults can make it), the start stands: Go has no
