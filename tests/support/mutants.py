@@ -29,6 +29,7 @@ import py_compile
 import queue
 import re
 import select
+import shlex
 import shutil
 import signal
 import site
@@ -44,6 +45,7 @@ from cosmic_ray.operators.operator import Example, Operator
 from cosmic_ray.plugins import get_operator
 
 from tests.support import mutants_equivalents, mutants_map, run_order
+from tests.support.mutants_server import NETWORK
 from tests.support.paths import REPORTS, ROOT
 from tests.support.procfs import descendants
 
@@ -450,7 +452,8 @@ FAILURES = re.compile(r"^(FAILED|ERROR) ", re.M)
 NOT_FOUND = re.compile(r"^ERROR: not found: ", re.M)
 # The sandbox's network looks like a host's: lo up and a link of its own (a veth pair where the kernel has
 # veth), so that probes asking "are these the host's links?" can tell a namespace from the host.
-SANDBOX = 'ip link set lo up && { ip link add nsport-m0 type veth peer name nsport-m1 2>/dev/null || :; } && exec "$@"'
+# The commands are mutants_server.NETWORK's, which the forked runs take in the same order.
+SANDBOX = f'{shlex.join(NETWORK[0])} && {{ {shlex.join(NETWORK[1])} 2>/dev/null || :; }} && exec "$@"'
 RUNNING: set[int] = set()  # the test runs under way, to end on SIGTERM or ^C
 
 
@@ -560,15 +563,15 @@ def recheck(mutants: list[Mutant], hints: dict[str, str], run_again) -> None:
     for m in doubtful:
         if m.killed_by:
             hints[mutants_map.killer_key(*m.key)] = m.killed_by
-    wrong: list[Mutant] = []
+    wrong: set[int] = set()  # ids of those killed again
     for _ in range(2):
-        again = [m for m in doubtful if m not in wrong]
+        again = [m for m in doubtful if id(m) not in wrong]
         for m in again:
             m.outcome = ""
         run_again(again)
-        wrong += [m for m in again if m.outcome in ("killed", "timeout")]
+        wrong |= {id(m) for m in again if m.outcome in ("killed", "timeout")}
     for m in doubtful:
-        if m not in wrong:
+        if id(m) not in wrong:
             outcome, killer = first[id(m)]
             m.flaky_kill = f"{outcome} once by {killer or 'a hang'}, then survived twice"
 

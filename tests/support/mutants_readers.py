@@ -20,6 +20,7 @@ whole suite.
 """
 
 import ast
+import functools
 import re
 from pathlib import Path
 
@@ -63,7 +64,7 @@ def readers(sources: dict[str, str], tests: dict[str, str], file: str, line: int
 
 def _defined_at(source: str, line: int) -> tuple[str, object] | None:
     """("body", its lines) for a def header; ("names", the names) for a module-level assignment; else None."""
-    tree = ast.parse(source)
+    tree = _parse(source)
     for stmt in tree.body:
         if not stmt.lineno <= line <= (stmt.end_lineno or stmt.lineno):
             continue
@@ -85,6 +86,12 @@ def _defined_at(source: str, line: int) -> tuple[str, object] | None:
     return None
 
 
+@functools.cache
+def _parse(source: str) -> ast.Module:
+    """Each source parsed once for the whole run, not once for each name of each mutant (nothing edits a tree)."""
+    return ast.parse(source)
+
+
 def _def_header(stmt: ast.stmt, line: int) -> range | None:
     """The body's lines when `line` is in stmt's header (decorators, signature), else None."""
     if not isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
@@ -98,7 +105,7 @@ def _def_header(stmt: ast.stmt, line: int) -> range | None:
 def _reads(source: str, name: str, own: bool, module: str) -> list[tuple[int, bool]]:
     """(line, inside a function's body) of each read of `name` defined in `module`: a bare name in its own
     module or where imported by name, `module.name` elsewhere."""
-    tree = ast.parse(source)
+    tree = _parse(source)
     bare = own or any(isinstance(n, ast.ImportFrom) and n.module and n.module.split(".")[-1] == module
                       and any(a.name == name for a in n.names) for n in ast.walk(tree))  # fmt: skip
     out = []

@@ -25,7 +25,7 @@ import sys
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWNET = 0x00020000, 0x04000000, 0x08000000, 0x40000000
 MS_REC, MS_PRIVATE = 0x4000, 1 << 18
-# What the sandbox's network holds (tests/support/mutants.py: SANDBOX, the same commands).
+# What the sandbox's network holds (tests/support/mutants.py builds its SANDBOX from these too).
 NETWORK = (["ip", "link", "set", "lo", "up"], ["ip", "link", "add", "nsport-m0", "type", "veth", "peer", "name",
                                                "nsport-m1"])  # fmt: skip
 # Not the plugins pytest loads by entry point (xdist, pytest_timeout): it rewrites their asserts on import.
