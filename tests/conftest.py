@@ -1,6 +1,7 @@
 """Fixtures shared by the whole suite: host safety, the fork guard, privileges."""
 
 import ctypes
+import gc
 import os
 
 import pytest
@@ -36,6 +37,14 @@ def pytest_sessionfinish(session):
 
 def pytest_collection_modifyitems(config, items):
     run_order.reorder(config, items)
+
+
+def pytest_collection_finish(session):
+    # What collection built (modules, items, their parameters) lives as long as the run: out of
+    # the cyclic collector's reach, each later collection walks only what the tests make. On 2
+    # cores that took 2-4 s of CPU off a run (gc_collect_main was 4 % of all samples under perf).
+    gc.collect()
+    gc.freeze()
 
 
 @pytest.hookimpl(optionalhook=True)  # xdist's, on the controller

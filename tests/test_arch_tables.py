@@ -8,6 +8,7 @@ plain constants because they are the same everywhere. On any other machine the p
 line (test_unknown_architecture_is_refused); on this one nothing changed (test_x86_64_row_is_unchanged).
 """
 
+import fcntl
 import functools
 import hashlib
 import json
@@ -63,13 +64,17 @@ def go_facts() -> dict:
     request = {"goroot": str(goroot()), "arches": list(GOARCHES.values()), "packages": REQUEST}
     inputs = json.dumps(request).encode() + (PROGRAMS / "gofacts/main.go").read_bytes()
     kept = BUILD / f"gofacts-{hashlib.sha256(inputs + (goroot() / 'VERSION').read_bytes()).hexdigest()[:16]}.json"
-    if not kept.exists():
-        proc = subprocess.run([GO, "run", "main.go"], cwd=PROGRAMS / "gofacts", input=json.dumps(request),
-                              env={**os.environ, **GOENV}, capture_output=True, text=True)  # fmt: skip
-        assert proc.returncode == 0, proc.stderr
-        part = kept.with_suffix(f".{os.getpid()}")  # renamed whole: a concurrent run never reads half a file
-        part.write_text(proc.stdout)
-        part.rename(kept)
+    # One process type-checks, the others wait for its answer: in a fresh clone each xdist worker
+    # compiled go/types at once: three `go run`s of 25 s each on 2 cores, where one alone takes 16 s.
+    with open(BUILD / "gofacts.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not kept.exists():
+            proc = subprocess.run([GO, "run", "main.go"], cwd=PROGRAMS / "gofacts", input=json.dumps(request),
+                                  env={**os.environ, **GOENV}, capture_output=True, text=True)  # fmt: skip
+            assert proc.returncode == 0, proc.stderr
+            part = kept.with_suffix(f".{os.getpid()}")  # renamed whole: a concurrent run never reads half a file
+            part.write_text(proc.stdout)
+            part.rename(kept)
     facts = json.loads(kept.read_text())
     for packages in facts.values():
         for found in packages.values():

@@ -195,11 +195,13 @@ def test_third_party_launchers_pass_with_only_expected_differences(tmp_path):
 @pytest.mark.root
 @pytest.mark.userns
 def test_third_party_launchers_pass_where_root_is_shared(tmp_path):
-    """As on a systemd host: the run in a mount namespace of its own whose / is made shared (never the host's)."""
+    """As on a systemd host: the run in a mount namespace of its own whose / is made shared (never the host's).
+    The probes that mount (mount, proc), the ones a shared / can change; the test above runs every probe
+    under the same four launchers."""
     _need(UNSHARE)
     _need(BWRAP)
     shared = ("unshare", "--mount", "sh", "-c", 'mount --make-rshared / && exec "$@"', "shared")
-    proc = _parity(tmp_path, "go,py,unshare,bwrap", prefix=shared)
+    proc = _parity(tmp_path, "go,py,unshare,bwrap", prefix=shared, probes="mount,proc")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     data = json.loads((tmp_path / "parity.json").read_text())
     mount = next(p for p in data["probes"] if p["name"] == "mount")

@@ -1,8 +1,10 @@
-"""Processes on the host: the tree (through psutil), and what a process inherited (from /proc).
+"""Processes on the host: the tree, and what a process inherited (from /proc).
 
-psutil gives the process table, children and names; /proc is read directly
-only for what psutil does not show: the kernel's state letter, the syscall a
-process is blocked in, and the raw fields compared in `inherited`.
+psutil gives the process table and names; /proc is read directly for what
+psutil does not show (the kernel's state letter, the syscall a process is
+blocked in, the raw fields compared in `inherited`) and for the walk down one
+process's tree, which the kernel's children lists answer without reading every
+process on the host.
 """
 
 import os
@@ -32,12 +34,31 @@ def children_map() -> dict[int, list[int]]:
     return kids
 
 
-def descendants(pid: int) -> list[int]:
-    """Every live descendant of pid, parents before children."""
+def children(pid: int) -> list[int]:
+    """pid's children, every thread's, from the kernel's own lists (/proc/PID/task/TID/children)."""
+    kids: list[int] = []
     try:
-        return [p.pid for p in psutil.Process(pid).children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return []
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return kids
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/children", "rb") as f:
+                kids.extend(map(int, f.read().split()))
+        except OSError:  # a thread that has just ended
+            pass
+    return kids
+
+
+def descendants(pid: int) -> list[int]:
+    """Every live descendant of pid, parents before children. Walked down the kernel's children
+    lists rather than through psutil's ppid map, which reads every process's stat: the pollers
+    below call this every few milliseconds while a launcher starts."""
+    found, todo = [], children(pid)
+    while todo:
+        found.append(child := todo.pop(0))
+        todo.extend(children(child))
+    return found
 
 
 def comm(pid: int) -> str | None:
