@@ -95,6 +95,17 @@ def wait_for_descendant(pid: int, name: str, timeout: float = 5.0) -> int:
     raise TimeoutError(f"no {name!r} under pid {pid} after {timeout}s")
 
 
+def wait_until_stopped(pid: int, timeout: float = 5.0) -> None:
+    """Wait until every thread of pid is stopped (a SIGSTOP acted on: state T)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        states = [st[1][0] if (st := _stat(f"{pid}/task/{task}")) else "T" for task in os.listdir(f"/proc/{pid}/task")]
+        if all(state == "T" for state in states):
+            return
+        time.sleep(0.002)
+    raise TimeoutError(f"pid {pid} did not stop within {timeout} s")
+
+
 def wait_until_reading_stdin(pid: int, timeout: float = 5.0) -> None:
     """Wait until pid is blocked in read(0, ...): a shell that has finished starting."""
     deadline = time.monotonic() + timeout
