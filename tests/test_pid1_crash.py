@@ -49,7 +49,9 @@ def test_a_blocked_sigabrt_is_unblocked_to_die_of_it():
     env = {**os.environ, "GOTRACEBACK": "crash"}
     statuses = []
     for launcher in (LAUNCHER_GO.argv, LAUNCHER_PY.argv):
-        proc = subprocess.run([*launcher, "--", "sh", "-c", "kill -QUIT $PPID"], env=env,
-                              preexec_fn=blocked_abrt_no_core, capture_output=True, timeout=20)  # fmt: skip
+        # The command outlives the signal (Go crashes in a thread of its own after kill(2) returns: a
+        # command that exited at once could let Go's Wait return first) and dies with the launcher.
+        proc = subprocess.run([*launcher, "--pdeathsig", "KILL", "--", "sh", "-c", "kill -QUIT $PPID; exec sleep 5"],
+                              env=env, preexec_fn=blocked_abrt_no_core, capture_output=True, timeout=20)  # fmt: skip
         statuses.append((proc.returncode, proc.stderr.split(b"\n", 1)[0]))
     assert statuses == [(-signal.SIGABRT, b"SIGQUIT: quit")] * 2
