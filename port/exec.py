@@ -341,6 +341,8 @@ class Process:  # Go: os.Process, with a pidfd as Go (1.23+) uses one
             # without one it calls waitid(2) again, which finds no child.
             raise WrappedSyscallError("wait" if self._waits_on_pidfd else "waitid", Errno(10))  # ECHILD
         try:
+            if self._pidfd >= 0:
+                runtime.wait_for_exit(self._pidfd)
             _, status = os.waitpid(self.pid, 0)
         except ChildProcessError as e:  # Go on Linux waits with waitid(2), on the pidfd or the pid
             raise WrappedSyscallError("waitid", Errno(e.errno)) from None

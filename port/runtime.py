@@ -62,8 +62,13 @@ orig_rlimit_nofile: tuple[int, int] | None = None  # Go: syscall.origRlimitNofil
 _RLIM_INFINITY = (1 << 64) - 1
 
 
+_initialized = False  # init() has run: this process is a Go program's twin (wait_for_exit below)
+
+
 def init() -> None:
     """Put this process in the state the Go runtime gives a program before main."""
+    global _initialized
+    _initialized = True
     _check_fds()
     _raise_nofile_limit()
     for sig in GO_HANDLED - IGNORED_AT_START - {_SIGSETXID}:
@@ -133,6 +138,43 @@ def _crash(sig: int, frame) -> None:
         os.kill(os.getpid(), signal.SIGABRT)
         os._exit(128 + signal.SIGABRT)  # still here: PID 1, immune to a default-terminate signal
     os._exit(2)
+
+
+def wait_for_exit(pidfd: int) -> None:
+    """Block until the child behind pidfd has ended, running the handler of every signal that arrives
+    meanwhile, as Go's runtime does in its own thread. A bare wait4 cannot: CPython runs a handler
+    between bytecodes or when a call fails with EINTR, so a crash signal that lands after the last
+    check and before wait4 blocks waited for the child to end (test_startup's SIGQUIT timed out in CI).
+    The signal wakeup fd closes that window: a signal after set_wakeup_fd writes a byte that ends the
+    poll, one before it is run by _pending() (CPython checks on entering a Python function). Only in a
+    program that ran init(): a library caller keeps its own handlers and its plain wait."""
+    if not _initialized:
+        return
+    import _socket
+    import select
+
+    r, w = _socket.socketpair(_socket.AF_UNIX, _socket.SOCK_STREAM | _socket.SOCK_NONBLOCK | _socket.SOCK_CLOEXEC)
+    old = signal.set_wakeup_fd(w.fileno())
+    try:
+        _pending()
+        poller = select.poll()
+        poller.register(pidfd, select.POLLIN)
+        poller.register(r.fileno(), select.POLLIN)
+        while pidfd not in {fd for fd, _ in poller.poll()}:
+            try:
+                while r.recv(64):  # the bytes say only that a signal came
+                    pass
+            except BlockingIOError:
+                pass
+            _pending()
+    finally:
+        signal.set_wakeup_fd(old)
+        r.close()
+        w.close()
+
+
+def _pending() -> None:
+    """Nothing: entering a Python function is where CPython runs the handlers of signals received."""
 
 
 def _throw(printed: bytes, reason: bytes) -> None:

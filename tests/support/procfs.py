@@ -119,7 +119,9 @@ def wait_until_reading_stdin(pid: int, timeout: float = 5.0) -> None:
     raise TimeoutError(f"pid {pid} is not reading its stdin after {timeout}s")
 
 
-WAIT_SYSCALLS = ("61 ", "247 ")  # wait4 (the port's os.waitpid), waitid (Go's, on the pidfd); x86-64
+# wait4 (the port's os.waitpid), waitid (Go's, on the pidfd), poll (the port's runtime.wait_for_exit, on
+# the pidfd and its signal wakeup socket); x86-64
+WAIT_SYSCALLS = ("61 ", "247 ", "7 ")
 
 
 def wait_until_waiting_for_a_child(pid: int, timeout: float = 10.0) -> None:
