@@ -145,22 +145,39 @@ def wait_for_exit(pidfd: int) -> None:
     meanwhile, as Go's runtime does in its own thread. A bare wait4 cannot: CPython runs a handler
     between bytecodes or when a call fails with EINTR, so a crash signal that lands after the last
     check and before wait4 blocks waited for the child to end (test_startup's SIGQUIT timed out in CI).
-    The signal wakeup fd closes that window: a signal after set_wakeup_fd writes a byte that ends the
-    poll, one before it is run by _pending() (CPython checks on entering a Python function). Only in a
-    program that ran init(): a library caller keeps its own handlers and its plain wait."""
-    if not _initialized:
-        return
+    Only in a program that ran init(): a library caller keeps its own handlers and its plain wait."""
+    if _initialized:
+        _block(pidfd, None)
+
+
+def sleep(seconds: float) -> None:
+    """Go: time.Sleep, during which a signal's handler runs at once (time.sleep can miss one, as above)."""
+    _block(None, seconds)
+
+
+def _block(fd: int | None, seconds: float | None) -> None:
+    """Until fd is readable or the seconds are over, running signal handlers as signals come. The signal
+    wakeup fd closes CPython's window: a signal after set_wakeup_fd writes a byte that ends the poll, one
+    before it is run by _pending() (CPython checks on entering a Python function)."""
     import _socket
     import select
+    import time
 
     r, w = _socket.socketpair(_socket.AF_UNIX, _socket.SOCK_STREAM | _socket.SOCK_NONBLOCK | _socket.SOCK_CLOEXEC)
     old = signal.set_wakeup_fd(w.fileno())
     try:
         _pending()
         poller = select.poll()
-        poller.register(pidfd, select.POLLIN)
         poller.register(r.fileno(), select.POLLIN)
-        while pidfd not in {fd for fd, _ in poller.poll()}:
+        if fd is not None:
+            poller.register(fd, select.POLLIN)
+        deadline = None if seconds is None else time.monotonic() + seconds
+        while True:
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                return
+            if fd in {f for f, _ in poller.poll(None if left is None else left * 1000)}:
+                return
             try:
                 while r.recv(64):  # the bytes say only that a signal came
                     pass

@@ -11,7 +11,6 @@ use port.exec, since the Go helper is itself a Go program using os/exec.
 
 import os
 import re
-import select
 import signal
 import subprocess
 import sys
@@ -125,7 +124,6 @@ def cmd_hang(sleep: str, *flags: str) -> None:
     from port import runtime
 
     runtime.init()  # a Go program: SIGQUIT makes it dump its stacks and exit 2
-    wakeup = _wakeup_pipe()
     opts = {"interrupt": "false", "subsleep": "0s", "probe": "0s", "read": "false"}
     for flag in flags:
         name, _, value = flag.lstrip("-").partition("=")
@@ -164,31 +162,11 @@ def cmd_hang(sleep: str, *flags: str) -> None:
 
         threading.Thread(target=probing, daemon=True).start()
     if seconds := _duration(sleep):
-        _sleep(seconds, wakeup)
+        # Not time.sleep: a signal landing between CPython's last check and clock_nanosleep waited out
+        # the whole sleep (TestWaitInterrupt's interrupt, sent as the helper closes its stdout, hung 8 runs
+        # in 1,800 under load; none in 2,600 since). Go runs its handler at once, and so does this.
+        runtime.sleep(seconds)
         _out(f"{pid}: slept {sleep}\n".encode(), 2)
-
-
-def _wakeup_pipe() -> int:
-    """A pipe CPython writes a byte to for every signal from now on (signal.set_wakeup_fd); its read end."""
-    r, w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
-    signal.set_wakeup_fd(w)
-    return r
-
-
-def _sleep(seconds: float, wakeup: int) -> None:
-    """time.sleep that any signal since _wakeup_pipe() cuts short, for its handler to run. CPython runs a
-    handler between bytecodes, or when a blocking call fails with EINTR: a signal that lands after the
-    last check and before time.sleep's clock_nanosleep waits out the whole sleep (the interrupt of
-    TestWaitInterrupt, sent as the helper closes its stdout, hung 8 runs in 1,800 under load; none in
-    2,600 since). Go runs its handler at once; here the signal's byte ends the select, and the loop's
-    next bytecode runs it."""
-    deadline = time.monotonic() + seconds
-    while (left := deadline - time.monotonic()) > 0:
-        select.select([wakeup], [], [], left)
-        try:
-            os.read(wakeup, 512)
-        except BlockingIOError:
-            pass
 
 
 def cmd_pwd(*_args: str) -> None:
