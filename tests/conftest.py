@@ -40,6 +40,7 @@ def pytest_collection_modifyitems(config, items):
 
 
 def pytest_collection_finish(session):
+    run_order.UNGROUPED.update(run_order.check_groups(session))
     # What collection built (modules, items, their parameters) lives as long as the run: out of
     # the cyclic collector's reach, each later collection walks only what the tests make
     # (under perf, the collector was 2.5 % of all CPU samples of a run in the workers alone).
@@ -102,6 +103,8 @@ def launcher(request):
 
 
 def pytest_runtest_setup(item):
+    if item.nodeid in run_order.UNGROUPED:
+        pytest.fail(run_order.UNGROUPED_WHY, pytrace=False)
     if reason := markers.skip_reason(item):
         pytest.skip(reason)
 

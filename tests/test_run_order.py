@@ -49,3 +49,23 @@ def test_without_a_cache_the_order_is_pytests(monkeypatch):
     items = _items("tests/test_a.py::x", "tests/test_b.py::y")
     run_order.reorder(SimpleNamespace(cache=None), items)
     assert [i.nodeid for i in items] == ["tests/test_a.py::x", "tests/test_b.py::y"]
+
+
+class Marked(SimpleNamespace):
+    def get_closest_marker(self, name):
+        return self.group if name == "xdist_group" else None
+
+
+def _session(loadgroup, *items):
+    return SimpleNamespace(config=SimpleNamespace(option=SimpleNamespace(loadgroup=loadgroup)), items=list(items))
+
+
+def test_a_group_that_did_not_take_stops_the_run():
+    """pytest 9.2 with xdist 3.8: the group suffix never reaches the node id, and xdist spreads the group."""
+    items = [
+        Marked(nodeid="tests/test_p.py::t[a@b]@rows", group="rows"),  # an "@" in a parameter is not the suffix
+        Marked(nodeid="tests/test_p.py::u", group=None),
+        Marked(nodeid="tests/test_p.py::t[c@d]", group="rows"),
+    ]
+    assert run_order.check_groups(_session(False, *items)) == set()  # -n 0, or another --dist: nothing to check
+    assert run_order.check_groups(_session(True, *items)) == {"tests/test_p.py::t[c@d]"}
