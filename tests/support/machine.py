@@ -47,8 +47,10 @@ TOOLS = (
     Tool("iproute2", ("ip",), "the net probes and the bridge between two shells"),
     Tool("procps", ("ps",), "the proc probe"),
     Tool("psmisc", ("pstree",), "the pstree probe"),
-    Tool("util-linux", ("ipcs", "ipcmk", "ipcrm", "unshare", "nsenter", "setpriv", "flock", "prlimit"),
-         "the ipc probe, the unshare launcher, the bridge, the runs as nobody, the venv's lock, a tight RLIMIT_NOFILE"),
+    Tool("util-linux", ("ipcs", "ipcmk", "ipcrm", "unshare", "nsenter", "setpriv", "flock", "prlimit",
+                        "setsid"),
+         "the ipc probe, the unshare launcher, the bridge, the runs as nobody, the venv's lock, a tight RLIMIT_NOFILE, "
+         "the tests' pty sessions"),
     Tool("mount", ("mount",), "the mount probe"),
     Tool("hostname", ("hostname",), "the hostname probe"),
     Tool("libc-bin", ("ldd",), "the chroot configuration (it copies sh's libraries)"),
