@@ -100,9 +100,9 @@ def looked(ctx: Context, *keys: str) -> Facts:
 
 # --- own loopback -----------------------------------------------------------
 
-LOOPBACK = r"""echo "net ns: $(readlink /proc/self/ns/net)"
+LOOPBACK = r"""ns=$(readlink /proc/self/ns/net); echo "net ns: $ns"
 echo "lo: $(ip -br addr show dev lo)"
-if [ "$(readlink /proc/self/ns/net)" = '{ns[net]}' ]; then echo "lo up: skipped, the network namespace is the host's"
+if [ "$ns" = '{ns[net]}' ]; then echo "lo up: skipped, the network namespace is the host's"
 else echo "lo up: $(ip link set lo up 2>&1 && echo allowed)"; fi
 echo "lo after: $(ip -br addr show dev lo)"
 {helper} loopback {host_port}
@@ -154,8 +154,8 @@ def ports_facts(raw: str, ctx: Context) -> Facts:
 
 DEVICES_MADE = ("nsprobe0", "nsprobe1")  # made by DEVICES only after the check that the namespace is not the host's
 
-DEVICES = r"""echo "net ns: $(readlink /proc/self/ns/net)"
-if [ "$(readlink /proc/self/ns/net)" = '{ns[net]}' ]; then echo "add veth: skipped, the network namespace is the host's"
+DEVICES = r"""ns=$(readlink /proc/self/ns/net); echo "net ns: $ns"
+if [ "$ns" = '{ns[net]}' ]; then echo "add veth: skipped, the network namespace is the host's"
 else echo "add veth: $(ip link add nsprobe0 type veth peer name nsprobe1 2>&1 && echo allowed)"; fi
 ip -br link | while read -r name rest; do echo "link: ${{name%%@*}}"; done
 """
@@ -178,10 +178,10 @@ def devices_facts(raw: str, ctx: Context) -> Facts:
 
 # --- a bridge between two shells --------------------------------------------
 
-BRIDGE = r"""echo "net ns: $(readlink /proc/self/ns/net)"
+BRIDGE = r"""ns=$(readlink /proc/self/ns/net); echo "net ns: $ns"
 ip -br link | while read -r name rest; do echo "link: ${{name%%@*}}"; done
 ip -br -4 addr show scope global | while read -r name state addrs; do echo "address: ${{name%%@*}} $addrs"; done
-if [ "$(readlink /proc/self/ns/net)" = '{ns[net]}' ]; then echo "peer answered: skipped, the network namespace is the host's"; {helper} reach {host_port} {host_addrs}
+if [ "$ns" = '{ns[net]}' ]; then echo "peer answered: skipped, the network namespace is the host's"; {helper} reach {host_port} {host_addrs}
 else {helper} talk {peer} {peer_port} + reach {host_port} {host_addrs}; fi
 """
 

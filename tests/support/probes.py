@@ -29,8 +29,8 @@ from tests.support.probe import NS_FILES, Context, Facts, Probe, field_of, own
 # --- hostname ---------------------------------------------------------------
 
 HOSTNAME = r"""echo "name: $(hostname)"
-echo "uts: $(readlink /proc/self/ns/uts)"
-if [ "$(readlink /proc/self/ns/uts)" = '{ns[uts]}' ]; then echo "set: skipped, the UTS namespace is the host's"
+ns=$(readlink /proc/self/ns/uts); echo "uts: $ns"
+if [ "$ns" = '{ns[uts]}' ]; then echo "set: skipped, the UTS namespace is the host's"
 else echo "set: $(hostname nsprobe-inside 2>&1 && echo allowed)"; fi
 echo "name after: $(hostname)"
 """
@@ -115,10 +115,10 @@ def look_pstree(ctx: Context) -> str:
 
 # --- ipc --------------------------------------------------------------------
 
-IPC = r"""echo "ipc ns: $(readlink /proc/self/ns/ipc)"
+IPC = r"""ns=$(readlink /proc/self/ns/ipc); echo "ipc ns: $ns"
 echo "queues at start: $(ipcs -q | grep -c '^0x')"
 echo "host queue visible: $(ipcs -q | grep -c '^{ipc_key} ')"
-if [ "$(readlink /proc/self/ns/ipc)" = '{ns[ipc]}' ]; then echo "make one: skipped, the IPC namespace is the host's"
+if [ "$ns" = '{ns[ipc]}' ]; then echo "make one: skipped, the IPC namespace is the host's"
 elif ipcmk -Q >/dev/null 2>&1; then echo "make one: made"; echo "queues after: $(ipcs -q | grep -c '^0x')"
   echo "made key: $(ipcs -q | awk '/^0x/ {{print $1}}')"
 else echo "make one: refused"; fi
@@ -162,10 +162,10 @@ def ipc_facts(raw: str, ctx: Context) -> Facts:
 
 # --- mount ------------------------------------------------------------------
 
-MOUNT = r"""echo "mnt ns: $(readlink /proc/self/ns/mnt)"
+MOUNT = r"""ns=$(readlink /proc/self/ns/mnt); echo "mnt ns: $ns"
 echo "root propagation: $(awk '$5 == "/" {{o = ""; for (i = 7; $i != "-"; i++) o = o " " $i; p = o}} END {{print p}}' /proc/self/mountinfo)"
 echo "mount points: $(awk '{{print $5}}' /proc/self/mountinfo | sort | cksum)"
-if [ "$(readlink /proc/self/ns/mnt)" = '{ns[mnt]}' ]; then echo "mount tmpfs: skipped, the mount namespace is the host's"
+if [ "$ns" = '{ns[mnt]}' ]; then echo "mount tmpfs: skipped, the mount namespace is the host's"
 elif awk '$5 == "/" && / shared:/ {{found = 1}} END {{exit !found}}' /proc/self/mountinfo; then echo "mount tmpfs: skipped, / would propagate to the host"
 else echo "mount tmpfs: $(mount -t tmpfs nsprobe /mnt 2>&1 && echo allowed)"; fi
 echo "nsprobe mounted inside: $(grep -c ' nsprobe ' /proc/self/mountinfo)"
@@ -228,9 +228,9 @@ def id_facts(raw: str, ctx: Context) -> Facts:
 
 # --- net --------------------------------------------------------------------
 
-NET = r"""echo "net ns: $(readlink /proc/self/ns/net)"
+NET = r"""ns=$(readlink /proc/self/ns/net); echo "net ns: $ns"
 echo "links: $(ip -o link | awk -F': ' '{{split($3, a, "state "); split(a[2], s, " "); print $2 "=" s[1]}}' | paste -sd' ')"
-if [ "$(readlink /proc/self/ns/net)" = '{ns[net]}' ]; then echo "lo up: skipped, the network namespace is the host's"
+if [ "$ns" = '{ns[net]}' ]; then echo "lo up: skipped, the network namespace is the host's"
 else echo "lo up: $(ip link set lo up 2>&1 && echo allowed)"; fi"""
 
 
