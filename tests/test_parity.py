@@ -1,7 +1,7 @@
 """Every probe: the Go reference and the Python port agree, and both isolate.
 
 One pty session per launcher runs all probes (tests/support/probes.py); the host's
-own view is taken with the same commands. The port runs with its default
+own view is taken with the same commands. A second run must give the same facts. The port runs with its default
 start strategy (RAW_CLONE) and with SUBREAPER; RELAY's one difference is
 tests/test_regressions_caught.py's. A failing comparison prints both
 transcripts side by side.
@@ -19,8 +19,13 @@ pytestmark = [pytest.mark.userns, pytest.mark.xdist_group("parity-rows")]  # one
 
 
 @pytest.fixture(scope="module")
-def rows():
-    return {row["name"]: row for row in parity.compare(parity.run_all([GO, PY, PY_SUBREAPER]))}
+def results():
+    return parity.run_all([GO, PY, PY_SUBREAPER])
+
+
+@pytest.fixture(scope="module")
+def rows(results):
+    return {row["name"]: row for row in parity.compare(results)}
 
 
 def side_by_side(left: str, right: str, width: int = 60) -> str:
@@ -158,3 +163,24 @@ def test_bridge_between_two_shells(rows):
     assert f["the host's addresses from the shell"].startswith("none of ")
     assert f["host's addresses from the peer"].startswith("none of ")
     assert f["host's listener got a connection"] is False
+
+
+# The probes report what the launcher determines, not what the host happens to hold: a second
+# run gives the same facts, probe by probe, for each launcher and for the host's own column. A
+# fact that changed from one run to the next (a count of the host's objects, a lookup that
+# depends on which host pids exist) would make a launcher look different from itself.
+
+
+def all_facts(results: dict, launchers: tuple[str, ...]) -> dict[str, dict]:
+    facts = {f"host: {name}": seen["facts"] for name, seen in results["host"].items()}
+    for launcher in launchers:
+        facts.update({f"{launcher}: {name}": seen["facts"] for name, seen in results["observations"][launcher].items()})
+    return facts
+
+
+def test_a_second_run_gives_the_same_facts(results):
+    names = (GO.name, PY.name)
+    first, second = all_facts(results, names), all_facts(parity.run_all([GO, PY]), names)
+    assert first.keys() == second.keys()
+    changed = {k: (first[k], second[k]) for k in first if first[k] != second[k]}
+    assert not changed, "\n".join(f"{k}:\n  first:  {a}\n  second: {b}" for k, (a, b) in changed.items())
