@@ -18,7 +18,7 @@ SYSPY = "$$(scripts/python-path.sh $(PYTHON))"
 # pytest's arguments: make test ARGS='-k pidfd -x'; ARGS='-n 0' runs on one worker.
 ARGS ?=
 # One xdist worker more than cores: the tests wait on ptys and children much of the time
-# (on 2 idle cores, 2 December 2026: 2 workers 47 s; 3 or 4 workers 38-47 s from run to run).
+# (on 2 idle cores, 2 December 2026, alternating runs: 2 workers 39-42 s, 3 workers 35 s, 4 workers 37-39 s).
 JOBS ?= $(shell echo $$(( $$(nproc) + 1 )))
 PYTEST_ARGS := -n $(JOBS) --dist loadgroup $(ARGS)
 
