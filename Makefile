@@ -43,7 +43,8 @@ endif
 verdict = echo '$(strip $(1))'; status=0; $(1) || status=$$?; \
   $(if $(VERDICT),mkdir -p $(dir $(VERDICT)) && echo $$status > $(VERDICT);) exit $$status
 # doctor, as a module from the tree's root: before the venv exists, that is what puts the root on sys.path.
-DOCTOR = VENV=$(VENV) $(SYSPY) -m scripts.doctor
+# Standard library only, so without site (-S): the base interpreter's site-packages cost its start ~30 ms.
+DOCTOR = VENV=$(VENV) $(SYSPY) -S -m scripts.doctor
 # doctor before a comparison: what it finds missing means the comparison could not run (2).
 doctor_first = $(DOCTOR) --quiet || \
   { $(if $(VERDICT),mkdir -p $(dir $(VERDICT)) && echo 2 > $(VERDICT);) exit 2; }
