@@ -41,13 +41,17 @@ def test_pidfd_report_is_ok_only_for_a_live_child(capfd):
         os._exit(0)
     fd = os.pidfd_open(pid)
     try:
+        # Until the stop is reported, SIGSTOP itself may still be pending (ShdPnd bit 19).
+        assert os.WIFSTOPPED(os.waitpid(pid, os.WUNTRACED)[1])
         launcher.report_pidfd(fd)
         # The check is signal 0, which sends nothing: no signal waits on the stopped child.
         with open(f"/proc/{pid}/status") as f:
             pending = {k: int(v, 16) for k, v in (ln.split() for ln in f if ln.startswith(("SigPnd:", "ShdPnd:")))}
         assert pending == {"SigPnd:": 0, "ShdPnd:": 0}
+    finally:
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
+    try:
         launcher.report_pidfd(fd)  # the child is gone: ESRCH
         launcher.report_pidfd(-1)
     finally:
