@@ -8,11 +8,13 @@ transcripts side by side.
 """
 
 import os
+import subprocess
 
 import pytest
 
 from tests.support import netns, parity
 from tests.support.launchers import GO, PY, PY_SUBREAPER
+from tests.support.probe import NS_FILES, ns_lines
 from tests.support.probes import PROBES
 
 pytestmark = [pytest.mark.userns, pytest.mark.xdist_group("parity-rows")]  # one module fixture: one worker
@@ -184,3 +186,14 @@ def test_a_second_run_gives_the_same_facts(results):
     assert first.keys() == second.keys()
     changed = {k: (first[k], second[k]) for k in first if first[k] != second[k]}
     assert not changed, "\n".join(f"{k}:\n  first:  {a}\n  second: {b}" for k, (a, b) in changed.items())
+
+
+def test_namespace_links_keep_their_names_when_one_cannot_be_read():
+    """The namespaces probe reads every link with one readlink; a link it cannot read (here a name
+    /proc/self/ns does not have) still leaves each other link beside its own name, and itself empty."""
+    script = ns_lines(("uts", "no-such-namespace", "ipc"))
+    out = subprocess.run(["sh", "-c", script], capture_output=True, text=True, check=True).stdout
+    assert out.splitlines() == [f"uts: {os.readlink('/proc/self/ns/uts')}", "no-such-namespace: ",
+                                f"ipc: {os.readlink('/proc/self/ns/ipc')}"]  # fmt: skip
+    whole = subprocess.run(["sh", "-c", ns_lines(NS_FILES)], capture_output=True, text=True, check=True).stdout
+    assert whole.splitlines() == [f"{n}: {os.readlink(f'/proc/self/ns/{n}')}" for n in NS_FILES]

@@ -24,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from tests.support.launchers import LAUNCHER_GO, LAUNCHER_PY
 from tests.support.paths import PYTHON, ROOT
+from tests.support.probe import ns_lines
 from tests.support.shell import transcript
 
 SIX = ("uts", "ipc", "pid", "ns", "user", "net")  # the notes' flags, in the launcher's spelling
@@ -33,12 +34,14 @@ NS_FILES = ("cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts")
 NOBODY = ("setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups")
 PRIVILEGES = {"root": (), "nobody": NOBODY}
 
-PROBE = r"""for n in cgroup ipc mnt net pid time user uts; do echo "$n: $(readlink /proc/self/ns/$n)"; done
-echo "shell pid: $$"
+PROBE = (
+    ns_lines(NS_FILES)
+    + r"""echo "shell pid: $$"
 echo "ids: $(id -u):$(id -g):$(id -G | tr ' ' ,)"
 echo "uid_map: $(tr -s ' ' < /proc/self/uid_map | sed 's/^ //' | paste -sd,)"
 echo "hostname: $(hostname)"
 """
+)
 
 
 @functools.cache

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from tests.support import hostguard, procfs
 from tests.support.netprobes import NETWORK
-from tests.support.probe import NS_FILES, Context, Facts, Probe, field_of, own
+from tests.support.probe import NS_FILES, Context, Facts, Probe, field_of, ns_lines, own
 
 # --- hostname ---------------------------------------------------------------
 
@@ -251,7 +251,7 @@ def net_facts(raw: str, ctx: Context) -> Facts:
 
 # --- namespaces -------------------------------------------------------------
 
-NS = "for n in " + " ".join(NS_FILES) + r"""; do echo "$n: $(readlink /proc/self/ns/$n)"; done"""
+NS = ns_lines(NS_FILES)
 
 
 def ns_facts(raw: str, ctx: Context) -> Facts:
