@@ -1,6 +1,6 @@
 """The port's twin of reference_go/fdmap: start a command with a Files list.
 
-    python -m tests.programs.fdmap DIR FILES -- COMMAND [ARG...]
+    python tests/programs/fdmap.py DIR FILES -- COMMAND [ARG...]
 
 Every descriptor number N >= 0 in the comma list FILES is made a
 close-on-exec descriptor of this process open on DIR/fd-N, then COMMAND runs

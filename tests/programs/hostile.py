@@ -1,8 +1,8 @@
 """The notes program started from a host process that is hard to fork from.
 
-    python -m tests.programs.hostile python-thread strategy=raw-clone report=FILE
-    python -m tests.programs.hostile c-thread          # a thread Python does not know (pthread_create)
-    python -m tests.programs.hostile hook-thread       # os.register_at_fork starts a thread in each child
+    python tests/programs/hostile.py python-thread strategy=raw-clone report=FILE
+    python tests/programs/hostile.py c-thread          # a thread Python does not know (pthread_create)
+    python tests/programs/hostile.py hook-thread       # os.register_at_fork starts a thread in each child
 
 Each word adds one hostility, after port.runtime.init and before port.notes.main,
 as a program embedding the port would; report=FILE gets the strategy Start took.

@@ -1,6 +1,6 @@
 """The port's twin of reference_go/scenario: run one os/exec scenario (JSON on stdin) over port.exec.
 
-    python -m tests.programs.scenario < scenario.json
+    python tests/programs/scenario.py < scenario.json
 
 Prints the same transcript as build/scenario-go: every call's result and error
 text, what the buffers hold, the ProcessState, and how many pipe descriptors

@@ -1,8 +1,8 @@
 """Deliberately changed versions of the port, to prove the suite notices.
 
-    python -m tests.programs.variants drop=NET        # port.notes without CLONE_NEWNET
-    python -m tests.programs.variants strategy=relay  # another start strategy (see port/exec_linux.py)
-    python -m tests.programs.variants child-keeps=SIGUSR1  # the child leaves SIGUSR1 ignored
+    python tests/programs/variants.py drop=NET        # port.notes without CLONE_NEWNET
+    python tests/programs/variants.py strategy=relay  # another start strategy (see port/exec_linux.py)
+    python tests/programs/variants.py child-keeps=SIGUSR1  # the child leaves SIGUSR1 ignored
 
 Each is the real port.notes with one thing changed from outside, so a
 launcher entry can point at it; nothing in port/ knows about them.
