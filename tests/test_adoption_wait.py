@@ -31,22 +31,40 @@ def slow_middle(monkeypatch) -> None:
 
     def slow_exit(code: int) -> None:
         if os.getpid() != me and code == 0:
-            time.sleep(0.3)  # the middle, after its handoff: still running when the launcher has the pid
+            time.sleep(0.1)  # the middle, after its handoff: still running when the launcher has the pid
         real_exit(code)
 
     monkeypatch.setattr(os, "_exit", slow_exit)
 
 
+def middle_reaped(middle: int) -> bool:
+    """Wait until the middle has ended: reaped (gone) as it must be, or left a zombie (state Z)."""
+    deadline = time.monotonic() + 10
+    while (state := procfs.state(middle)) not in (None, "Z"):
+        assert time.monotonic() < deadline, f"the middle, pid {middle}, still runs"
+        time.sleep(0.005)
+    return state is None
+
+
 def test_start_reaps_a_middle_that_ends_late(monkeypatch):
     slow_middle(monkeypatch)
+    me, real_waitpid, waited = os.getpid(), os.waitpid, []
+
+    def waitpid(pid: int, options: int):
+        if os.getpid() == me:
+            waited.append(pid)
+        return real_waitpid(pid, options)
+
+    monkeypatch.setattr(os, "waitpid", waitpid)
     zombies = zombie_children()
     cmd = exec.Command("true")
     cmd.strategy = exec_linux.SUBREAPER
     cmd.sys_proc_attr = SysProcAttr(cloneflags=CLONE_NEWUSER | CLONE_NEWPID)
     cmd.start()
+    assert waited and waited[0] != cmd.process.pid  # the launcher's first wait: the middle's
     cmd.wait()
     assert cmd.process_state.success()
-    time.sleep(0.5)  # past the middle's end
+    assert middle_reaped(waited[0])
     assert zombie_children() == zombies
 
 
@@ -71,7 +89,7 @@ def test_start_waits_again_after_a_spurious_echild(monkeypatch):
     assert failed and failed != [cmd.process.pid]
     cmd.wait()
     assert cmd.process_state.success()
-    time.sleep(0.5)  # past the middle's end
+    assert middle_reaped(failed[0])
     assert zombie_children() == zombies
 
 

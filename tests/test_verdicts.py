@@ -159,7 +159,7 @@ def _raise(exc):
 
 @pytest.mark.userns
 def test_hooks_timeouts_and_a_missing_shell_leave_probes_not_run(monkeypatch):
-    monkeypatch.setattr(parity, "ShellSession", functools.partial(parity.ShellSession, timeout=2))
+    monkeypatch.setattr(parity, "ShellSession", functools.partial(parity.ShellSession, timeout=1))
     probes = [
         _hooked("whole", _raise(NotRun("the host has no bridge"))),
         _hooked("part", lambda ctx: ctx.skip("no peer", "other")),
@@ -171,7 +171,7 @@ def test_hooks_timeouts_and_a_missing_shell_leave_probes_not_run(monkeypatch):
     assert seen["whole"]["not_run"] == {"seen": "the host has no bridge", "other": "the host has no bridge"}
     assert seen["part"]["facts"] == {"seen": True, "other": None} and seen["part"]["not_run"] == {"other": "no peer"}
     assert seen["broken"]["not_run"]["seen"] == "its host side failed: OSError: [Errno 5] Input/output error"
-    assert seen["slow"]["not_run"] == {"done": "the shell gave no answer within 2 s"}
+    assert seen["slow"]["not_run"] == {"done": "the shell gave no answer within 1 s"}
     assert seen["after"]["facts"] == {"seen": True, "other": 1} and not seen["after"]["not_run"]  # a new session
 
     nothing = Launcher("no-shell", ("sh", "-c", "echo 'operation not permitted' >&2; exit 1"), "gives no shell")

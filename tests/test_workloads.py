@@ -132,7 +132,7 @@ def test_a_few_of_gos_syscall_tests_alike_as_a_mapped_root(tmp_path):
 @pytest.mark.userns
 @pytest.mark.tool("tini")
 def test_tini_as_pid_1_reaps_the_orphans_alike(tmp_path):
-    facts = _same_under_go_and_py(workloads.workloads(fast=True)[1], [GO, PY], tmp_path, together=True)  # 4 s of sleeps
+    facts = _same_under_go_and_py(workloads.workloads(fast=True)[1], [GO, PY], tmp_path, together=True)
     assert facts["processes under PID 1 during the load"] == 200
     assert facts["processes left under PID 1"] == 0 and facts["zombies among them"] == 0
     assert facts["launcher's exit status"] == 1  # the notes' log.Fatal of tini's `exit status 7`

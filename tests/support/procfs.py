@@ -73,6 +73,14 @@ def state(pid: int) -> str | None:
     return st[1][0] if st else None
 
 
+def wchan(pid: int | str) -> str:
+    """The kernel function pid (or "PID/task/TID") sleeps in ("anon_pipe_read", "kernel_clone"), or ""."""
+    try:
+        return Path(f"/proc/{pid}/wchan").read_text()
+    except OSError:
+        return ""
+
+
 def wait_for_parent(pid: int, parent: int, timeout: float = 5.0) -> None:
     """Wait until pid's parent is parent (re-parented), or pid is gone."""
     deadline = time.monotonic() + timeout

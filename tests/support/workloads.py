@@ -19,8 +19,8 @@ The workloads (WORKLOADS):
                  messages (numbers masked), the binary's exit status
     tini, catatonit, sh as PID 1
                  the launched sh execs the init, whose child leaves 200 orphans (each a
-                 zombie until PID 1 reaps it) and exits 7: what is left under PID 1 four seconds on
-                 (counted through the host's /proc), and how the launcher ends
+                 zombie until PID 1 reaps it) and exits 7: what is left under PID 1 once they
+                 have all ended (counted through the host's /proc), and how the launcher ends
     nested       unshare --user --map-root-user (with and without a PID namespace and a new
                  /proc) and bwrap inside the launched shell: each one's status and message
     slirp4netns  rootless networking attached from outside: the host runs slirp4netns on the
@@ -201,11 +201,14 @@ def go_test(package: str, run: str = "", timeout: int = 100) -> Workload:
                     timeout=timeout + 30)  # fmt: skip
 
 
-# The zombie load: 200 orphans (a subshell's `sleep 3`, re-parented to PID 1 at once), each a zombie of
-# PID 1 when it ends, until PID 1 reaps it. Counted through the host's /proc (the launched shells keep
-# it) once all are made, and again four seconds on, when all have ended: every process under the
-# namespace's PID 1 but the counting awk and its parents, and how many are zombies. Then the init's
-# child exits 7.
+# The zombie load: 200 orphans (a subshell's `flock`, re-parented to PID 1 at once, waiting for a lock
+# the shell holds), each a zombie of PID 1 when it ends, until PID 1 reaps it. Counted through the
+# host's /proc (the launched shells keep it) once all are made; then the lock is let go, all end, and
+# they are counted again once none is left under PID 1, or after four seconds (the zombies of an init
+# that does not reap): every process under the namespace's PID 1 but the counting awk and its parents,
+# and how many are zombies (awk's errors for processes that end as it reads them are dropped). Then the
+# init's child exits 7. Each orphan closes the shell's descriptor of the lock file, which would keep the
+# lock held; the file is the shell's own, as Go's and the port's shells run side by side.
 LOAD = r"""
 COUNT='
 function get(file,   line) { line = ""; getline line < file; close(file); return line }
@@ -234,12 +237,18 @@ BEGIN {
     print "processes under PID 1 during the load: " left }
   else { print "processes left under PID 1: " left; print "zombies among them: " zombies }
 }'
-i=0; while [ $i -lt 200 ]; do (sleep 3 &); i=$((i+1)); done
+hold=$(mktemp "$TMPDIR/hold.XXXXXX"); exec 9>"$hold"; flock 9
+i=0; while [ $i -lt 200 ]; do (flock -s 8 8<"$hold" 9>&- &); i=$((i+1)); done
 set -- /proc/[0-9]*
 awk -v when=during "$COUNT" "$@"
-sleep 4
-set -- /proc/[0-9]*
-awk -v when=after "$COUNT" "$@"
+exec 9>&-
+n=0; while [ $n -lt 80 ]; do
+  set -- /proc/[0-9]*
+  after=$(awk -v when=after "$COUNT" "$@" 2>/dev/null)
+  case $after in *"left under PID 1: 0"*) break;; esac
+  sleep 0.05; n=$((n+1))
+done
+echo "$after"
 exit 7
 """
 
