@@ -20,6 +20,7 @@ import pytest
 from rich.console import Console
 
 from tests.support import kernel_report, matrix, matrix_report, netns, netprobes, parity, report, trace, verdict
+from tests.support.inprocess import run_script
 from tests.support.launchers import GO, PY, Launcher
 from tests.support.paths import ROOT
 from tests.support.probe import NotRun, Probe
@@ -212,7 +213,7 @@ def test_parity_could_not_run_exits_2(tmp_path):
     proc = _script("parity", "--launchers", "go,nope", "--out", str(tmp_path))
     assert proc.returncode == 2
     assert proc.stderr.startswith("✗ COULD NOT RUN: parity could not run: unknown launcher 'nope'")
-    proc = _script("parity", "--probes", "hostname,nope", "--out", str(tmp_path))
+    proc = run_script("parity", "--probes", "hostname,nope", "--out", str(tmp_path))  # in this process
     assert (proc.returncode, proc.stdout) == (2, "")
     assert proc.stderr.startswith("✗ COULD NOT RUN: parity could not run: unknown probe 'nope'; known: hostname,")
     missing = Launcher("nope", ("nsport-no-such-program",), "", package="nsport-nothing")
@@ -315,7 +316,7 @@ def test_matrix_script_exits_by_its_verdict(tmp_path):
     assert proc.stdout.startswith("matrix: 1 cell as root, ")  # piped: one line per stage
     assert "✓ MATCH: 1/1 cells: Go and Python agree" in proc.stdout
     assert next(iter(json.loads((tmp_path / "matrix.json").read_text()))) == "verdict"
-    assert _script("matrix", "--privileges", "root,admin").returncode == 2
+    assert run_script("matrix", "--privileges", "root,admin").returncode == 2  # in this process
 
 
 # --- trace ---------------------------------------------------------------------------
