@@ -10,9 +10,11 @@ import os
 import resource
 import signal
 import subprocess
+import time
 
 import pytest
 
+from tests.support import procfs
 from tests.support.launchers import LAUNCHER_GO, LAUNCHER_PY
 
 pytestmark = pytest.mark.root
@@ -51,7 +53,13 @@ def test_a_blocked_sigabrt_is_unblocked_to_die_of_it():
     for launcher in (LAUNCHER_GO.argv, LAUNCHER_PY.argv):
         # The command outlives the signal (Go crashes in a thread of its own after kill(2) returns: a
         # command that exited at once could let Go's Wait return first) and dies with the launcher.
-        proc = subprocess.run([*launcher, "--pdeathsig", "KILL", "--", "sh", "-c", "kill -QUIT $PPID; exec sleep 5"],
+        proc = subprocess.run([*launcher, "--pdeathsig", "KILL", "--", "sh", "-c",
+                               "echo $$; kill -QUIT $PPID; exec sleep 5"],
                               env=env, preexec_fn=blocked_abrt_no_core, capture_output=True, timeout=20)  # fmt: skip
         statuses.append((proc.returncode, proc.stderr.split(b"\n", 1)[0]))
+        # The sleep's pipes close as it dies, before it is a zombie (of pytest, a subreaper, whose guard
+        # reaps it): wait until it is one, or the guard can find it still dying.
+        dead_by = time.monotonic() + 10
+        while procfs.state(int(proc.stdout)) not in (None, "Z") and time.monotonic() < dead_by:
+            time.sleep(0.005)
     assert statuses == [(-signal.SIGABRT, b"SIGQUIT: quit")] * 2
