@@ -18,7 +18,9 @@ SYSPY = "$$(scripts/python-path.sh $(PYTHON))"
 # pytest's arguments: make test ARGS='-k pidfd -x'; ARGS='-n 0' runs on one worker.
 ARGS ?=
 # One xdist worker more than cores: the tests wait on ptys and children much of the time
-# (on 2 idle cores, 2 December 2026, alternating runs: 2 workers 39-42 s, 3 workers 35 s, 4 workers 37-39 s).
+# (on 2 idle cores, 2 December 2026, alternating runs: 2 workers 39-42 s, 3 workers 35 s, 4 workers 37-39 s;
+# 3 December, four pairs: 3 workers 24-34 s, 4 workers 28-34 s, the cores idle 5-8 CPU-s against 3-4:
+# a fourth worker fills the waits, and costs about as much again).
 JOBS ?= $(shell echo $$(( $$(nproc) + 1 )))
 PYTEST_ARGS := -n $(JOBS) --dist loadgroup $(ARGS)
 
