@@ -17,11 +17,11 @@ GO_TESTS := build/gotest/syscall.test build/gotest/os_exec.test build/gotest/os_
 SYSPY = "$$(scripts/python-path.sh $(PYTHON))"
 # pytest's arguments: make test ARGS='-k pidfd -x'; ARGS='-n 0' runs on one worker.
 ARGS ?=
-# One xdist worker more than cores: the tests wait on ptys and children much of the time
-# (on 2 idle cores, 2 December 2026, alternating runs: 2 workers 39-42 s, 3 workers 35 s, 4 workers 37-39 s;
-# 3 December, four pairs: 3 workers 24-34 s, 4 workers 28-34 s, the cores idle 5-8 CPU-s against 3-4:
-# a fourth worker fills the waits, and costs about as much again).
-JOBS ?= $(shell echo $$(( $$(nproc) + 1 )))
+# Two xdist workers more than cores: the tests wait on ptys and children much of the time, and a
+# fourth worker on 2 cores fills those waits at about no cost in CPU (3 December, 2 idle cores, seven
+# alternating pairs: 4 workers faster in five, by up to 3 s; the cores idle 1.3-3.4 CPU-s of a run
+# against 2.9-9.4 with 3 workers; on 2 December, 2 workers 39-42 s, 3 workers 35 s).
+JOBS ?= $(shell echo $$(( $$(nproc) + 2 )))
 PYTEST_ARGS := -n $(JOBS) --dist loadgroup $(ARGS)
 
 .SECONDEXPANSION:
@@ -82,7 +82,7 @@ help:
 	@echo "               KERNELS=5.10,6.1,6.12,newest  KERNELS_CACHE=dir  KERNELS_FULL=1 (the whole suite)"
 	@echo "               ARCH=arm64: Debian's arm64 kernels (qemu-system-aarch64) on a root of its arm64 packages"
 	@echo "make test      lint, build, then the whole test suite (what CI runs)"
-	@echo "               ARGS='-k pidfd -x' passes arguments to pytest; JOBS=N workers (cores + 1 by default)"
+	@echo "               ARGS='-k pidfd -x' passes arguments to pytest; JOBS=N workers (cores + 2 by default)"
 	@echo "make mutants   mutation testing of all of port/ with cosmic-ray: reports/mutants.{md,json} (about 25 minutes on 2 idle cores)"
 	@echo "               MUTANTS_FILES=port/runtime.py picks files; MUTANTS_ARGS='--limit 5' more options,"
 	@echo "               MUTANTS_ARGS=--check only checks tests/support/mutants_equivalents.toml"
