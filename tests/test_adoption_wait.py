@@ -37,15 +37,6 @@ def slow_middle(monkeypatch) -> None:
     monkeypatch.setattr(os, "_exit", slow_exit)
 
 
-def middle_reaped(middle: int) -> bool:
-    """Wait until the middle has ended: reaped (gone) as it must be, or left a zombie (state Z)."""
-    deadline = time.monotonic() + 10
-    while (state := procfs.state(middle)) not in (None, "Z"):
-        assert time.monotonic() < deadline, f"the middle, pid {middle}, still runs"
-        time.sleep(0.005)
-    return state is None
-
-
 def test_start_reaps_a_middle_that_ends_late(monkeypatch):
     slow_middle(monkeypatch)
     me, real_waitpid, waited = os.getpid(), os.waitpid, []
@@ -64,7 +55,7 @@ def test_start_reaps_a_middle_that_ends_late(monkeypatch):
     assert waited and waited[0] != cmd.process.pid  # the launcher's first wait: the middle's
     cmd.wait()
     assert cmd.process_state.success()
-    assert middle_reaped(waited[0])
+    assert procfs.wait_until_dead(waited[0]) is None  # reaped, not left a zombie
     assert zombie_children() == zombies
 
 
@@ -89,7 +80,7 @@ def test_start_waits_again_after_a_spurious_echild(monkeypatch):
     assert failed and failed != [cmd.process.pid]
     cmd.wait()
     assert cmd.process_state.success()
-    assert middle_reaped(failed[0])
+    assert procfs.wait_until_dead(failed[0]) is None  # reaped, not left a zombie
     assert zombie_children() == zombies
 
 

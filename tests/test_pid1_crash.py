@@ -10,7 +10,6 @@ import os
 import resource
 import signal
 import subprocess
-import time
 
 import pytest
 
@@ -59,7 +58,5 @@ def test_a_blocked_sigabrt_is_unblocked_to_die_of_it():
         statuses.append((proc.returncode, proc.stderr.split(b"\n", 1)[0]))
         # The sleep's pipes close as it dies, before it is a zombie (of pytest, a subreaper, whose guard
         # reaps it): wait until it is one, or the guard can find it still dying.
-        dead_by = time.monotonic() + 10
-        while procfs.state(int(proc.stdout)) not in (None, "Z") and time.monotonic() < dead_by:
-            time.sleep(0.005)
+        procfs.wait_until_dead(int(proc.stdout))
     assert statuses == [(-signal.SIGABRT, b"SIGQUIT: quit")] * 2

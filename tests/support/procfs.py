@@ -92,6 +92,16 @@ def wait_for_parent(pid: int, parent: int, timeout: float = 5.0) -> None:
     raise TimeoutError(f"pid {pid} was not re-parented to {parent} within {timeout} s")
 
 
+def wait_until_dead(pid: int, timeout: float = 10.0) -> str | None:
+    """Wait until pid has ended: reaped (gone: None) or a zombie waiting for its parent ("Z")."""
+    deadline = time.monotonic() + timeout
+    while (st := state(pid)) not in (None, "Z"):
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"pid {pid} still runs after {timeout} s")
+        time.sleep(0.005)
+    return st
+
+
 def wait_for_descendant(pid: int, name: str, timeout: float = 5.0) -> int:
     """Return the host pid of the first descendant of pid whose comm is name."""
     deadline = time.monotonic() + timeout
