@@ -26,10 +26,9 @@ NS_FILES = ("cgroup", "ipc", "mnt", "net", "pid", "pid_for_children", "time", "t
 def ns_lines(names) -> str:
     """Shell that prints "NAME: LINK" for each /proc/self/ns/NAME: one readlink for all of them, in order,
     or, when one cannot be read, each again on its own, so each error stays beside its name."""
-    names = " ".join(names)
-    paths = " ".join(f"/proc/self/ns/{n}" for n in names.split())
-    return (f'if links=$(readlink {paths}); then set -- {names}; for l in $links; do echo "$1: $l"; shift; done\n'
-            f'else for n in {names}; do echo "$n: $(readlink /proc/self/ns/$n)"; done; fi\n')  # fmt: skip
+    listed, paths = " ".join(names), " ".join(f"/proc/self/ns/{n}" for n in names)
+    return (f'if links=$(readlink {paths}); then set -- {listed}; for l in $links; do echo "$1: $l"; shift; done\n'
+            f'else for n in {listed}; do echo "$n: $(readlink /proc/self/ns/$n)"; done; fi\n')  # fmt: skip
 
 
 Facts = dict[str, object]
