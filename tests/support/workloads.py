@@ -208,7 +208,8 @@ def go_test(package: str, run: str = "", timeout: int = 100) -> Workload:
 # that does not reap): every process under the namespace's PID 1 but the counting awk and its parents,
 # and how many are zombies (awk's errors for processes that end as it reads them are dropped). Then the
 # init's child exits 7. Each orphan closes the shell's descriptor of the lock file, which would keep the
-# lock held; the file is the shell's own, as Go's and the port's shells run side by side.
+# lock held; the file is the shell's own, as Go's and the port's shells run side by side, and removed
+# once no orphan is left to open it.
 LOAD = r"""
 COUNT='
 function get(file,   line) { line = ""; getline line < file; close(file); return line }
@@ -248,6 +249,7 @@ n=0; while [ $n -lt 80 ]; do
   case $after in *"left under PID 1: 0"*) break;; esac
   sleep 0.05; n=$((n+1))
 done
+rm -f "$hold"
 echo "$after"
 exit 7
 """
@@ -611,7 +613,7 @@ def run_all(loads: list[Workload], configs: dict[str, list[Launcher]], progress=
 def run_workload(w: Workload, config: str, launchers: list[Launcher], tmp: str, progress=None,
                  together: bool = False) -> dict:  # fmt: skip
     """Run w under each launcher and compare each with the first. together: all at once (for a workload
-    that mostly waits, such as the init load's sleeps, and uses no fixed name in tmp or on the host)."""
+    that mostly waits, such as the init load's orphans, and uses no fixed name in tmp or on the host)."""
     record = {"workload": w.name, "about": w.about, "configuration": config, "runs": {}, "cells": {},
               "not_verified": []}  # fmt: skip
     if why := w.missing():
