@@ -2,10 +2,12 @@
 run that cannot stand for the suite, and a block that is not what its snapshot gives is out of date."""
 
 import json
+import os
+import time
 
 import pytest
 
-from tests.support import figures
+from tests.support import figures, run_record
 
 RUN = {"date": "2026-12-02 06:00 UTC", "commit": "abc1234", "python": "3.11.7", "passed": 950, "skipped": 7,
        "failed": 0, "error": 0, "xfailed": 0, "seconds": 71.5, "load": {"before": 2.5, "after": 3.1, "cores": 2},
@@ -30,6 +32,29 @@ def test_a_whole_passing_run_becomes_the_figure_with_its_circumstances(tmp_path)
     assert "**950 passed, 7 skipped** in 71.5 s" in block
     assert "`abc1234`" in block and "2026-12-02 06:00 UTC" in block and "2.5 before, 3.1 after on 2 cores" in block
     assert figures.fill(text, tmp_path / "figures")[0] == text  # written once, it stays
+
+
+def test_a_run_with_its_pace_says_how_busy_the_machine_was(tmp_path):
+    pace = {"spawn_ms": 10.4, "loop_ms": 9.6}
+    _take(tmp_path, {**RUN, "cpu_seconds": {"busy": 41.2, "steal": 0.1}, "pace": {"before": pace, "after": pace}})
+    text, _ = figures.fill(README, tmp_path / "figures")
+    assert "in 71.5 s of pytest (41.2 CPU-seconds busy; pace before: 20 spawns 10.4 ms, loop 9.6 ms), load" in text
+
+
+def test_the_machines_cpu_seconds_come_from_proc_stat():
+    tick = os.sysconf("SC_CLK_TCK")
+    # user nice system idle iowait irq softirq steal guest guest_nice
+    line = "cpu  100 20 50 1000 7 3 2 9 0 0\ncpu0 1 2 3 4 5 6 7 8 0 0\n"
+    assert run_record.cpu_seconds(line) == {"busy": 175 / tick, "steal": 9 / tick}
+    before, t0 = run_record._cpu_now(), time.process_time()
+    while time.process_time() - t0 < 0.2:  # busy on this CPU: the machine's busy time grows at least as much
+        pass
+    assert run_record._cpu_now()["busy"] - before["busy"] >= 0.15
+
+
+def test_the_pace_times_its_two_jobs():
+    p = run_record.pace()
+    assert set(p) == {"spawn_ms", "loop_ms"} and p["spawn_ms"] > 0 and p["loop_ms"] > 0
 
 
 @pytest.mark.parametrize(("change", "why"), [

@@ -55,7 +55,19 @@ def _keep_test(report: dict) -> dict:
 
 def _render_test(s: dict) -> str:
     return (f"`make test` at commit `{s['commit']}` ({s['date']}, Python {s['python']}): **{s['passed']} passed, "
-            f"{s['skipped']} skipped** in {s['seconds']} s of pytest, {_load(s['load'])}.")  # fmt: skip
+            f"{s['skipped']} skipped** in {s['seconds']} s of pytest{_cpu(s)}, {_load(s['load'])}.")  # fmt: skip
+
+
+def _cpu(s: dict) -> str:
+    """The machine's busy CPU-seconds and the pace before the run (runs recorded before 3 December 2026
+    have neither)."""
+    if "cpu_seconds" not in s:
+        return ""
+    p = s["pace"]["before"]
+    return (
+        f" ({s['cpu_seconds']['busy']} CPU-seconds busy; pace before: 20 spawns {p['spawn_ms']} ms,"
+        f" loop {p['loop_ms']} ms)"
+    )
 
 
 # ---- make fuzz -------------------------------------------------------------------------------------
