@@ -9,8 +9,7 @@ It also says how fast the host was, since the same commit's wall time swings by
 half on a shared VM while its load average stays the same: the machine's busy and
 stolen CPU-seconds over the run (/proc/stat: everything the machine did, the run's
 workers and whatever else ran), and a pace taken before and after, two small fixed
-jobs (twenty spawns of /bin/true, a pure-Python loop) whose times grow when the
-host is slow. A run's seconds compare with another's only at a like pace.
+jobs (twenty spawns of /bin/true, a pure-Python loop), to compare hours and hosts by.
 """
 
 import json
