@@ -34,11 +34,10 @@ def test_a_whole_passing_run_becomes_the_figure_with_its_circumstances(tmp_path)
     assert figures.fill(text, tmp_path / "figures")[0] == text  # written once, it stays
 
 
-def test_a_run_with_its_pace_says_how_busy_the_machine_was(tmp_path):
-    pace = {"spawn_ms": 10.4, "loop_ms": 9.6}
-    _take(tmp_path, {**RUN, "cpu_seconds": {"busy": 41.2, "steal": 0.1}, "pace": {"before": pace, "after": pace}})
+def test_a_run_with_its_cpu_seconds_says_how_busy_the_machine_was(tmp_path):
+    _take(tmp_path, {**RUN, "cpu_seconds": {"busy": 41.2, "steal": 0.1}})
     text, _ = figures.fill(README, tmp_path / "figures")
-    assert "in 71.5 s of pytest (41.2 CPU-seconds busy; pace before: 20 spawns 10.4 ms, loop 9.6 ms), load" in text
+    assert "in 71.5 s of pytest (41.2 CPU-seconds busy), load" in text
 
 
 def test_the_machines_cpu_seconds_come_from_proc_stat():
@@ -50,11 +49,6 @@ def test_the_machines_cpu_seconds_come_from_proc_stat():
     while time.process_time() - t0 < 0.2:  # busy on this CPU: the machine's busy time grows at least as much
         pass
     assert run_record._cpu_now()["busy"] - before["busy"] >= 0.15
-
-
-def test_the_pace_times_its_two_jobs():
-    p = run_record.pace()
-    assert set(p) == {"spawn_ms", "loop_ms"} and p["spawn_ms"] > 0 and p["loop_ms"] > 0
 
 
 @pytest.mark.parametrize(("change", "why"), [

@@ -5,11 +5,14 @@ session ends, the counts of each outcome, the wall time, the load average before
 and after, the commit, the interpreter and pytest's arguments. Only the
 controlling pytest writes it (not xdist's workers).
 
-It also says how fast the host was, since the same commit's wall time swings by
-half on a shared VM while its load average stays the same: the machine's busy and
-stolen CPU-seconds over the run (/proc/stat: everything the machine did, the run's
-workers and whatever else ran), and a pace taken before and after, two small fixed
-jobs (twenty spawns of /bin/true, a pure-Python loop), to compare hours and hosts by.
+It also records the machine's busy and stolen CPU-seconds over the run (/proc/stat:
+everything the machine did, the run's workers and whatever else ran). The same
+commit's wall time swings by half on a shared VM while its load average stays the
+same, and the busy CPU-seconds of that same work swing with it (3 December 2026: 38
+to 45 in one hour, 51 to 55 in the next), so runs of one commit compare only at like
+CPU-seconds. A pace of two small fixed jobs before and after (twenty spawns of
+/bin/true, a Python loop) was tried and told those hours apart no better than noise:
+20 to 40 ms of work is too short.
 """
 
 import json
@@ -19,8 +22,6 @@ import time
 from pathlib import Path
 
 _started: dict = {}
-
-TRUE = "/bin/true"
 
 
 def addoption(parser) -> None:
@@ -42,23 +43,9 @@ def _cpu_now() -> dict:
         return cpu_seconds(f.read())
 
 
-def pace() -> dict:
-    """Milliseconds of two small fixed jobs: wall time of 20 spawn-and-wait of /bin/true (the
-    kernel's fork, exec and exit, what the suite mostly does) and CPU time of a 500,000-step loop."""
-    t0 = time.perf_counter()
-    for _ in range(20):
-        os.waitpid(os.posix_spawn(TRUE, [TRUE], {}), 0)
-    spawn = time.perf_counter() - t0
-    t0, x = time.process_time(), 0
-    for i in range(500_000):
-        x += i
-    loop = time.process_time() - t0
-    return {"spawn_ms": round(spawn * 1e3, 1), "loop_ms": round(loop * 1e3, 1)}
-
-
 def start(config) -> None:
     if config.getoption("run_record") and not hasattr(config, "workerinput"):
-        _started.update(pace=pace(), cpu=_cpu_now(), monotonic=time.monotonic(), load=os.getloadavg()[0])
+        _started.update(cpu=_cpu_now(), monotonic=time.monotonic(), load=os.getloadavg()[0])
 
 
 def finish(session) -> None:
@@ -78,7 +65,6 @@ def finish(session) -> None:
         "seconds": round(seconds, 1),
         "load": {"before": round(_started["load"], 2), "after": round(load, 2), "cores": os.cpu_count()},
         "cpu_seconds": {k: round(cpu[k] - _started["cpu"][k], 1) for k in ("busy", "steal")},
-        "pace": {"before": _started["pace"], "after": pace()},
         "args": list(session.config.invocation_params.args),
     }
     Path(path).parent.mkdir(parents=True, exist_ok=True)
