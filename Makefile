@@ -156,6 +156,11 @@ build/arm64/%-go: $$(wildcard reference_go/$$*/*.go) reference_go/go.mod | $(STA
 build/riscv64/%-go: $$(wildcard reference_go/$$*/*.go) reference_go/go.mod | $(STAMP)
 	$(call cross_go,riscv64)
 
+# Go's type checker asked for the facts tests/test_arch_tables.py checks the port's tables against:
+# compiling go/types is about 10 s of CPU, built here once rather than in the test.
+build/gofacts: tests/programs/gofacts/main.go | $(STAMP)
+	cd tests/programs/gofacts && $(GOENV) $(GO) build -o $(abspath $@).$$$$ main.go && mv -f $(abspath $@).$$$$ $(abspath $@)
+
 # Built from the toolchain's own sources (no download: GOPROXY=off), renamed into place like the programs.
 build/gotest/%.test: | $(STAMP)
 	mkdir -p build/gotest
@@ -183,7 +188,7 @@ figures: build
 # oldest other kernel; TEST_KERNELS= turns that off, TEST_KERNELS=6.1 picks another.
 TEST_KERNELS ?= $(if $(filter true 1,$(CI)),5.10,)
 
-test: lint build build/gotest/syscall.test
+test: lint build build/gotest/syscall.test build/gofacts
 	@$(DOCTOR) --quiet
 	$(PY) -m pytest $(PYTEST_ARGS) --run-record=$(REPORTS)/test-run.json
 	$(if $(TEST_KERNELS),$(MAKE) kernels KERNELS=$(TEST_KERNELS) KERNELS_TIMEOUT=900 ARCH=amd64)

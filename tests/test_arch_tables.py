@@ -26,6 +26,7 @@ from tests.support import gotables_gen
 from tests.support.paths import BUILD, GO, PROGRAMS, PYTHON, ROOT
 
 GOARCHES = {"x86_64": "amd64", "aarch64": "arm64", "riscv64": "riscv64", "ppc64le": "ppc64le", "s390x": "s390x"}
+GOFACTS, GOFACTS_SOURCE = BUILD / "gofacts", PROGRAMS / "gofacts/main.go"  # make build/gofacts
 GOENV = {"GOTOOLCHAIN": "local", "GOPROXY": "off", "GOFLAGS": "-trimpath", "GOCACHE": str(ROOT / "build/go-cache")}
 CLONE_FLAGS = [name for name in vars(sysprocattr) if name.startswith("CLONE_")]
 ERRNOS = {"EINVAL": 22, "EBADF": 9, "EPIPE": 32, "EISDIR": 21, "EACCES": 13, "ECHILD": 10}  # port/exec*.py's literals
@@ -58,19 +59,22 @@ def goroot() -> Path:
 def go_facts() -> dict:
     """{GOARCH: {package: {"consts": {name: int}, "structs": {name: {"size", "fields"}}}}}, from go/types.
 
-    Type-checking five architectures takes about 3 s of CPU, so the answer is kept in build/, named by
-    what determines it: the request, the gofacts program and the Go release (GOROOT/VERSION; x/sys/unix
-    is GOROOT's vendored copy)."""
+    The program is build/gofacts, which make builds (compiling go/types is about 10 s of CPU, the
+    build's cost, not the tests'). Type-checking five architectures takes about 3 s of CPU, so the
+    answer is kept in build/, named by what determines it: the request, the gofacts program's source
+    and the Go release (GOROOT/VERSION; x/sys/unix is GOROOT's vendored copy)."""
     request = {"goroot": str(goroot()), "arches": list(GOARCHES.values()), "packages": REQUEST}
-    inputs = json.dumps(request).encode() + (PROGRAMS / "gofacts/main.go").read_bytes()
+    inputs = json.dumps(request).encode() + GOFACTS_SOURCE.read_bytes()
     kept = BUILD / f"gofacts-{hashlib.sha256(inputs + (goroot() / 'VERSION').read_bytes()).hexdigest()[:16]}.json"
-    # One process type-checks, the others wait for its answer: in a fresh clone each xdist worker
-    # compiled go/types at once: three `go run`s of 25 s each on 2 cores, where one alone takes 16 s.
+    # One process type-checks, the others wait for its answer (each xdist worker would otherwise run it).
     with open(BUILD / "gofacts.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not kept.exists():
-            proc = subprocess.run([GO, "run", "main.go"], cwd=PROGRAMS / "gofacts", input=json.dumps(request),
-                                  env={**os.environ, **GOENV}, capture_output=True, text=True)  # fmt: skip
+            assert GOFACTS.exists() and GOFACTS.stat().st_mtime >= GOFACTS_SOURCE.stat().st_mtime, (
+                f"{GOFACTS} is missing or older than {GOFACTS_SOURCE}: run make build/gofacts (make test does)"
+            )
+            proc = subprocess.run([GOFACTS], input=json.dumps(request), env={**os.environ, **GOENV},
+                                  capture_output=True, text=True)  # fmt: skip
             assert proc.returncode == 0, proc.stderr
             part = kept.with_suffix(f".{os.getpid()}")  # renamed whole: a concurrent run never reads half a file
             part.write_text(proc.stdout)
