@@ -21,6 +21,8 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
+
 _started: dict = {}
 
 
@@ -28,31 +30,23 @@ def addoption(parser) -> None:
     parser.addoption("--run-record", default="", help="write the run's counts, time and load here (JSON)")
 
 
-def cpu_seconds(stat: str) -> dict:
-    """{"busy", "steal"} CPU-seconds since boot from /proc/stat's text: busy is user, nice, system,
-    irq and softirq of all CPUs (guest time is within user); idle, iowait and steal are not busy."""
-    fields = stat.split("\n", 1)[0].split()
-    assert fields[0] == "cpu", f"not /proc/stat's first line: {fields[:1]}"
-    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in fields[1:9])
-    tick = os.sysconf("SC_CLK_TCK")
-    return {"busy": (user + nice + system + irq + softirq) / tick, "steal": steal / tick}
-
-
-def _cpu_now() -> dict:
-    with open("/proc/stat") as f:
-        return cpu_seconds(f.read())
+def cpu_seconds() -> dict:
+    """The machine's {"busy", "steal"} CPU-seconds since boot (psutil.cpu_times, from /proc/stat): busy
+    is user, nice, system, irq and softirq of all CPUs; idle, iowait and steal are not busy."""
+    t = psutil.cpu_times()
+    return {"busy": t.user + t.nice + t.system + t.irq + t.softirq, "steal": t.steal}
 
 
 def start(config) -> None:
     if config.getoption("run_record") and not hasattr(config, "workerinput"):
-        _started.update(cpu=_cpu_now(), monotonic=time.monotonic(), load=os.getloadavg()[0])
+        _started.update(cpu=cpu_seconds(), monotonic=time.monotonic(), load=os.getloadavg()[0])
 
 
 def finish(session) -> None:
     path = session.config.getoption("run_record")
     if not path or not _started:
         return
-    seconds, cpu, load = time.monotonic() - _started["monotonic"], _cpu_now(), os.getloadavg()[0]
+    seconds, cpu, load = time.monotonic() - _started["monotonic"], cpu_seconds(), os.getloadavg()[0]
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     counts = {k: len(reporter.stats.get(k, [])) for k in ("passed", "skipped", "failed", "error", "xfailed")}
     from tests.support.report import git_commit  # here: jinja2 and rich need not load for every pytest
