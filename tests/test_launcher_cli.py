@@ -3,13 +3,13 @@
 import os
 import signal
 import subprocess
-import time
 import tomllib
 
 import pytest
 
 from port import launcher as port_launcher
 from tests.support import procfs
+from tests.support.exec_helper import wait_until
 from tests.support.launchers import LAUNCHER_GO, LAUNCHER_PY
 from tests.support.paths import GO, PYTHON, ROOT
 from tests.support.piped import launch
@@ -117,10 +117,11 @@ def test_maps_without_user_namespace():
     try:
         # The deadlock itself, seen in /proc rather than waited out: the launcher's thread in its vfork
         # clone (state D), its child in a pipe read that only that thread could answer.
-        deadline = time.monotonic() + 10
-        while not _vfork_deadlock(go.pid):
-            assert go.poll() is None and time.monotonic() < deadline, "Go's launcher did not deadlock"
-            time.sleep(0.005)
+        def deadlocked() -> bool:
+            assert go.poll() is None, "Go's launcher ended instead of deadlocking"
+            return _vfork_deadlock(go.pid)
+
+        wait_until(deadlocked, "Go's launcher deadlocks in its vfork")
     finally:
         go.kill()  # by the pid we started; its child then reads EOF and exits 253
         go.communicate()
